@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sip_msg_t: libosip2's osip_message_t plus where the message came from.
+ *
+ * Parsing is two steps: a bounded pre-check of the raw bytes that libosip2 does
+ * not make (NUL bytes, oversized lines, duplicate or wrong Content-Length, a
+ * request line with more than three parts, ...), then osip_message_parse, then
+ * semantic checks (mandatory headers, CSeq, Max-Forwards). Whatever fails gets
+ * a reason phrase so the transport can answer 400 where a response is possible.
+ */
+#ifndef SIP_MSG_H
+#define SIP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <osipparser2/osip_parser.h>
+
+typedef enum sip_proto { SIP_PROTO_UDP = 0, SIP_PROTO_TCP = 1, SIP_PROTO_TLS = 2 } sip_proto_t;
+
+typedef struct sip_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} sip_addr_t;
+
+/* Receive context: filled by the transport for every inbound message. */
+typedef struct sip_rcv {
+    sip_proto_t proto;
+    sip_addr_t local;   /* our address the message arrived on */
+    sip_addr_t remote;  /* the peer's source address */
+    uint32_t conn_id;   /* stream connection id; 0 for UDP */
+} sip_rcv_t;
+
+typedef struct sip_msg {
+    osip_message_t *m;  /* owned */
+    sip_rcv_t rcv;      /* zeroed for locally built messages */
+} sip_msg_t;
+
+/* Limits of what the parser accepts (RFC 3261 sets none; a carrier product must). */
+#define SIP_MAX_LINE      8192   /* longest single header line, bytes */
+#define SIP_MAX_HEADERS   256    /* header lines in one message */
+
+/* Result of sip_msg_parse. */
+typedef enum sip_parse_rc {
+    SIP_PARSE_OK = 0,   /* *out is a valid message */
+    SIP_PARSE_BAD = 1,  /* unusable, but enough was read to answer 400 *reason: see sip_msg_raw_400 */
+    SIP_PARSE_DROP = 2  /* unusable, no response possible (or it is a response): drop */
+} sip_parse_rc_t;
+
+/* Call once per process before any parse (initialises libosip2's parser tables). */
+void sip_msg_global_init(void);
+
+/*
+ * Parse buf[0..len) (need not be NUL-terminated). On SIP_PARSE_OK *out is a new
+ * message owned by the caller, rcv copied into it. Otherwise *out is NULL and
+ * *reason a static phrase ("Missing Via", "Bad CSeq", "Content-Length mismatch", ...).
+ * max_size: messages longer than this are refused ("Message Too Large").
+ */
+sip_parse_rc_t sip_msg_parse(const char *buf, size_t len, const sip_rcv_t *rcv, size_t max_size,
+                             sip_msg_t **out, const char **reason);
+
+/*
+ * Build a "400 <reason>" for a request that failed parsing, from the raw bytes:
+ * copies Via, From, To, Call-ID and CSeq lines as they are. Returns a malloc'd
+ * NUL-terminated buffer (caller frees) and its length, or NULL when the raw bytes
+ * lack what a response needs (then the request is dropped). Never reads past len.
+ */
+char *sip_msg_raw_400(const char *buf, size_t len, const char *reason, size_t *outlen);
+
+void sip_msg_free(sip_msg_t *msg);
+
+/* Serialise: malloc'd NUL-terminated text (free with osip_free), IMS_OK / IMS_ERROR.
+ * Reflects changes made directly on osip lists too (forces libosip2's rebuild). */
+int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
+
+/* Deep copy (rcv copied too). NULL on failure. */
+sip_msg_t *sip_msg_clone(const sip_msg_t *msg);
+
+/*
+ * A response to req per RFC 3261 §8.2.6: Via(s), From, To, Call-ID, CSeq copied;
+ * a To tag added when code > 100 and the request had none (to_tag NULL: random).
+ * reason NULL: the standard phrase. Content-Length 0. rcv left zeroed.
+ */
+sip_msg_t *sip_msg_make_response(const sip_msg_t *req, int code, const char *reason,
+                                 const char *to_tag);
+
+/* Accessors; NULL / 0 when absent. Strings point into the message. */
+bool sip_msg_is_request(const sip_msg_t *msg);
+const char *sip_msg_method(const sip_msg_t *msg);       /* request method */
+int sip_msg_status(const sip_msg_t *msg);               /* response code */
+const char *sip_msg_call_id(const sip_msg_t *msg);      /* "number@host" or "number" */
+const char *sip_msg_cseq_method(const sip_msg_t *msg);
+uint32_t sip_msg_cseq_num(const sip_msg_t *msg);
+osip_via_t *sip_msg_top_via(const sip_msg_t *msg);
+const char *sip_msg_via_branch(const osip_via_t *via);  /* "branch" param value */
+/* sent-by "host:port" of a Via (port defaulted to 5060), into buf. Returns buf or NULL. */
+const char *sip_msg_via_sent_by(const osip_via_t *via, char *buf, size_t buflen);
+const char *sip_msg_to_tag(const sip_msg_t *msg);
+const char *sip_msg_from_tag(const sip_msg_t *msg);
+
+/* Generic header (not one of those libosip2 parses into fields): first value or NULL. */
+const char *sip_msg_header(const sip_msg_t *msg, const char *name);
+/* Remove every instance of a generic header; returns how many. */
+int sip_msg_header_remove(sip_msg_t *msg, const char *name);
+/* Append a generic header (copied). IMS_OK / IMS_ERROR. */
+int sip_msg_header_add(sip_msg_t *msg, const char *name, const char *value);
+
+/* Addresses: "ip:port" / "[ip6]:port" text, and back. */
+const char *sip_addr_str(const sip_addr_t *a, char *buf, size_t buflen);
+/* host is an IPv4 or IPv6 literal (brackets allowed). IMS_OK / IMS_ERROR. */
+int sip_addr_from(sip_addr_t *a, const char *host, uint16_t port);
+uint16_t sip_addr_port(const sip_addr_t *a);
+bool sip_addr_equal(const sip_addr_t *a, const sip_addr_t *b);
+
+/* Random token of n hex digits + NUL into buf (buflen >= n+1), for tags and branches. */
+void sip_random_token(char *buf, size_t n);
+
+#endif

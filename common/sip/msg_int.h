@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Internal to common/sip: the raw-byte helpers shared by the parser
+ * (msg.c), its pre-check (msg_check.c), the raw response builder (msg_raw.c)
+ * and the stream transport, which frames by Content-Length before parsing.
+ *
+ * Everything here works on {buf, len} and never assumes NUL termination.
+ */
+#ifndef SIP_MSG_INT_H
+#define SIP_MSG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "common/sip/msg.h"
+
+/* What the pre-check learnt about a message that passed it. */
+typedef struct sip_precheck {
+    size_t start;       /* offset of the start line (leading CRLFs skipped) */
+    size_t len;         /* bytes from start to hand to libosip2 (body truncated to CL) */
+    bool is_response;
+} sip_precheck_t;
+
+/*
+ * Bounded checks on raw bytes before libosip2 sees them (see msg.h). IMS_OK and
+ * *pc filled, or IMS_ERROR with *reason a static phrase and pc->is_response
+ * telling whether the start line looked like a response. IMS_DECLINED: nothing
+ * but CR/LF (a keep-alive), drop silently.
+ */
+int sip_msg_precheck(const char *buf, size_t len, size_t max_size, sip_precheck_t *pc,
+                     const char **reason);
+
+/*
+ * Content-Length of the header block buf[0..len) (start line included), for
+ * stream framing. IMS_OK with *cl set; IMS_DECLINED when absent; IMS_ERROR when
+ * duplicated or not a number.
+ */
+int sip_raw_content_length(const char *buf, size_t len, size_t *cl);
+
+/* True when buf holds a request with the Via, From, To, Call-ID and CSeq lines
+ * that a raw response needs (what sip_msg_raw_response would not refuse). */
+bool sip_raw_answerable(const char *buf, size_t len);
+
+/* sip_msg_raw_400 with any final code (400, 513, ...). */
+char *sip_msg_raw_response(const char *buf, size_t len, int code, const char *reason,
+                           size_t *outlen);
+
+/*
+ * Next physical line of buf[0..len) from *pos: *p and *n its bytes without the
+ * line end (LF, or CRLF), *lf whether an LF ended it. Advances *pos past the
+ * line end. False when *pos is at the end.
+ */
+static inline bool sip_raw_next_line(const char *buf, size_t len, size_t *pos, const char **p,
+                                     size_t *n, bool *lf)
+{
+    const char *s, *e;
+    size_t l;
+
+    if (*pos >= len)
+        return false;
+    s = buf + *pos;
+    e = memchr(s, '\n', len - *pos);
+    l = e != NULL ? (size_t)(e - s) : len - *pos;
+    *pos += e != NULL ? l + 1 : l;
+    *lf = e != NULL;
+    if (e != NULL && l > 0 && s[l - 1] == '\r')
+        l--;
+    *p = s;
+    *n = l;
+    return true;
+}
+
+/*
+ * Header name of the line p[0..n): the bytes before the colon, trailing blanks
+ * dropped; it must be a non-empty token. Sets *name_len and *value_off (just
+ * past the colon). False when there is no colon or the name is not a token.
+ */
+bool sip_raw_header_name(const char *p, size_t n, size_t *name_len, size_t *value_off);
+
+/* Move a Call-ID's host into its number ("n@h", host NULL): it serialises the
+ * same, and the whole value is one string. IMS_OK / IMS_ERROR (no memory). */
+int sip_msg_callid_join(osip_call_id_t *cid);
+
+/* Case-insensitive compare of the n bytes at p with the NUL-terminated lower-case s. */
+bool sip_raw_name_is(const char *p, size_t n, const char *s);
+
+/* RFC 3261 token character (method names, header names). */
+bool sip_raw_is_token_char(unsigned char c);
+
+#endif

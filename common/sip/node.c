@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "common/sip/node.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/core/conf.h"
+#include "common/core/log.h"
+#include "common/core/loop.h"
+#include "common/core/rc.h"
+#include "common/sip/proxy.h"
+#include "common/sip/transport.h"
+#include "common/sip/txn.h"
+
+#define NODE_MAX_LISTEN 8
+
+typedef struct node {
+    const char *name;
+    const char *listen[NODE_MAX_LISTEN];
+    int nlisten;
+    const char *next_hop;
+    const char *pidfile;
+    ims_log_level_t level;
+    sip_transport_cfg_t tcfg;
+    sip_txn_timers_t timers;
+    sip_proxy_cfg_t pcfg;
+    ims_conf_t *conf;
+    ims_loop_t *loop;
+    sip_transport_t *tp;
+    sip_txn_layer_t *layer;
+    sip_proxy_t *px;
+} node_t;
+
+int sip_node_parse_endpoint(const char *s, sip_proto_t *proto, char *host, size_t hostlen,
+                            uint16_t *port)
+{
+    const char *h, *colon, *end;
+    char *e;
+    long p;
+    size_t n;
+
+    if (strncasecmp(s, "udp:", 4) == 0)
+        *proto = SIP_PROTO_UDP;
+    else if (strncasecmp(s, "tcp:", 4) == 0)
+        *proto = SIP_PROTO_TCP;
+    else
+        return IMS_ERROR;
+    h = s + 4;
+    if (*h == '[') {
+        end = strchr(h, ']');
+        if (!end || end[1] != ':')
+            return IMS_ERROR;
+        colon = end + 1;
+        h++;
+        n = (size_t)(end - h);
+    } else {
+        colon = strrchr(h, ':');
+        if (!colon)
+            return IMS_ERROR;
+        n = (size_t)(colon - h);
+    }
+    if (n == 0 || n >= hostlen)
+        return IMS_ERROR;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    p = strtol(colon + 1, &e, 10);
+    if (*e || p < 0 || p > 65535)
+        return IMS_ERROR;
+    *port = (uint16_t)p;
+    return IMS_OK;
+}
+
+static void usage(const char *name)
+{
+    fprintf(stderr,
+            "usage: %s [-c FILE] [-l PROTO:HOST:PORT]... [-n PROTO:HOST:PORT] [-L LEVEL]\n"
+            "          [-p PIDFILE] [--no-record-route]\n", name);
+}
+
+static int conf_uint(node_t *nd, const char *key, long long max, uint32_t *out)
+{
+    long long v;
+    int rc = ims_conf_int(nd->conf, key, false, 0, max, &v);
+
+    if (rc == IMS_OK)
+        *out = (uint32_t)v;
+    return rc == IMS_ERROR ? IMS_ERROR : IMS_OK;
+}
+
+/* Configuration file first; the command line overrides it afterwards. */
+static int load_config(node_t *nd, const char *path)
+{
+    char err[512];
+    const char *s;
+    size_t n;
+    uint32_t max_msg = (uint32_t)nd->tcfg.max_msg_size;
+
+    nd->conf = ims_conf_load(path, err, sizeof(err));
+    if (!nd->conf) {
+        fprintf(stderr, "%s: %s\n", nd->name, err);
+        return IMS_ERROR;
+    }
+    if (ims_conf_str(nd->conf, "log_level", false, &s) == IMS_OK) {
+        if (ims_log_level_parse(s) < 0) {
+            fprintf(stderr, "%s: %s: log_level: unknown level \"%s\"\n", nd->name, path, s);
+            return IMS_ERROR;
+        }
+        nd->level = (ims_log_level_t)ims_log_level_parse(s);
+    }
+    if (ims_conf_list_len(nd->conf, "sip.listen", &n) != IMS_OK)
+        goto bad;
+    for (size_t i = 0; i < n && nd->nlisten < NODE_MAX_LISTEN; i++)
+        if (ims_conf_list_str(nd->conf, "sip.listen", i, &nd->listen[nd->nlisten++]) != IMS_OK)
+            goto bad;
+    if (conf_uint(nd, "sip.max_msg_size", 1 << 20, &max_msg) != IMS_OK ||
+        conf_uint(nd, "sip.tcp_idle_ms", 86400000, &nd->tcfg.tcp_idle_ms) != IMS_OK ||
+        conf_uint(nd, "sip.max_conns", 1000000, &nd->tcfg.max_conns) != IMS_OK ||
+        conf_uint(nd, "sip.t1_ms", 60000, &nd->timers.t1_ms) != IMS_OK ||
+        conf_uint(nd, "sip.t2_ms", 600000, &nd->timers.t2_ms) != IMS_OK ||
+        conf_uint(nd, "sip.t4_ms", 600000, &nd->timers.t4_ms) != IMS_OK ||
+        conf_uint(nd, "proxy.timer_c_ms", 3600000, &nd->pcfg.timer_c_ms) != IMS_OK ||
+        ims_conf_bool(nd->conf, "proxy.record_route", false, &nd->pcfg.record_route) ==
+            IMS_ERROR ||
+        ims_conf_str(nd->conf, "proxy.next_hop", false, &nd->next_hop) == IMS_ERROR)
+        goto bad;
+    nd->tcfg.max_msg_size = max_msg;
+    return IMS_OK;
+bad:
+    fprintf(stderr, "%s: %s\n", nd->name, ims_conf_error(nd->conf));
+    return IMS_ERROR;
+}
+
+static int parse_args(node_t *nd, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "no-record-route", no_argument, NULL, 'R' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cli_listen[NODE_MAX_LISTEN];
+    int ncli = 0, c, lvl;
+    bool no_rr = false;
+    const char *cli_next = NULL, *cli_level = NULL;
+
+    while ((c = getopt_long(argc, argv, "c:l:n:L:p:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (load_config(nd, optarg) != IMS_OK)
+                return IMS_ERROR;
+            break;
+        case 'l':
+            if (ncli < NODE_MAX_LISTEN)
+                cli_listen[ncli++] = optarg;
+            break;
+        case 'n': cli_next = optarg; break;
+        case 'L': cli_level = optarg; break;
+        case 'p': nd->pidfile = optarg; break;
+        case 'R': no_rr = true; break;
+        default: usage(nd->name); return IMS_ERROR;
+        }
+    }
+    if (ncli) {
+        memcpy(nd->listen, cli_listen, sizeof(cli_listen[0]) * (size_t)ncli);
+        nd->nlisten = ncli;
+    }
+    if (cli_next)
+        nd->next_hop = cli_next;
+    if (no_rr)
+        nd->pcfg.record_route = false;
+    if (cli_level) {
+        if ((lvl = ims_log_level_parse(cli_level)) < 0) {
+            fprintf(stderr, "%s: unknown log level \"%s\"\n", nd->name, cli_level);
+            return IMS_ERROR;
+        }
+        nd->level = (ims_log_level_t)lvl;
+    }
+    if (nd->nlisten == 0) {
+        fprintf(stderr, "%s: nothing to listen on (-l or sip.listen)\n", nd->name);
+        return IMS_ERROR;
+    }
+    return IMS_OK;
+}
+
+static void on_message(void *arg, sip_msg_t *msg)
+{
+    node_t *nd = arg;
+
+    if (ims_log_get_level() >= IMS_LOG_INFO)
+        ims_log_ctx_set(sip_msg_call_id(msg));
+    sip_txn_layer_input(nd->layer, msg);
+    ims_log_ctx_clear();
+}
+
+static int start(node_t *nd)
+{
+    char host[64];
+    sip_proto_t proto;
+    uint16_t port;
+
+    nd->loop = ims_loop_new();
+    if (!nd->loop || ims_loop_handle_signals(nd->loop, NULL, NULL) != IMS_OK)
+        return IMS_ERROR;
+    nd->tp = sip_transport_new(nd->loop, &nd->tcfg, on_message, nd);
+    for (int i = 0; i < nd->nlisten; i++) {
+        if (sip_node_parse_endpoint(nd->listen[i], &proto, host, sizeof(host), &port) != IMS_OK ||
+            sip_transport_listen(nd->tp, proto, host, port) != IMS_OK) {
+            IMS_ERR("cannot listen on %s", nd->listen[i]);
+            return IMS_ERROR;
+        }
+        IMS_NOTICE("listening on %s", nd->listen[i]);
+    }
+    if (nd->next_hop) {
+        if (sip_node_parse_endpoint(nd->next_hop, &proto, host, sizeof(host), &port) != IMS_OK ||
+            sip_addr_from(&nd->pcfg.next_hop.addr, host, port) != IMS_OK) {
+            IMS_ERR("bad next hop %s (want udp:IP:PORT or tcp:IP:PORT)", nd->next_hop);
+            return IMS_ERROR;
+        }
+        nd->pcfg.next_hop.proto = proto;
+        nd->pcfg.has_next_hop = true;
+        IMS_NOTICE("next hop %s", nd->next_hop);
+    }
+    nd->layer = sip_txn_layer_new(nd->loop, nd->tp, &nd->timers);
+    nd->px = sip_proxy_new(nd->layer, &nd->pcfg, NULL, NULL);
+    return IMS_OK;
+}
+
+static void stop(node_t *nd)
+{
+    if (nd->px) {
+        const sip_proxy_stats_t *ps = sip_proxy_stats(nd->px);
+        const sip_transport_stats_t *ts = sip_transport_stats(nd->tp);
+
+        IMS_NOTICE("stopping: %llu requests, %llu forwarded, %llu parse errors",
+                   (unsigned long long)ps->requests, (unsigned long long)ps->forwarded,
+                   (unsigned long long)ts->parse_errors);
+    }
+    sip_proxy_free(nd->px);
+    if (nd->layer)
+        sip_txn_layer_free(nd->layer);
+    if (nd->tp)
+        sip_transport_free(nd->tp);
+    ims_loop_free(nd->loop);
+    ims_conf_free(nd->conf);
+}
+
+int sip_node_main(int argc, char **argv, const char *name)
+{
+    node_t nd;
+    int rc = EXIT_FAILURE;
+
+    memset(&nd, 0, sizeof(nd));
+    nd.name = name;
+    nd.level = IMS_LOG_NOTICE;
+    nd.tcfg.max_msg_size = 65535;
+    nd.tcfg.tcp_idle_ms = 300000;
+    nd.tcfg.max_conns = 4096;
+    nd.timers.t1_ms = 500;
+    nd.timers.t2_ms = 4000;
+    nd.timers.t4_ms = 5000;
+    sip_proxy_cfg_defaults(&nd.pcfg);
+    sip_msg_global_init();
+    if (parse_args(&nd, argc, argv) != IMS_OK)
+        goto out;
+    ims_log_init(name, nd.level, NULL);
+    if (start(&nd) != IMS_OK)
+        goto out;
+    if (nd.pidfile) {
+        FILE *f = fopen(nd.pidfile, "w");
+
+        if (f) {
+            fprintf(f, "%ld\n", (long)getpid());
+            fclose(f);
+        }
+    }
+    IMS_NOTICE("%s running (transparent stateful proxy)", name);
+    rc = ims_loop_run(nd.loop) == IMS_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+out:
+    stop(&nd);
+    if (nd.pidfile)
+        unlink(nd.pidfile);
+    return rc;
+}

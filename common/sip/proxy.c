@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Proxy core, request side: RFC 3261 §16.3 validation, §16.4 route
+ * preprocessing, §16.5 target determination and §16.6 forwarding.
+ * Responses, CANCEL and stateless forwarding are in proxy_resp.c.
+ */
+#include "common/sip/proxy.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "common/sip/proxy_int.h"
+
+void sip_proxy_cfg_defaults(sip_proxy_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->timer_c_ms = 180000;
+    cfg->record_route = true;
+}
+
+/* ---- addresses ---- */
+
+static void collect_locals(sip_proxy_t *px)
+{
+    static const sip_proto_t protos[] = { SIP_PROTO_UDP, SIP_PROTO_TCP };
+    static const int families[] = { AF_INET, AF_INET6 };
+
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 2; j++) {
+            sip_addr_t a;
+
+            if (px->nlocal < PROXY_MAX_LOCAL &&
+                sip_transport_local(px->tp, protos[i], families[j], &a) == IMS_OK) {
+                px->local_proto[px->nlocal] = protos[i];
+                px->local[px->nlocal++] = a;
+            }
+        }
+}
+
+bool proxy_addr_is_local(const sip_proxy_t *px, const char *host, const char *port, bool sips)
+{
+    char buf[64];
+    sip_addr_t a;
+    long p = sips ? 5061 : 5060;
+    size_t n;
+
+    if (!host)
+        return false;
+    n = strlen(host);
+    if (host[0] == '[' && n > 2 && n - 2 < sizeof(buf)) {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        host = buf;
+    }
+    if (port && *port) {
+        char *end;
+
+        p = strtol(port, &end, 10);
+        if (*end || p <= 0 || p > 65535)
+            return false;
+    }
+    if (sip_addr_from(&a, host, (uint16_t)p) != IMS_OK)
+        return false;
+    for (int i = 0; i < px->nlocal; i++)
+        if (sip_addr_equal(&a, &px->local[i]))
+            return true;
+    return false;
+}
+
+static bool uri_is_local(const sip_proxy_t *px, const osip_uri_t *uri)
+{
+    bool sips = uri->scheme && strcasecmp(uri->scheme, "sips") == 0;
+
+    return proxy_addr_is_local(px, uri->host, uri->port, sips);
+}
+
+int sip_proxy_uri_dest(const osip_uri_t *uri, sip_dest_t *dst)
+{
+    osip_uri_param_t *tp = NULL;
+    bool sips;
+    long port;
+    char host[64];
+    const char *h;
+    size_t n;
+
+    if (!uri || !uri->host || !uri->scheme)
+        return IMS_ERROR;
+    sips = strcasecmp(uri->scheme, "sips") == 0;
+    if (!sips && strcasecmp(uri->scheme, "sip") != 0)
+        return IMS_ERROR;
+    memset(dst, 0, sizeof(*dst));
+    dst->proto = sips ? SIP_PROTO_TLS : SIP_PROTO_UDP;
+    osip_uri_uparam_get_byname((osip_uri_t *)uri, "transport", &tp);
+    if (tp && tp->gvalue && !sips) {
+        if (strcasecmp(tp->gvalue, "tcp") == 0)
+            dst->proto = SIP_PROTO_TCP;
+        else if (strcasecmp(tp->gvalue, "tls") == 0)
+            dst->proto = SIP_PROTO_TLS;
+        else if (strcasecmp(tp->gvalue, "udp") != 0)
+            return IMS_ERROR;
+    }
+    port = sips ? 5061 : 5060;
+    if (uri->port && *uri->port) {
+        char *end;
+
+        port = strtol(uri->port, &end, 10);
+        if (*end || port <= 0 || port > 65535)
+            return IMS_ERROR;
+    }
+    h = uri->host;
+    n = strlen(h);
+    if (h[0] == '[' && n > 2 && n - 2 < sizeof(host)) {
+        memcpy(host, h + 1, n - 2);
+        host[n - 2] = '\0';
+        h = host;
+    }
+    return sip_addr_from(&dst->addr, h, (uint16_t)port);
+}
+
+/* ---- request lifetime ---- */
+
+static void on_server_end(void *arg, sip_txn_t *st)
+{
+    sip_proxy_req_t *pr = arg;
+
+    pr->st = NULL;
+    pr->req = NULL;
+    proxy_req_maybe_free(pr);
+}
+
+void proxy_req_maybe_free(sip_proxy_req_t *pr)
+{
+    sip_proxy_t *px = pr->px;
+
+    if (pr->st)
+        return;
+    for (int i = 0; i < pr->nbranches; i++)
+        if (pr->br[i].ct)
+            return;
+    for (int i = 0; i < pr->nbranches; i++) {
+        ims_timer_stop(px->loop, &pr->br[i].timer_c);
+        free(pr->br[i].target);
+    }
+    ims_hash_remove_n(px->reqs, (const char *)&pr->id, sizeof(pr->id));
+    sip_msg_free(pr->best);
+    free(pr);
+}
+
+uint64_t sip_proxy_req_id(const sip_proxy_req_t *pr)
+{
+    return pr->id;
+}
+
+sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id)
+{
+    sip_proxy_req_t *pr = ims_hash_find_n(px->reqs, (const char *)&id, sizeof(id));
+
+    return pr && pr->st ? pr : NULL;
+}
+
+const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr)
+{
+    return pr->req;
+}
+
+int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason)
+{
+    if (!pr->st || pr->final_sent)
+        return IMS_ERROR;
+    if (code >= 200) {
+        pr->final_sent = true;
+        pr->px->stats.local_replies++;
+    }
+    return sip_txn_server_reply_code(pr->st, code, reason);
+}
+
+/* ---- §16.3 validation ---- */
+
+static int max_forwards(const sip_msg_t *req, osip_header_t **h)
+{
+    char *end;
+    long v;
+
+    *h = NULL;
+    osip_message_get_max_forwards(req->m, 0, h);
+    if (!*h || !(*h)->hvalue)
+        return -1;
+    v = strtol((*h)->hvalue, &end, 10);
+    return (*end || v < 0 || v > 255) ? -1 : (int)v;
+}
+
+/* Every Proxy-Require option tag must be in cfg.proxy_require_ok; the first one
+ * that is not goes into unsupported. */
+static bool proxy_require_ok(const sip_proxy_t *px, const sip_msg_t *req, char *unsupported,
+                             size_t len)
+{
+    osip_header_t *h = NULL;
+
+    for (int pos = 0; osip_message_get_proxy_require(req->m, pos, &h) >= 0 && h; pos++) {
+        char tag[64];
+        const char *p = h->hvalue;
+
+        while (p && *p) {
+            size_t n = strcspn(p, ",");
+            size_t s = 0;
+
+            while (s < n && (p[s] == ' ' || p[s] == '\t'))
+                s++;
+            while (n > s && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                n--;
+            if (n > s && n - s < sizeof(tag)) {
+                const char *ok = px->cfg.proxy_require_ok;
+                size_t tl = n - s;
+                bool found = false;
+
+                memcpy(tag, p + s, tl);
+                tag[tl] = '\0';
+                while (ok && *ok && !found) {
+                    size_t m = strcspn(ok, ",");
+
+                    found = m == tl && strncasecmp(ok, tag, tl) == 0;
+                    ok += m + (ok[m] == ',');
+                }
+                if (!found) {
+                    snprintf(unsupported, len, "%s", tag);
+                    return false;
+                }
+            }
+            p += strcspn(p, ",");
+            if (*p == ',')
+                p++;
+        }
+    }
+    return true;
+}
+
+static uint32_t fnv(uint32_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return (h ^ 0xff) * 16777619u;  /* field separator */
+}
+
+/* §16.6 item 8: a hash of what, when unchanged, means the request came back to us
+ * unchanged: a loop rather than a spiral. */
+static uint32_t loop_hash(const sip_msg_t *req)
+{
+    const osip_message_t *m = req->m;
+    osip_route_t *rt = NULL;
+    uint32_t h = 2166136261u;
+
+    h = fnv(h, m->req_uri->scheme);
+    h = fnv(h, m->req_uri->username);
+    h = fnv(h, m->req_uri->host);
+    h = fnv(h, m->req_uri->port);
+    h = fnv(h, sip_msg_from_tag(req));
+    h = fnv(h, sip_msg_to_tag(req));
+    h = fnv(h, m->call_id->number);
+    h = fnv(h, m->call_id->host);
+    h = fnv(h, m->cseq->number);
+    if (osip_message_get_route(m, 0, &rt) >= 0 && rt && rt->url) {
+        h = fnv(h, rt->url->host);
+        h = fnv(h, rt->url->port);
+    }
+    return h;
+}
+
+static bool is_loop(const sip_proxy_t *px, const sip_msg_t *req, uint32_t hash)
+{
+    char prefix[32];
+    osip_via_t *via;
+    size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "z9hG4bKL%08x.", hash);
+
+    for (int pos = 0; (via = osip_list_get(&req->m->vias, pos)) != NULL; pos++) {
+        const char *br = sip_msg_via_branch(via);
+
+        if (br && strncmp(br, prefix, plen) == 0 &&
+            proxy_addr_is_local(px, via->host, via->port, false))
+            return true;
+    }
+    return false;
+}
+
+/* ---- §16.4 route preprocessing ---- */
+
+void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req)
+{
+    osip_message_t *m = req->m;
+    osip_route_t *rt;
+    int n = osip_list_size(&m->routes);
+
+    /* A Request-URI we put in a Record-Route (no user part) came from a strict
+     * router: the real target is the last Route. */
+    if (n > 0 && !m->req_uri->username && uri_is_local(px, m->req_uri)) {
+        rt = osip_list_get(&m->routes, n - 1);
+        if (rt && rt->url) {
+            osip_uri_t *u = NULL;
+
+            if (osip_uri_clone(rt->url, &u) == 0) {
+                osip_uri_free(m->req_uri);
+                m->req_uri = u;
+                osip_list_remove(&m->routes, n - 1);
+                osip_route_free(rt);
+            }
+        }
+    }
+    /* Our own entries on top (one, or two after double record-routing). */
+    while ((rt = osip_list_get(&m->routes, 0)) != NULL && rt->url && uri_is_local(px, rt->url)) {
+        osip_list_remove(&m->routes, 0);
+        osip_route_free(rt);
+    }
+}
+
+/* ---- §16.6 forwarding ---- */
+
+static int set_max_forwards(sip_msg_t *msg)
+{
+    osip_header_t *h;
+    int v = max_forwards(msg, &h);
+    char buf[16];
+
+    snprintf(buf, sizeof(buf), "%d", v < 0 ? 70 : v - 1);
+    if (!h)
+        return osip_message_set_max_forwards(msg->m, buf) == 0 ? IMS_OK : IMS_ERROR;
+    osip_free(h->hvalue);
+    h->hvalue = osip_strdup(buf);
+    return IMS_OK;
+}
+
+static int push_record_route(sip_msg_t *msg, sip_proto_t proto, const sip_addr_t *a)
+{
+    char addr[64], val[128];
+    osip_record_route_t *rr = NULL;
+
+    sip_addr_str(a, addr, sizeof(addr));
+    snprintf(val, sizeof(val), "<sip:%s%s;lr>", addr,
+             proto == SIP_PROTO_TCP ? ";transport=tcp" : "");
+    if (osip_record_route_init(&rr) != 0)
+        return IMS_ERROR;
+    if (osip_record_route_parse(rr, val) != 0) {
+        osip_record_route_free(rr);
+        return IMS_ERROR;
+    }
+    osip_list_add(&msg->m->record_routes, rr, 0);
+    return IMS_OK;
+}
+
+static bool wants_record_route(const sip_msg_t *req)
+{
+    const char *m = sip_msg_method(req);
+
+    if (sip_msg_to_tag(req))
+        return false;  /* mid-dialog: the route set is fixed */
+    return strcmp(m, "INVITE") == 0 || strcmp(m, "SUBSCRIBE") == 0 ||
+           strcmp(m, "REFER") == 0 || strcmp(m, "NOTIFY") == 0;
+}
+
+/* Record-Route for the interface toward the target and, when the request
+ * arrived on another one, for the incoming interface as well (RFC 5658). */
+static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, sip_msg_t *msg,
+                             const sip_dest_t *dst)
+{
+    sip_addr_t out;
+    const sip_rcv_t *in = &pr->req->rcv;
+
+    if (sip_transport_local(px->tp, dst->proto, dst->addr.ss.ss_family, &out) != IMS_OK)
+        return IMS_ERROR;
+    if (in->local.len &&
+        (in->proto != dst->proto || !sip_addr_equal(&in->local, &out)))
+        if (push_record_route(msg, in->proto, &in->local) != IMS_OK)
+            return IMS_ERROR;
+    return push_record_route(msg, dst->proto, &out);
+}
+
+int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
+{
+    osip_route_t *rt = NULL;
+
+    if (osip_message_get_route(req->m, 0, &rt) >= 0 && rt)
+        return sip_proxy_uri_dest(rt->url, dst);
+    if (uri_is_local(px, req->m->req_uri)) {
+        if (!px->cfg.has_next_hop)
+            return IMS_DECLINED;
+        *dst = px->cfg.next_hop;
+        return IMS_OK;
+    }
+    return sip_proxy_uri_dest(req->m->req_uri, dst);
+}
+
+int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t *dst)
+{
+    proxy_branch_t *b;
+
+    if (pr->nbranches >= SIP_PROXY_MAX_BRANCHES || pr->forwarded)
+        return IMS_ERROR;
+    b = &pr->br[pr->nbranches++];
+    memset(b, 0, sizeof(*b));
+    b->pr = pr;
+    ims_timer_init(&b->timer_c);
+    if (uri)
+        b->target = strdup(uri);
+    if (dst) {
+        b->has_dst = true;
+        b->dst = *dst;
+    }
+    return IMS_OK;
+}
+
+/* Build and send one branch. IMS_OK, or IMS_ERROR with b->final_code set. */
+static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b)
+{
+    sip_msg_t *msg = sip_msg_clone(pr->req);
+    char hint[16];
+    int rc;
+
+    if (!msg)
+        return IMS_ERROR;
+    if (b->target) {
+        osip_uri_t *u = NULL;
+
+        if (osip_uri_init(&u) != 0 || osip_uri_parse(u, b->target) != 0) {
+            osip_uri_free(u);
+            sip_msg_free(msg);
+            b->final_code = 400;
+            return IMS_ERROR;
+        }
+        osip_uri_free(msg->m->req_uri);
+        msg->m->req_uri = u;
+    }
+    rc = b->has_dst ? IMS_OK : proxy_next_hop(px, msg, &b->dst);
+    if (rc == IMS_OK)
+        rc = set_max_forwards(msg);
+    if (rc == IMS_OK && px->cfg.record_route && wants_record_route(msg))
+        rc = add_record_routes(px, pr, msg, &b->dst);
+    if (rc != IMS_OK) {
+        sip_msg_free(msg);
+        b->final_code = rc == IMS_DECLINED ? 404 : 503;
+        return IMS_ERROR;
+    }
+    snprintf(hint, sizeof(hint), "L%08x.", pr->loop_hash);
+    b->ct = sip_txn_client_start(px->layer, msg, &b->dst, hint, proxy_branch_response, b);
+    if (!b->ct) {
+        b->final_code = 503;  /* §16.9: a transport error counts as 503 */
+        return IMS_ERROR;
+    }
+    sip_txn_set_on_end(b->ct, proxy_branch_end, b);
+    if (ims_log_get_level() >= IMS_LOG_INFO) {
+        char to[64];
+
+        IMS_INFO("%s forwarded to %s:%s", sip_msg_method(pr->req),
+                 b->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+                 sip_addr_str(&b->dst.addr, to, sizeof(to)));
+    }
+    if (pr->is_invite)
+        ims_timer_start(px->loop, &b->timer_c, px->cfg.timer_c_ms, proxy_timer_c, b);
+    px->stats.forwarded++;
+    return IMS_OK;
+}
+
+int sip_proxy_forward(sip_proxy_req_t *pr)
+{
+    sip_proxy_t *px = pr->px;
+    int sent = 0;
+
+    if (!pr->st || pr->forwarded || pr->final_sent)
+        return IMS_ERROR;
+    if (pr->cancelled)
+        return sip_proxy_reply(pr, 487, NULL) == IMS_OK ? IMS_OK : IMS_ERROR;
+    if (pr->nbranches == 0)
+        sip_proxy_add_target(pr, NULL, NULL);
+    pr->forwarded = true;
+    pr->pending = pr->nbranches;
+    for (int i = 0; i < pr->nbranches; i++)
+        if (forward_branch(px, pr, &pr->br[i]) == IMS_OK)
+            sent++;
+    /* Record each failure as that branch's outcome; the last one to complete
+     * sends the best response (possibly now, if nothing could be sent). */
+    for (int i = 0; i < pr->nbranches; i++)
+        if (!pr->br[i].ct && pr->br[i].final_code)
+            proxy_branch_failed(&pr->br[i], pr->br[i].final_code);
+    return sent ? IMS_OK : IMS_ERROR;
+}
+
+/* ---- entry from the transaction layer ---- */
+
+static bool validate(sip_proxy_t *px, sip_proxy_req_t *pr)
+{
+    osip_header_t *h;
+    char unsupported[64];
+
+    if (max_forwards(pr->req, &h) == 0) {
+        px->stats.too_many_hops++;
+        sip_proxy_reply(pr, 483, NULL);
+        return false;
+    }
+    if (!proxy_require_ok(px, pr->req, unsupported, sizeof(unsupported))) {
+        sip_msg_t *r = sip_msg_make_response(pr->req, 420, NULL, NULL);
+
+        if (r) {
+            sip_msg_header_add(r, "Unsupported", unsupported);
+            pr->final_sent = true;
+            sip_txn_server_reply(pr->st, r);
+        }
+        return false;
+    }
+    return true;
+}
+
+static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *req)
+{
+    sip_proxy_t *px = arg;
+    sip_proxy_req_t *pr;
+
+    px->stats.requests++;
+    if (strcmp(sip_msg_method(req), "CANCEL") == 0) {
+        proxy_handle_cancel(px, st, req);
+        return;
+    }
+    pr = calloc(1, sizeof(*pr));
+    if (!pr)
+        abort();
+    pr->px = px;
+    pr->id = ++px->next_id;
+    pr->st = st;
+    /* The server transaction keeps the request only to match retransmissions
+     * (Via, CSeq) and to build responses; rewriting its Route and Request-URI
+     * here saves a copy per request and changes neither. */
+    pr->req = (sip_msg_t *)req;
+    pr->is_invite = sip_txn_is_invite(st);
+    if (ims_hash_insert_n(px->reqs, (const char *)&pr->id, sizeof(pr->id), pr) != IMS_OK)
+        abort();
+    sip_txn_set_data(st, pr);
+    sip_txn_set_on_end(st, on_server_end, pr);
+
+    if (pr->is_invite)
+        sip_txn_server_reply_code(st, 100, NULL);
+    if (!validate(px, pr))
+        return;
+    proxy_preprocess_routes(px, pr->req);
+    pr->loop_hash = loop_hash(pr->req);
+    if (is_loop(px, pr->req, pr->loop_hash)) {
+        px->stats.loops++;
+        sip_proxy_reply(pr, 482, NULL);
+        return;
+    }
+    if (px->handler.on_request && px->handler.on_request(px->arg, pr, pr->req) != IMS_DECLINED)
+        return;
+    if (osip_list_size(&pr->req->m->routes) == 0 && uri_is_local(px, pr->req->m->req_uri) &&
+        !px->cfg.has_next_hop) {
+        /* Addressed to us with nowhere to go: answer keep-alive OPTIONS, refuse the rest. */
+        sip_proxy_reply(pr, strcmp(sip_msg_method(req), "OPTIONS") == 0 ? 200 : 404, NULL);
+        return;
+    }
+    sip_proxy_forward(pr);
+}
+
+sip_proxy_t *sip_proxy_new(sip_txn_layer_t *layer, const sip_proxy_cfg_t *cfg,
+                           const sip_proxy_handler_t *handler, void *arg)
+{
+    sip_proxy_t *px = calloc(1, sizeof(*px));
+    sip_txn_user_t user = {
+        .on_request = on_request,
+        .on_ack = proxy_on_ack,
+        .on_stray_response = proxy_on_stray_response,
+    };
+
+    if (!px)
+        abort();
+    px->layer = layer;
+    px->tp = sip_txn_layer_transport(layer);
+    px->loop = sip_txn_layer_loop(layer);
+    if (cfg)
+        px->cfg = *cfg;
+    else
+        sip_proxy_cfg_defaults(&px->cfg);
+    if (handler)
+        px->handler = *handler;
+    px->arg = arg;
+    px->reqs = ims_hash_new(1024);
+    if (!px->reqs)
+        abort();
+    collect_locals(px);
+    sip_txn_layer_set_user(layer, &user, px);
+    return px;
+}
+
+static void drop_req(void *arg, const char *key, void *value)
+{
+    sip_proxy_req_t *pr = value;
+    sip_proxy_t *px = arg;
+
+    for (int i = 0; i < pr->nbranches; i++) {
+        ims_timer_stop(px->loop, &pr->br[i].timer_c);
+        if (pr->br[i].ct) {
+            sip_txn_set_on_end(pr->br[i].ct, NULL, NULL);
+            sip_txn_client_detach(pr->br[i].ct);
+        }
+        free(pr->br[i].target);
+    }
+    if (pr->st)
+        sip_txn_set_on_end(pr->st, NULL, NULL);
+    sip_msg_free(pr->best);
+    free(pr);
+}
+
+void sip_proxy_free(sip_proxy_t *px)
+{
+    if (!px)
+        return;
+    /* The layer is freed by its owner after us, without on_end hooks; drop our
+     * requests and their timers here. */
+    ims_hash_foreach(px->reqs, drop_req, px);
+    ims_hash_free(px->reqs);
+    free(px);
+}
+
+const sip_proxy_stats_t *sip_proxy_stats(const sip_proxy_t *px)
+{
+    return &px->stats;
+}

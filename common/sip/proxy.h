@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The stateful proxy core, RFC 3261 §16, on our transaction layer.
+ *
+ * For each request that creates a server transaction the core:
+ *   §16.3  validates: Max-Forwards (483), loop detection (482), Proxy-Require (420);
+ *   §16.2  answers 100 Trying at once for INVITE;
+ *   §16.4  preprocesses routes: a Request-URI we put in a Record-Route is replaced
+ *          (strict-router peers) and our own top Route entries are removed;
+ *   then asks the handler (the CSCF logic) for targets, or routes by default:
+ *          a remaining Route, else the Request-URI (the configured next hop when
+ *          the Request-URI is the proxy itself);
+ *   §16.6  forwards to every target in parallel: Max-Forwards decremented,
+ *          Record-Route added (two entries when the request changes interface,
+ *          RFC 5658), Via pushed with a branch carrying the loop-detection hash,
+ *          next hop from the top Route or the target URI; Timer C per INVITE branch;
+ *   §16.7  forwards provisionals (not 100) and every 2xx at once, cancels the other
+ *          branches on a 2xx to INVITE or a 6xx, keeps the best of the rest and
+ *          sends it when every branch has finished (503 becomes 500, timeouts 408,
+ *          transport errors count as 503 per §16.9);
+ *   §16.10 answers CANCEL and cancels the pending branches.
+ * ACKs for 2xx and stray responses are forwarded statelessly (§16.11).
+ *
+ * A request the handler keeps waiting (e.g. on the HSS) is identified by an id
+ * across that gap: sip_proxy_req_find(id) returns NULL once it has gone.
+ */
+#ifndef SIP_PROXY_H
+#define SIP_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/sip/txn.h"
+
+typedef struct sip_proxy sip_proxy_t;
+typedef struct sip_proxy_req sip_proxy_req_t;
+
+#define SIP_PROXY_MAX_BRANCHES 16
+
+typedef struct sip_proxy_cfg {
+    uint32_t timer_c_ms;     /* > 3 min per §16.6 item 11; default 180000 */
+    bool record_route;       /* default true */
+    bool has_next_hop;       /* next_hop is set */
+    sip_dest_t next_hop;     /* for requests addressed to the proxy itself */
+    /* Option tags accepted in Proxy-Require (comma-separated), NULL: none. */
+    const char *proxy_require_ok;
+} sip_proxy_cfg_t;
+
+typedef struct sip_proxy_handler {
+    /*
+     * A request that passed §16.3/§16.4. Return IMS_DECLINED for default routing;
+     * IMS_OK when the handler will call sip_proxy_forward/sip_proxy_reply (now or
+     * later, using sip_proxy_req_id across the wait).
+     */
+    int (*on_request)(void *arg, sip_proxy_req_t *pr, sip_msg_t *req);
+    /* A response about to be forwarded upstream (top Via already removed); the
+     * handler may edit it. May be NULL. */
+    void (*on_response)(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp);
+} sip_proxy_handler_t;
+
+typedef struct sip_proxy_stats {
+    uint64_t requests, forwarded, local_replies, loops, too_many_hops, cancels,
+        stateless_acks, stray_responses, timer_c;
+} sip_proxy_stats_t;
+
+/* cfg NULL: defaults; handler NULL: default routing for everything. Registers
+ * itself as the layer's transaction user. */
+sip_proxy_t *sip_proxy_new(sip_txn_layer_t *layer, const sip_proxy_cfg_t *cfg,
+                           const sip_proxy_handler_t *handler, void *arg);
+void sip_proxy_free(sip_proxy_t *px);
+void sip_proxy_cfg_defaults(sip_proxy_cfg_t *cfg);
+
+/* Add a target Request-URI (copied) for the next sip_proxy_forward; dst NULL:
+ * next hop from the top Route, else from the URI. IMS_ERROR past the branch limit. */
+int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t *dst);
+/* Forward to the targets added (none added: the default route). IMS_OK, or
+ * IMS_ERROR when nothing could be sent (a final response was then sent). */
+int sip_proxy_forward(sip_proxy_req_t *pr);
+/* Answer the request locally with a final response. */
+int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason);
+
+uint64_t sip_proxy_req_id(const sip_proxy_req_t *pr);
+sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id);
+/* The request as received (after route preprocessing). Owned by the core. */
+const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr);
+
+/* Next hop for a URI per RFC 3263 without DNS (IP literals; transport param;
+ * default port 5060, 5061 for sips). IMS_OK or IMS_ERROR (not an IP literal). */
+int sip_proxy_uri_dest(const osip_uri_t *uri, sip_dest_t *dst);
+
+const sip_proxy_stats_t *sip_proxy_stats(const sip_proxy_t *px);
+
+#endif

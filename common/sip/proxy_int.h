@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Internals shared by proxy.c (requests) and proxy_resp.c (responses, CANCEL). */
+#ifndef SIP_PROXY_INT_H
+#define SIP_PROXY_INT_H
+
+#include "common/core/hash.h"
+#include "common/core/loop.h"
+#include "common/sip/proxy.h"
+
+#define PROXY_MAX_LOCAL 8
+
+typedef struct proxy_branch {
+    sip_proxy_req_t *pr;
+    sip_txn_t *ct;           /* NULL once the client transaction ended */
+    char *target;            /* Request-URI for this branch, NULL: unchanged */
+    bool has_dst;
+    sip_dest_t dst;
+    int final_code;          /* the branch's outcome (response or local), 0 while pending */
+    bool done;               /* final outcome recorded and counted */
+    bool got_provisional;
+    ims_timer_t timer_c;
+} proxy_branch_t;
+
+struct sip_proxy_req {
+    sip_proxy_t *px;
+    uint64_t id;
+    sip_txn_t *st;           /* NULL once the server transaction ended */
+    sip_msg_t *req;          /* preprocessed request (owned by st) */
+    bool is_invite;
+    bool forwarded;          /* sip_proxy_forward ran */
+    bool final_sent;
+    bool cancelled;          /* CANCEL received */
+    uint32_t loop_hash;
+    int nbranches;
+    int pending;             /* branches without a final response */
+    proxy_branch_t br[SIP_PROXY_MAX_BRANCHES];
+    sip_msg_t *best;         /* best non-2xx final so far (owned), or NULL */
+    int best_code;           /* also set for local outcomes (408, 503) */
+};
+
+struct sip_proxy {
+    sip_txn_layer_t *layer;
+    sip_transport_t *tp;
+    ims_loop_t *loop;
+    sip_proxy_cfg_t cfg;
+    sip_proxy_handler_t handler;
+    void *arg;
+    sip_addr_t local[PROXY_MAX_LOCAL];   /* our listening addresses */
+    sip_proto_t local_proto[PROXY_MAX_LOCAL];
+    int nlocal;
+    uint64_t next_id;
+    ims_hash_t *reqs;        /* live requests by id (8 raw bytes) */
+    sip_proxy_stats_t stats;
+};
+
+/* proxy.c */
+bool proxy_addr_is_local(const sip_proxy_t *px, const char *host, const char *port, bool sips);
+void proxy_req_maybe_free(sip_proxy_req_t *pr);
+
+/* proxy_resp.c */
+void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err);
+void proxy_branch_end(void *arg, sip_txn_t *ct);
+void proxy_timer_c(ims_loop_t *loop, ims_timer_t *t, void *arg);
+void proxy_branch_failed(proxy_branch_t *b, int code);
+void proxy_handle_cancel(sip_proxy_t *px, sip_txn_t *st, const sip_msg_t *cancel);
+void proxy_on_ack(void *arg, sip_msg_t *ack);
+void proxy_on_stray_response(void *arg, sip_msg_t *resp);
+void proxy_cancel_branches(sip_proxy_req_t *pr);
+int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst);
+void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req);
+
+#endif

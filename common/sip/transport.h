@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * SIP transports on the event loop: UDP and TCP, IPv4 and IPv6.
+ *
+ * Inbound: datagrams and stream bytes are framed (TCP by Content-Length),
+ * parsed with sip_msg_parse, and each good message is handed to the receive
+ * callback, which takes ownership. Messages that fail parsing are answered
+ * here with 400 (sip_msg_raw_400) when possible and counted; on a stream whose
+ * framing is lost the connection is closed after the answer.
+ *
+ * Outbound: sip_transport_send picks the connection (the given id if still
+ * open, else any open one to that address, else a new non-blocking connect)
+ * and queues what the socket does not take at once.
+ */
+#ifndef SIP_TRANSPORT_H
+#define SIP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/loop.h"
+#include "common/sip/msg.h"
+
+typedef struct sip_transport sip_transport_t;
+
+typedef struct sip_transport_cfg {
+    size_t max_msg_size;     /* largest accepted message, bytes (default 65535) */
+    uint32_t tcp_idle_ms;    /* close idle TCP connections after this (default 300000) */
+    uint32_t max_conns;      /* open TCP connections at most (default 4096) */
+} sip_transport_cfg_t;
+
+/* Where to send: protocol, address, and (streams) a preferred connection. */
+typedef struct sip_dest {
+    sip_proto_t proto;
+    sip_addr_t addr;
+    uint32_t conn_id;        /* 0: any / new */
+} sip_dest_t;
+
+typedef void (*sip_recv_cb)(void *arg, sip_msg_t *msg);
+
+typedef struct sip_transport_stats {
+    uint64_t rx_msgs, tx_msgs, parse_errors, rx_400_sent, dropped, conns_open;
+} sip_transport_stats_t;
+
+/* cfg NULL: defaults. cb receives every parsed message (ownership passes). */
+sip_transport_t *sip_transport_new(ims_loop_t *loop, const sip_transport_cfg_t *cfg,
+                                   sip_recv_cb cb, void *arg);
+/* Closes every socket and connection. */
+void sip_transport_free(sip_transport_t *tp);
+
+/* Listen on host (IPv4/IPv6 literal) and port (0: ephemeral) for proto UDP or TCP. */
+int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *host, uint16_t port);
+
+/* Our listening address for proto and family (AF_INET/AF_INET6): for Via and
+ * Record-Route. IMS_OK with *addr set, IMS_DECLINED when there is none. */
+int sip_transport_local(const sip_transport_t *tp, sip_proto_t proto, int family, sip_addr_t *addr);
+
+/* Send buf (not retained). IMS_OK when written or queued, IMS_ERROR otherwise
+ * (no listener of that family for UDP, connection limit, connect failure). */
+int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
+
+/* Serialise and send msg (msg stays with the caller). */
+int sip_transport_send_msg(sip_transport_t *tp, const sip_dest_t *dst, const sip_msg_t *msg);
+
+const sip_transport_stats_t *sip_transport_stats(const sip_transport_t *tp);
+
+#endif

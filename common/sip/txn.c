@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The transaction layer (RFC 3261 §17, RFC 6026): the layer object, matching
+ * of inbound messages, the server state machines, and transaction lifetime.
+ * The client state machines live in txn_client.c.
+ *
+ * Matching is one hash lookup per message. Keys are built in stack buffers:
+ *   client        "C<branch> <CSeq method>"
+ *   server        "S<branch> <sent-by> <method>"      (ACK looks up "INVITE")
+ *   RFC 2543 peer "R<Call-ID> <CSeq num> <From tag> <sent-by> <method>"
+ * A transaction leaves the table the moment it terminates, so whatever
+ * arrives afterwards is new (requests) or stray (responses, ACKs).
+ *
+ * Lifetime: a transaction may terminate while the user is inside one of its
+ * callbacks (a timer that is zero over TCP, a TU reply that completes it), so
+ * termination only queues it; a 0 ms reaper timer, which runs from the loop
+ * and never inside a user callback, calls on_end and frees it.
+ */
+#include "common/sip/txn.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "common/sip/txn_int.h"
+
+typedef int (*txn_state_fn)(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+
+static int ist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int ist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int ist_confirmed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int ist_accepted(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int nist_trying(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int nist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+static int nist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+
+/* [kind][state]: NULL where the kind has no such state (and for Terminated). */
+static const txn_state_fn txn_states[TXN_KINDS][TXN_STATES] = {
+    [TXN_ICT] = {
+        [TXN_CALLING] = txn_ict_calling, [TXN_PROCEEDING] = txn_ict_proceeding,
+        [TXN_COMPLETED] = txn_ict_completed, [TXN_ACCEPTED] = txn_ict_accepted,
+    },
+    [TXN_NICT] = {
+        [TXN_TRYING] = txn_nict_trying, [TXN_PROCEEDING] = txn_nict_proceeding,
+        [TXN_COMPLETED] = txn_nict_completed,
+    },
+    [TXN_IST] = {
+        [TXN_PROCEEDING] = ist_proceeding, [TXN_COMPLETED] = ist_completed,
+        [TXN_CONFIRMED] = ist_confirmed, [TXN_ACCEPTED] = ist_accepted,
+    },
+    [TXN_NIST] = {
+        [TXN_TRYING] = nist_trying, [TXN_PROCEEDING] = nist_proceeding,
+        [TXN_COMPLETED] = nist_completed,
+    },
+};
+
+static void msg_drop(sip_msg_t *msg)
+{
+    if (msg)
+        sip_msg_free(msg);
+}
+
+static void text_free(char *p)
+{
+    osip_free(p);
+}
+
+/* Run the current state's function; msg (if any) is consumed either way. */
+static int txn_dispatch(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    txn_state_fn fn = txn_states[t->kind][t->state];
+
+    if (!fn) {
+        msg_drop(msg);
+        return IMS_ERROR;
+    }
+    return fn(t, ev, msg);
+}
+
+/* ---- keys ---- */
+
+void txn_key_put(txn_key_t *k, const char *s)
+{
+    size_t l = s ? strlen(s) : 0;
+
+    if (k->over || l >= sizeof(k->b) - k->n) {
+        k->over = true;
+        return;
+    }
+    memcpy(k->b + k->n, s, l);
+    k->n += l;
+    k->b[k->n] = '\0';
+}
+
+bool txn_client_key(txn_key_t *k, const char *branch, const char *method)
+{
+    k->n = 0;
+    k->over = false;
+    txn_key_put(k, "C");
+    txn_key_put(k, branch);
+    txn_key_put(k, " ");
+    txn_key_put(k, method);
+    return !k->over;
+}
+
+/* The server key of req, filed under method (the INVITE's for an ACK or CANCEL lookup). */
+static bool txn_server_key(txn_key_t *k, const sip_msg_t *req, const char *method)
+{
+    osip_via_t *via = sip_msg_top_via(req);
+    const char *branch;
+    char sent_by[512];
+
+    if (!via || !method || !sip_msg_via_sent_by(via, sent_by, sizeof(sent_by)))
+        return false;
+    branch = sip_msg_via_branch(via);
+    k->n = 0;
+    k->over = false;
+    if (branch && strncmp(branch, TXN_COOKIE, TXN_COOKIE_LEN) == 0) {
+        txn_key_put(k, "S");
+        txn_key_put(k, branch);
+    } else {
+        /* RFC 2543 peers have no unique branch (§17.2.3's fallback). */
+        char num[16];
+
+        if (!sip_msg_call_id(req))
+            return false;
+        snprintf(num, sizeof(num), "%" PRIu32, sip_msg_cseq_num(req));
+        txn_key_put(k, "R");
+        txn_key_put(k, sip_msg_call_id(req));
+        txn_key_put(k, " ");
+        txn_key_put(k, num);
+        txn_key_put(k, " ");
+        txn_key_put(k, sip_msg_from_tag(req));
+    }
+    txn_key_put(k, " ");
+    txn_key_put(k, sent_by);
+    txn_key_put(k, " ");
+    txn_key_put(k, method);
+    return !k->over;
+}
+
+/* ---- lifetime ---- */
+
+static void txn_retx_fired(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    txn_dispatch(arg, TXN_EV_TIMER_RETX, NULL);
+}
+
+static void txn_end_fired(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    txn_dispatch(arg, TXN_EV_TIMER_END, NULL);
+}
+
+void txn_start_retx(sip_txn_t *t, uint32_t ms)
+{
+    t->retx_ms = ms;
+    ims_timer_start(t->layer->loop, &t->retx, ms, txn_retx_fired, t);
+}
+
+void txn_start_end(sip_txn_t *t, uint32_t ms)
+{
+    ims_timer_start(t->layer->loop, &t->end, ms, txn_end_fired, t);
+}
+
+int txn_create(sip_txn_layer_t *l, txn_kind_t kind, const txn_key_t *key, sip_txn_t **out)
+{
+    sip_txn_t *t = calloc(1, sizeof(*t) + key->n + 1);
+    int rc;
+
+    *out = NULL;
+    if (!t)
+        return IMS_ERROR;
+    t->layer = l;
+    t->kind = kind;
+    t->state = (kind == TXN_ICT) ? TXN_CALLING : (kind == TXN_IST) ? TXN_PROCEEDING : TXN_TRYING;
+    ims_timer_init(&t->retx);
+    ims_timer_init(&t->end);
+    t->key_len = key->n;
+    memcpy(t->key, key->b, key->n);
+    t->key[key->n] = '\0';
+    rc = ims_hash_insert_n(l->table, t->key, t->key_len, t);
+    if (rc != IMS_OK) {
+        free(t);
+        return rc;
+    }
+    l->count++;
+    *out = t;
+    return IMS_OK;
+}
+
+void txn_set_state(sip_txn_t *t, txn_state_t st)
+{
+    t->state = st;
+}
+
+static void txn_free(sip_txn_t *t)
+{
+    sip_txn_layer_t *l = t->layer;
+
+    ims_timer_stop(l->loop, &t->retx);
+    ims_timer_stop(l->loop, &t->end);
+    msg_drop(t->req);
+    text_free(t->out);
+    l->count--;
+    free(t);
+}
+
+void txn_discard(sip_txn_t *t)
+{
+    ims_hash_remove_n(t->layer->table, t->key, t->key_len);
+    txn_free(t);
+}
+
+static void txn_reap(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    sip_txn_layer_t *l = arg;
+    sip_txn_t *t;
+
+    /* on_end may terminate others: they join the list and are reaped here too. */
+    while ((t = l->dead) != NULL) {
+        l->dead = t->next_dead;
+        if (t->end_cb)
+            t->end_cb(t->end_arg, t);
+        txn_free(t);
+    }
+}
+
+void txn_terminate(sip_txn_t *t)
+{
+    sip_txn_layer_t *l = t->layer;
+
+    if (t->state == TXN_TERMINATED)
+        return;
+    txn_set_state(t, TXN_TERMINATED);
+    ims_timer_stop(l->loop, &t->retx);
+    ims_timer_stop(l->loop, &t->end);
+    ims_hash_remove_n(l->table, t->key, t->key_len);
+    t->next_dead = l->dead;
+    l->dead = t;
+    if (!ims_timer_armed(&l->reaper))
+        ims_timer_start(l->loop, &l->reaper, 0, txn_reap, l);
+}
+
+/* ---- the layer ---- */
+
+sip_txn_layer_t *sip_txn_layer_new(ims_loop_t *loop, sip_transport_t *tp,
+                                   const sip_txn_timers_t *timers)
+{
+    sip_txn_layer_t *l = calloc(1, sizeof(*l));
+
+    if (!l)
+        return NULL;
+    l->table = ims_hash_new(1024);
+    if (!l->table) {
+        free(l);
+        return NULL;
+    }
+    l->loop = loop;
+    l->tp = tp;
+    l->tm = (sip_txn_timers_t){ .t1_ms = 500, .t2_ms = 4000, .t4_ms = 5000 };
+    if (timers) {
+        if (timers->t1_ms)
+            l->tm.t1_ms = timers->t1_ms;
+        if (timers->t2_ms)
+            l->tm.t2_ms = timers->t2_ms;
+        if (timers->t4_ms)
+            l->tm.t4_ms = timers->t4_ms;
+    }
+    ims_timer_init(&l->reaper);
+    sip_random_token(l->branch_salt, 8);
+    return l;
+}
+
+static void free_one(void *arg, const char *key, void *value)
+{
+    txn_free(value);
+}
+
+void sip_txn_layer_free(sip_txn_layer_t *l)
+{
+    sip_txn_t *t;
+
+    if (!l)
+        return;
+    ims_hash_foreach(l->table, free_one, NULL);
+    while ((t = l->dead) != NULL) {
+        l->dead = t->next_dead;
+        txn_free(t);
+    }
+    ims_timer_stop(l->loop, &l->reaper);
+    ims_hash_free(l->table);
+    free(l);
+}
+
+void sip_txn_layer_set_user(sip_txn_layer_t *l, const sip_txn_user_t *user, void *arg)
+{
+    if (user)
+        l->user = *user;
+    else
+        memset(&l->user, 0, sizeof(l->user));
+    l->user_arg = arg;
+}
+
+sip_transport_t *sip_txn_layer_transport(sip_txn_layer_t *l)
+{
+    return l->tp;
+}
+
+ims_loop_t *sip_txn_layer_loop(sip_txn_layer_t *l)
+{
+    return l->loop;
+}
+
+const sip_txn_timers_t *sip_txn_layer_timers(const sip_txn_layer_t *l)
+{
+    return &l->tm;
+}
+
+size_t sip_txn_layer_count(const sip_txn_layer_t *l)
+{
+    return l->count;
+}
+
+/* ---- server side: where responses go ---- */
+
+/* Is host (a Via sent-by host, brackets allowed) the address a? */
+static bool host_is_addr(const char *host, const sip_addr_t *a)
+{
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t n = strlen(host);
+
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        if (n - 2 >= sizeof(buf))
+            return false;
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        host = buf;
+    }
+    if (a->ss.ss_family == AF_INET)
+        return inet_pton(AF_INET, host, bin) == 1 &&
+               memcmp(bin, &((const struct sockaddr_in *)&a->ss)->sin_addr, 4) == 0;
+    if (a->ss.ss_family == AF_INET6)
+        return inet_pton(AF_INET6, host, bin) == 1 &&
+               memcmp(bin, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, 16) == 0;
+    return false;
+}
+
+static void via_param_set(osip_via_t *via, const char *name, const char *value)
+{
+    osip_generic_param_t *p = NULL;
+
+    osip_via_param_get_byname(via, (char *)name, &p);
+    if (p) {
+        text_free(p->gvalue);
+        p->gvalue = osip_strdup(value);
+    } else {
+        osip_via_param_add(via, osip_strdup(name), osip_strdup(value));
+    }
+}
+
+/* §18.2.1 and RFC 3581: record in the top Via where the request really came from. */
+static void via_mark_source(sip_msg_t *req, osip_via_t *via)
+{
+    const sip_addr_t *src = &req->rcv.remote;
+    osip_generic_param_t *rport = NULL;
+    char ip[INET6_ADDRSTRLEN], port[8];
+    const void *bin;
+
+    if (src->ss.ss_family == AF_INET)
+        bin = &((const struct sockaddr_in *)&src->ss)->sin_addr;
+    else if (src->ss.ss_family == AF_INET6)
+        bin = &((const struct sockaddr_in6 *)&src->ss)->sin6_addr;
+    else
+        return;     /* built locally: nothing to record */
+    if (!via->host || !inet_ntop(src->ss.ss_family, bin, ip, sizeof(ip)))
+        return;
+    osip_via_param_get_byname(via, "rport", &rport);
+    /* RFC 3581 §4: with rport, received goes in even when the host matches. */
+    if (rport || !host_is_addr(via->host, src))
+        via_param_set(via, "received", ip);
+    if (rport && (!rport->gvalue || !rport->gvalue[0])) {
+        snprintf(port, sizeof(port), "%u", (unsigned)sip_addr_port(src));
+        text_free(rport->gvalue);
+        rport->gvalue = osip_strdup(port);
+    }
+}
+
+static uint16_t port_value(const char *s)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s)
+        return 0;
+    v = strtol(s, &end, 10);
+    return (*end || v <= 0 || v > 65535) ? 0 : (uint16_t)v;
+}
+
+/* §18.2.2: where the responses of req go (after via_mark_source). */
+static void response_dest(const sip_msg_t *req, const osip_via_t *via, sip_dest_t *d)
+{
+    osip_generic_param_t *received = NULL, *rport = NULL;
+    const char *host;
+    uint16_t port;
+
+    memset(d, 0, sizeof(*d));
+    d->proto = req->rcv.proto;
+    if (d->proto != SIP_PROTO_UDP) {
+        /* The connection it came on; the transport reconnects to remote if it closed. */
+        d->addr = req->rcv.remote;
+        d->conn_id = req->rcv.conn_id;
+        return;
+    }
+    osip_via_param_get_byname((osip_via_t *)via, "received", &received);
+    osip_via_param_get_byname((osip_via_t *)via, "rport", &rport);
+    host = (received && received->gvalue) ? received->gvalue : via->host;
+    port = rport ? port_value(rport->gvalue) : 0;
+    if (!port)
+        port = port_value(via->port);
+    if (!port)
+        port = 5060;
+    if (host && sip_addr_from(&d->addr, host, port) == IMS_OK)
+        return;
+    /* A host name we cannot resolve here: answer the source address at that port. */
+    d->addr = req->rcv.remote;
+    if (d->addr.ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&d->addr.ss)->sin_port = htons(port);
+    else if (d->addr.ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&d->addr.ss)->sin6_port = htons(port);
+}
+
+/* ---- server side: sending ---- */
+
+static bool dest_reliable(const sip_dest_t *d)
+{
+    return d->proto != SIP_PROTO_UDP;
+}
+
+/* Serialise resp (consumed) and send it; keep the text for retransmission when
+ * keep, else forget any kept text. IMS_ERROR when it could not be sent. */
+static int server_send(sip_txn_t *t, sip_msg_t *resp, bool keep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = sip_msg_to_str(resp, &buf, &len);
+
+    sip_msg_free(resp);
+    if (rc != IMS_OK)
+        return IMS_ERROR;
+    rc = sip_transport_send(t->layer->tp, &t->dst, buf, len);
+    if (rc != IMS_OK)
+        IMS_WARN("txn: response could not be sent");
+    text_free(t->out);
+    t->out = NULL;
+    t->out_len = 0;
+    if (keep) {
+        t->out = buf;
+        t->out_len = len;
+    } else {
+        text_free(buf);
+    }
+    return rc == IMS_OK ? IMS_OK : IMS_ERROR;
+}
+
+static void server_resend(sip_txn_t *t)
+{
+    if (t->out)
+        sip_transport_send(t->layer->tp, &t->dst, t->out, t->out_len);
+}
+
+/* ---- INVITE server (Figure 7 as amended by RFC 6026) ---- */
+
+static int ist_send(sip_txn_t *t, sip_msg_t *resp)
+{
+    int code = sip_msg_status(resp);
+    const sip_txn_timers_t *tm = &t->layer->tm;
+    int rc;
+
+    if (code < 200)
+        return server_send(t, resp, true);
+    t->final_code = code;
+    if (code < 300) {
+        /* The TU retransmits 2xx itself (§13.3.1.4); we only absorb and wait. */
+        rc = server_send(t, resp, false);
+        txn_set_state(t, TXN_ACCEPTED);
+        txn_start_end(t, 64 * tm->t1_ms);                       /* Timer L */
+        return rc;
+    }
+    rc = server_send(t, resp, true);
+    txn_set_state(t, TXN_COMPLETED);
+    if (!t->reliable)
+        txn_start_retx(t, tm->t1_ms);                           /* Timer G */
+    txn_start_end(t, 64 * tm->t1_ms);                           /* Timer H */
+    return rc;
+}
+
+static int ist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    switch (ev) {
+    case TXN_EV_REPLY:
+        return ist_send(t, msg);
+    case TXN_EV_REQUEST:
+        server_resend(t);       /* the last provisional, if any */
+        break;
+    default:
+        break;
+    }
+    msg_drop(msg);
+    return IMS_OK;
+}
+
+static int ist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    const sip_txn_timers_t *tm = &t->layer->tm;
+
+    switch (ev) {
+    case TXN_EV_REQUEST:
+        server_resend(t);
+        break;
+    case TXN_EV_ACK:
+        ims_timer_stop(t->layer->loop, &t->retx);
+        txn_set_state(t, TXN_CONFIRMED);
+        txn_start_end(t, t->reliable ? 0 : tm->t4_ms);          /* Timer I */
+        break;
+    case TXN_EV_TIMER_RETX:                                     /* Timer G */
+        server_resend(t);
+        txn_start_retx(t, t->retx_ms * 2 < tm->t2_ms ? t->retx_ms * 2 : tm->t2_ms);
+        break;
+    case TXN_EV_TIMER_END:                                      /* Timer H: no ACK came */
+        txn_terminate(t);
+        break;
+    case TXN_EV_REPLY:
+        msg_drop(msg);
+        return IMS_ERROR;
+    default:
+        break;
+    }
+    msg_drop(msg);
+    return IMS_OK;
+}
+
+static int ist_confirmed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    if (ev == TXN_EV_TIMER_END)                                 /* Timer I */
+        txn_terminate(t);
+    msg_drop(msg);
+    return ev == TXN_EV_REPLY ? IMS_ERROR : IMS_OK;
+}
+
+static int ist_accepted(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    sip_txn_layer_t *l = t->layer;
+
+    switch (ev) {
+    case TXN_EV_REPLY:
+        /* RFC 6026 §7.1: further 2xx (forks, TU retransmissions) go out; nothing else. */
+        if (sip_msg_status(msg) >= 200 && sip_msg_status(msg) < 300)
+            return server_send(t, msg, false);
+        msg_drop(msg);
+        return IMS_ERROR;
+    case TXN_EV_ACK:
+        /* An ACK for the 2xx (an RFC 2543 peer reuses the INVITE's key): the TU's. */
+        if (l->user.on_ack)
+            l->user.on_ack(l->user_arg, msg);
+        else
+            msg_drop(msg);
+        return IMS_OK;
+    case TXN_EV_TIMER_END:                                      /* Timer L */
+        txn_terminate(t);
+        break;
+    default:
+        break;      /* a retransmitted INVITE: absorbed (RFC 6026 §7.1) */
+    }
+    msg_drop(msg);
+    return IMS_OK;
+}
+
+/* ---- non-INVITE server (Figure 8) ---- */
+
+static int nist_send(sip_txn_t *t, sip_msg_t *resp)
+{
+    int code = sip_msg_status(resp);
+    int rc = server_send(t, resp, true);
+
+    if (code < 200) {
+        txn_set_state(t, TXN_PROCEEDING);
+        return rc;
+    }
+    t->final_code = code;
+    txn_set_state(t, TXN_COMPLETED);
+    txn_start_end(t, t->reliable ? 0 : 64 * t->layer->tm.t1_ms);   /* Timer J */
+    return rc;
+}
+
+static int nist_trying(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    if (ev == TXN_EV_REPLY)
+        return nist_send(t, msg);
+    msg_drop(msg);      /* a retransmission before any response: nothing to resend */
+    return IMS_OK;
+}
+
+static int nist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    if (ev == TXN_EV_REPLY)
+        return nist_send(t, msg);
+    if (ev == TXN_EV_REQUEST)
+        server_resend(t);
+    msg_drop(msg);
+    return IMS_OK;
+}
+
+static int nist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
+{
+    if (ev == TXN_EV_REQUEST)
+        server_resend(t);
+    else if (ev == TXN_EV_TIMER_END)                            /* Timer J */
+        txn_terminate(t);
+    msg_drop(msg);
+    return ev == TXN_EV_REPLY ? IMS_ERROR : IMS_OK;
+}
+
+/* ---- server side: API ---- */
+
+int sip_txn_server_reply(sip_txn_t *st, sip_msg_t *resp)
+{
+    int code;
+
+    if (!resp)
+        return IMS_ERROR;
+    code = sip_msg_status(resp);
+    if (!st || !sip_txn_is_server(st) || code < 100 || code > 699) {
+        sip_msg_free(resp);
+        return IMS_ERROR;
+    }
+    return txn_dispatch(st, TXN_EV_REPLY, resp);
+}
+
+int sip_txn_server_reply_code(sip_txn_t *st, int code, const char *reason)
+{
+    sip_msg_t *resp;
+
+    if (!st || !st->req || !sip_txn_is_server(st))
+        return IMS_ERROR;
+    /* One tag for every response we build on this transaction (§8.2.6.2). */
+    if (code > 100 && !st->to_tag[0])
+        sip_random_token(st->to_tag, sizeof(st->to_tag) - 1);
+    resp = sip_msg_make_response(st->req, code, reason, st->to_tag[0] ? st->to_tag : NULL);
+    if (!resp)
+        return IMS_ERROR;
+    return sip_txn_server_reply(st, resp);
+}
+
+sip_txn_t *sip_txn_server_find_invite(sip_txn_layer_t *l, const sip_msg_t *cancel)
+{
+    txn_key_t k;
+    sip_txn_t *t;
+
+    if (!cancel || !txn_server_key(&k, cancel, "INVITE"))
+        return NULL;
+    t = ims_hash_find_n(l->table, k.b, k.n);
+    return (t && t->kind == TXN_IST) ? t : NULL;
+}
+
+/* ---- input ---- */
+
+static void deliver_ack(sip_txn_layer_t *l, sip_msg_t *ack)
+{
+    if (l->user.on_ack)
+        l->user.on_ack(l->user_arg, ack);
+    else
+        sip_msg_free(ack);
+}
+
+/* A request no transaction knows: a new server transaction for the TU. */
+static void server_begin(sip_txn_layer_t *l, sip_msg_t *req, const osip_via_t *via,
+                         const txn_key_t *k, bool invite)
+{
+    sip_txn_t *t;
+
+    if (!l->user.on_request || txn_create(l, invite ? TXN_IST : TXN_NIST, k, &t) != IMS_OK) {
+        sip_msg_free(req);
+        return;
+    }
+    t->req = req;
+    response_dest(req, via, &t->dst);
+    t->reliable = dest_reliable(&t->dst);
+    l->user.on_request(l->user_arg, t, req);
+}
+
+static void input_request(sip_txn_layer_t *l, sip_msg_t *req)
+{
+    osip_via_t *via = sip_msg_top_via(req);
+    const char *method = sip_msg_method(req);
+    bool ack, invite;
+    txn_key_t k;
+    sip_txn_t *t;
+
+    if (!via || !method) {
+        sip_msg_free(req);
+        return;
+    }
+    ack = strcmp(method, "ACK") == 0;
+    invite = strcmp(method, "INVITE") == 0;
+    via_mark_source(req, via);
+    if (!txn_server_key(&k, req, (ack || invite) ? "INVITE" : method)) {
+        IMS_DEBUG("txn: request without a usable key dropped");
+        sip_msg_free(req);
+        return;
+    }
+    t = ims_hash_find_n(l->table, k.b, k.n);
+    if (ack) {
+        if (t && t->kind == TXN_IST)
+            txn_dispatch(t, TXN_EV_ACK, req);
+        else
+            deliver_ack(l, req);
+    } else if (t) {
+        txn_dispatch(t, TXN_EV_REQUEST, req);
+    } else {
+        server_begin(l, req, via, &k, invite);
+    }
+}
+
+static void input_response(sip_txn_layer_t *l, sip_msg_t *resp)
+{
+    osip_via_t *via = sip_msg_top_via(resp);
+    const char *branch = via ? sip_msg_via_branch(via) : NULL;
+    const char *method = sip_msg_cseq_method(resp);
+    int code = sip_msg_status(resp);
+    sip_txn_t *t = NULL;
+    txn_key_t k;
+
+    if (code < 100 || code > 699) {
+        sip_msg_free(resp);
+        return;
+    }
+    if (branch && method && txn_client_key(&k, branch, method))
+        t = ims_hash_find_n(l->table, k.b, k.n);
+    if (t) {
+        txn_dispatch(t, TXN_EV_RESPONSE, resp);
+    } else if (l->user.on_stray_response) {
+        l->user.on_stray_response(l->user_arg, resp);
+    } else {
+        sip_msg_free(resp);
+    }
+}
+
+void sip_txn_layer_input(sip_txn_layer_t *l, sip_msg_t *msg)
+{
+    if (!msg)
+        return;
+    if (sip_msg_is_request(msg))
+        input_request(l, msg);
+    else
+        input_response(l, msg);
+}
+
+/* ---- accessors ---- */
+
+void sip_txn_set_on_end(sip_txn_t *t, sip_txn_end_cb cb, void *arg)
+{
+    t->end_cb = cb;
+    t->end_arg = arg;
+}
+
+const sip_msg_t *sip_txn_request(const sip_txn_t *t)
+{
+    return t->req;
+}
+
+bool sip_txn_is_server(const sip_txn_t *t)
+{
+    return t->kind == TXN_IST || t->kind == TXN_NIST;
+}
+
+bool sip_txn_is_invite(const sip_txn_t *t)
+{
+    return t->kind == TXN_ICT || t->kind == TXN_IST;
+}
+
+int sip_txn_final_code(const sip_txn_t *t)
+{
+    return t->final_code;
+}
+
+void sip_txn_set_data(sip_txn_t *t, void *data)
+{
+    t->data = data;
+}
+
+void *sip_txn_get_data(const sip_txn_t *t)
+{
+    return t->data;
+}
+
+const sip_dest_t *sip_txn_dest(const sip_txn_t *t)
+{
+    return &t->dst;
+}
