@@ -78,11 +78,14 @@ do_demo() {
   do_start
   for d in "${daemons[@]}"; do since[$d]=$(( $(wc -l <"$run/$d.log") + 1 )); done
   say "UE-B ($ue_b) waits for a call; UE-A ($ue_a) calls it through P-CSCF -> I-CSCF -> S-CSCF"
+  # UE-A addresses sip:ue-b@<S-CSCF> and sends to its P-CSCF (-rsa), as a handset
+  # sends everything to its P-CSCF.
   sipp -sf "$root/tests/sipp/uas_call.xml" -i "$ue_b" -p 5060 -m 1 -bg \
-       -trace_err -error_file "$run/ue-b.err" >/dev/null 2>&1
+       -trace_err -error_file "$run/ue-b.err" >/dev/null 2>&1 || true
   sipp -sf "$root/tests/sipp/uac_call.xml" -i "$ue_a" -p 5060 -m 1 -s ue-b \
-       "${addr[pcscf]}:5060" -timeout 20 -timeout_error -trace_msg -message_file "$run/ue-a.msg" \
-       -trace_err -error_file "$run/ue-a.err" >/dev/null 2>&1 && rc=0 || rc=$?
+       "${addr[scscf]}:5060" -rsa "${addr[pcscf]}:5060" -timeout 20 -timeout_error \
+       -trace_msg -message_file "$run/ue-a.msg" -trace_err -error_file "$run/ue-a.err" \
+       >/dev/null 2>&1 && rc=0 || rc=$?
   pkill -f "sipp -sf $root/tests/sipp/uas_call.xml" 2>/dev/null || true
   say "SIP ladder (from the daemons' logs):"
   ladder

@@ -21,26 +21,36 @@ typedef struct hash_entry {
     uint64_t hv;
     size_t len;
     void *value;
-    char key[];         /* len bytes + NUL */
+    char key[]; /* len bytes + NUL */
 } hash_entry_t;
 
 struct ims_hash {
     hash_entry_t **buckets;
-    size_t nbuckets;    /* power of two */
+    size_t nbuckets; /* power of two */
     size_t count;
-    uint64_t k0, k1;    /* SipHash key */
+    uint64_t k0, k1; /* SipHash key */
 };
 
 /* ---- SipHash-1-3 (Aumasson, Bernstein) ---- */
 
 #define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
-#define SIPROUND                                                           \
-    do {                                                                   \
-        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);      \
-        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                           \
-        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                           \
-        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);      \
+#define SIPROUND             \
+    do {                     \
+        v0 += v1;            \
+        v1 = ROTL64(v1, 13); \
+        v1 ^= v0;            \
+        v0 = ROTL64(v0, 32); \
+        v2 += v3;            \
+        v3 = ROTL64(v3, 16); \
+        v3 ^= v2;            \
+        v0 += v3;            \
+        v3 = ROTL64(v3, 21); \
+        v3 ^= v0;            \
+        v2 += v1;            \
+        v1 = ROTL64(v1, 17); \
+        v1 ^= v2;            \
+        v2 = ROTL64(v2, 32); \
     } while (0)
 
 static uint64_t load_le64(const unsigned char *p)

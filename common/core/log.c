@@ -74,7 +74,7 @@ void ims_log_write(ims_log_level_t level, const char *file, int line, const char
     /* One fprintf per part, but the whole line is under the stream's lock:
      * a line is never interleaved with another (a daemon has one thread anyway). */
     flockfile(out);
-    fprintf(out, "%s.%03ld %s %s %s:%d ", ts, (long)(tv.tv_usec / 1000), g_log.name,
+    fprintf(out, "%s.%06ld %s %s %s:%d ", ts, (long)tv.tv_usec, g_log.name,
             level_names[level], base ? base + 1 : file, line);
     if (g_log.ctx[0])
         fprintf(out, "[%s] ", g_log.ctx);

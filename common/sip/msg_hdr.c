@@ -261,8 +261,10 @@ sip_msg_t *sip_msg_make_response(const sip_msg_t *req, int code, const char *rea
     osip_message_t *r;
     sip_msg_t *out;
 
-    if (req == NULL || (q = req->m) == NULL || code < 100 || code > 699 || q->from == NULL ||
-        q->to == NULL || q->call_id == NULL || q->cseq == NULL || osip_list_size(&q->vias) < 1)
+    if (req == NULL || (q = req->m) == NULL || !MSG_IS_REQUEST(q) || code < 100 || code > 699)
+        return NULL;
+    if (q->from == NULL || q->to == NULL || q->call_id == NULL || q->cseq == NULL ||
+        osip_list_size(&q->vias) < 1)
         return NULL;
     if (osip_message_init(&r) != 0)
         return NULL;

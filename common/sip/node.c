@@ -2,6 +2,7 @@
 #include "common/sip/node.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ typedef struct node {
     const char *listen[NODE_MAX_LISTEN];
     int nlisten;
     const char *next_hop;
+    const char *outbound;
     const char *pidfile;
     ims_log_level_t level;
     sip_transport_cfg_t tcfg;
@@ -77,7 +79,8 @@ int sip_node_parse_endpoint(const char *s, sip_proto_t *proto, char *host, size_
 static void usage(const char *name)
 {
     fprintf(stderr,
-            "usage: %s [-c FILE] [-l PROTO:HOST:PORT]... [-n PROTO:HOST:PORT] [-L LEVEL]\n"
+            "usage: %s [-c FILE] [-l PROTO:HOST:PORT]... [-n PROTO:HOST:PORT]\n"
+            "          [-o PROTO:HOST:PORT] [-L LEVEL]\n"
             "          [-p PIDFILE] [--no-record-route]\n", name);
 }
 
@@ -125,7 +128,8 @@ static int load_config(node_t *nd, const char *path)
         conf_uint(nd, "proxy.timer_c_ms", 3600000, &nd->pcfg.timer_c_ms) != IMS_OK ||
         ims_conf_bool(nd->conf, "proxy.record_route", false, &nd->pcfg.record_route) ==
             IMS_ERROR ||
-        ims_conf_str(nd->conf, "proxy.next_hop", false, &nd->next_hop) == IMS_ERROR)
+        ims_conf_str(nd->conf, "proxy.next_hop", false, &nd->next_hop) == IMS_ERROR ||
+        ims_conf_str(nd->conf, "proxy.outbound", false, &nd->outbound) == IMS_ERROR)
         goto bad;
     nd->tcfg.max_msg_size = max_msg;
     return IMS_OK;
@@ -144,9 +148,9 @@ static int parse_args(node_t *nd, int argc, char **argv)
     const char *cli_listen[NODE_MAX_LISTEN];
     int ncli = 0, c, lvl;
     bool no_rr = false;
-    const char *cli_next = NULL, *cli_level = NULL;
+    const char *cli_next = NULL, *cli_out = NULL, *cli_level = NULL;
 
-    while ((c = getopt_long(argc, argv, "c:l:n:L:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:l:n:o:L:p:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             if (load_config(nd, optarg) != IMS_OK)
@@ -157,6 +161,7 @@ static int parse_args(node_t *nd, int argc, char **argv)
                 cli_listen[ncli++] = optarg;
             break;
         case 'n': cli_next = optarg; break;
+        case 'o': cli_out = optarg; break;
         case 'L': cli_level = optarg; break;
         case 'p': nd->pidfile = optarg; break;
         case 'R': no_rr = true; break;
@@ -169,6 +174,8 @@ static int parse_args(node_t *nd, int argc, char **argv)
     }
     if (cli_next)
         nd->next_hop = cli_next;
+    if (cli_out)
+        nd->outbound = cli_out;
     if (no_rr)
         nd->pcfg.record_route = false;
     if (cli_level) {
@@ -195,6 +202,23 @@ static void on_message(void *arg, sip_msg_t *msg)
     ims_log_ctx_clear();
 }
 
+static int set_dest(const char *spec, const char *what, sip_dest_t *dst, bool *has)
+{
+    char host[64];
+    uint16_t port;
+
+    if (!spec)
+        return IMS_OK;
+    if (sip_node_parse_endpoint(spec, &dst->proto, host, sizeof(host), &port) != IMS_OK ||
+        sip_addr_from(&dst->addr, host, port) != IMS_OK) {
+        IMS_ERR("bad %s %s (want udp:IP:PORT or tcp:IP:PORT)", what, spec);
+        return IMS_ERROR;
+    }
+    *has = true;
+    IMS_NOTICE("%s %s", what, spec);
+    return IMS_OK;
+}
+
 static int start(node_t *nd)
 {
     char host[64];
@@ -213,16 +237,10 @@ static int start(node_t *nd)
         }
         IMS_NOTICE("listening on %s", nd->listen[i]);
     }
-    if (nd->next_hop) {
-        if (sip_node_parse_endpoint(nd->next_hop, &proto, host, sizeof(host), &port) != IMS_OK ||
-            sip_addr_from(&nd->pcfg.next_hop.addr, host, port) != IMS_OK) {
-            IMS_ERR("bad next hop %s (want udp:IP:PORT or tcp:IP:PORT)", nd->next_hop);
-            return IMS_ERROR;
-        }
-        nd->pcfg.next_hop.proto = proto;
-        nd->pcfg.has_next_hop = true;
-        IMS_NOTICE("next hop %s", nd->next_hop);
-    }
+    if (set_dest(nd->next_hop, "next hop", &nd->pcfg.next_hop, &nd->pcfg.has_next_hop) != IMS_OK ||
+        set_dest(nd->outbound, "outbound proxy", &nd->pcfg.outbound,
+                 &nd->pcfg.has_outbound) != IMS_OK)
+        return IMS_ERROR;
     nd->layer = sip_txn_layer_new(nd->loop, nd->tp, &nd->timers);
     nd->px = sip_proxy_new(nd->layer, &nd->pcfg, NULL, NULL);
     return IMS_OK;
@@ -263,6 +281,11 @@ int sip_node_main(int argc, char **argv, const char *name)
     nd.timers.t4_ms = 5000;
     sip_proxy_cfg_defaults(&nd.pcfg);
     sip_msg_global_init();
+    /* libosip2 allocates per header; keep freed memory in the process instead of
+     * returning it to the kernel and faulting it back in at the next burst. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (parse_args(&nd, argc, argv) != IMS_OK)
         goto out;
     ims_log_init(name, nd.level, NULL);

@@ -8,6 +8,7 @@
  *   -c FILE            configuration file (keys: see config/lab/pcscf.cfg)
  *   -l PROTO:HOST:PORT listen (repeatable; overrides sip.listen), e.g. udp:[::1]:5060
  *   -n PROTO:HOST:PORT next hop for requests addressed to the node itself
+ *   -o PROTO:HOST:PORT outbound proxy for every other request without a Route
  *   -L LEVEL           log level: err|warn|notice|info|debug
  *   -p FILE            write the pid to FILE
  *   --no-record-route  do not Record-Route

@@ -389,6 +389,10 @@ int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
         *dst = px->cfg.next_hop;
         return IMS_OK;
     }
+    if (px->cfg.has_outbound) {
+        *dst = px->cfg.outbound;
+        return IMS_OK;
+    }
     return sip_proxy_uri_dest(req->m->req_uri, dst);
 }
 

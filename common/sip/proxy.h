@@ -8,8 +8,9 @@
  *   §16.4  preprocesses routes: a Request-URI we put in a Record-Route is replaced
  *          (strict-router peers) and our own top Route entries are removed;
  *   then asks the handler (the CSCF logic) for targets, or routes by default:
- *          a remaining Route, else the Request-URI (the configured next hop when
- *          the Request-URI is the proxy itself);
+ *          a remaining Route; else the configured next hop when the Request-URI is
+ *          the proxy itself; else the outbound proxy if one is configured; else
+ *          the Request-URI;
  *   §16.6  forwards to every target in parallel: Max-Forwards decremented,
  *          Record-Route added (two entries when the request changes interface,
  *          RFC 5658), Via pushed with a branch carrying the loop-detection hash,
@@ -42,6 +43,8 @@ typedef struct sip_proxy_cfg {
     bool record_route;       /* default true */
     bool has_next_hop;       /* next_hop is set */
     sip_dest_t next_hop;     /* for requests addressed to the proxy itself */
+    bool has_outbound;       /* outbound is set */
+    sip_dest_t outbound;     /* for other requests without a Route (outbound proxy) */
     /* Option tags accepted in Proxy-Require (comma-separated), NULL: none. */
     const char *proxy_require_ok;
 } sip_proxy_cfg_t;

@@ -267,6 +267,12 @@ void proxy_on_ack(void *arg, sip_msg_t *ack)
     } else {
         osip_message_set_max_forwards(ack->m, mf);
     }
+    if (ims_log_get_level() >= IMS_LOG_INFO) {
+        char to[64];
+
+        IMS_INFO("ACK forwarded statelessly to %s:%s", dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+                 sip_addr_str(&dst.addr, to, sizeof(to)));
+    }
     sip_transport_send_msg(px->tp, &dst, ack);
     sip_msg_free(ack);
 }

@@ -88,7 +88,8 @@ void sip_txn_layer_input(sip_txn_layer_t *layer, sip_msg_t *msg);
  * received/rport/sent-by). Final responses move the state machine.
  * IMS_OK, or IMS_ERROR if st already sent a final response (resp freed) —
  * except that an INVITE server transaction in Accepted (RFC 6026) sends every
- * further 2xx it is given: a forking proxy forwards each 2xx upstream. */
+ * further 2xx it is given: a forking proxy forwards each 2xx upstream.
+ * IMS_ERROR too when the transport refused it (the state still moves). */
 int sip_txn_server_reply(sip_txn_t *st, sip_msg_t *resp);
 /* Shortcut: build with sip_msg_make_response and send. */
 int sip_txn_server_reply_code(sip_txn_t *st, int code, const char *reason);
@@ -115,7 +116,8 @@ sip_txn_t *sip_txn_client_start(sip_txn_layer_t *layer, sip_msg_t *req, const si
  * if a final response comes first). The CANCEL's own response is absorbed.
  */
 void sip_txn_client_cancel(sip_txn_t *ct);
-/* Stop delivering callbacks for ct (its owner is going away); it still runs to its end. */
+/* Stop delivering callbacks for ct, on_end included (its owner is going away);
+ * it still runs to its end. */
 void sip_txn_client_detach(sip_txn_t *ct);
 
 /* ---- both ---- */

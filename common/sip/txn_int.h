@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Internal to the transaction layer (txn.c: layer, matching, server side;
- * txn_client.c: client side). Nothing outside common/sip/txn*.c includes this.
+ * Internal to the transaction layer (txn.c: layer, matching, lifetime;
+ * txn_server.c and txn_client.c: the state machines). Nothing outside
+ * common/sip/txn*.c includes this.
  */
 #ifndef SIP_TXN_INT_H
 #define SIP_TXN_INT_H
@@ -9,57 +10,70 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h> /* osip_free expands to free */
 
 #include "common/core/hash.h"
 #include "common/core/loop.h"
 #include "common/sip/txn.h"
 
-#define TXN_COOKIE      "z9hG4bK"
-#define TXN_COOKIE_LEN  7
-#define TXN_KEY_MAX     1024    /* longer keys (absurd branches) are not matched */
-#define TXN_TIMER_D_MS  32000   /* §17.1.1.2: at least 32 s over UDP */
+#define TXN_COOKIE     "z9hG4bK"
+#define TXN_COOKIE_LEN 7
+#define TXN_KEY_MAX    1024  /* longer keys (absurd branches) are not matched */
+#define TXN_TIMER_D_MS 32000 /* §17.1.1.2: at least 32 s over UDP */
 
-typedef enum txn_kind { TXN_ICT, TXN_NICT, TXN_IST, TXN_NIST, TXN_KINDS } txn_kind_t;
+typedef enum txn_kind {
+    TXN_ICT,
+    TXN_NICT,
+    TXN_IST,
+    TXN_NIST,
+    TXN_KINDS
+} txn_kind_t;
 
 /* States of §17's figures (RFC 6026 adds Accepted). */
 typedef enum txn_state {
-    TXN_CALLING, TXN_TRYING, TXN_PROCEEDING, TXN_COMPLETED, TXN_CONFIRMED, TXN_ACCEPTED,
-    TXN_TERMINATED, TXN_STATES
+    TXN_CALLING,
+    TXN_TRYING,
+    TXN_PROCEEDING,
+    TXN_COMPLETED,
+    TXN_CONFIRMED,
+    TXN_ACCEPTED,
+    TXN_TERMINATED,
+    TXN_STATES
 } txn_state_t;
 
 typedef enum txn_event {
-    TXN_EV_RESPONSE,    /* client: a matching response arrived (msg) */
-    TXN_EV_REQUEST,     /* server: a retransmission of the request arrived (msg) */
-    TXN_EV_ACK,         /* server: an ACK matching this INVITE arrived (msg) */
-    TXN_EV_REPLY,       /* server: the TU sends a response (msg) */
-    TXN_EV_TIMER_RETX,  /* A, E or G fired */
-    TXN_EV_TIMER_END    /* B, D, F, K, M or H, I, J, L fired (and the §9.1 CANCEL guard) */
+    TXN_EV_RESPONSE,   /* client: a matching response arrived (msg) */
+    TXN_EV_REQUEST,    /* server: a retransmission of the request arrived (msg) */
+    TXN_EV_ACK,        /* server: an ACK matching this INVITE arrived (msg) */
+    TXN_EV_REPLY,      /* server: the TU sends a response (msg) */
+    TXN_EV_TIMER_RETX, /* A, E or G fired */
+    TXN_EV_TIMER_END   /* B, D, F, K, M or H, I, J, L fired (and the §9.1 CANCEL guard) */
 } txn_event_t;
 
 struct sip_txn {
     sip_txn_layer_t *layer;
     txn_kind_t kind;
     txn_state_t state;
-    sip_msg_t *req;         /* owned; NULL for the layer's own CANCELs */
-    sip_dest_t dst;         /* client: where requests go; server: where responses go */
-    char *out;              /* osip_malloc'd text: client request (then ACK); server last resp */
+    sip_msg_t *req; /* owned; NULL for the layer's own CANCELs */
+    sip_dest_t dst; /* client: where requests go; server: where responses go */
+    char *out;      /* osip_malloc'd text: client request (then ACK); server last resp */
     size_t out_len;
-    uint32_t retx_ms;       /* the interval A/E/G was last armed with */
-    ims_timer_t retx;       /* A, E, G */
-    ims_timer_t end;        /* B, D, F, K, M, H, I, J, L */
+    uint32_t retx_ms; /* the interval A/E/G was last armed with */
+    ims_timer_t retx; /* A, E, G */
+    ims_timer_t end;  /* B, D, F, K, M, H, I, J, L */
     int final_code;
-    bool reliable;          /* stream transport: no retransmissions, zero D/I/J/K */
-    bool cancel_pending;    /* ICT: CANCEL asked for before any provisional */
+    bool reliable;       /* stream transport: no retransmissions, zero D/I/J/K */
+    bool cancel_pending; /* ICT: CANCEL asked for before any provisional */
     bool cancel_sent;
     sip_txn_client_cb cb;
     void *cb_arg;
     sip_txn_end_cb end_cb;
     void *end_arg;
     void *data;
-    sip_txn_t *next_dead;   /* on the layer's list of terminated transactions */
-    char to_tag[17];        /* server: the tag our locally built responses carry */
+    sip_txn_t *next_dead; /* on the layer's list of terminated transactions */
+    char to_tag[17];      /* server: the tag our locally built responses carry */
     size_t key_len;
-    char key[];             /* hash key, NUL-terminated */
+    char key[]; /* hash key, NUL-terminated */
 };
 
 struct sip_txn_layer {
@@ -68,13 +82,25 @@ struct sip_txn_layer {
     sip_txn_timers_t tm;
     sip_txn_user_t user;
     void *user_arg;
-    ims_hash_t *table;      /* key -> live (not yet terminated) transaction */
-    sip_txn_t *dead;        /* terminated, waiting for on_end and free */
-    ims_timer_t reaper;     /* 0 ms: drains dead from the loop, outside user callbacks */
-    size_t count;           /* allocated transactions, dead ones included */
+    ims_hash_t *table;  /* key -> live (not yet terminated) transaction */
+    sip_txn_t *dead;    /* terminated, waiting for on_end and free */
+    ims_timer_t reaper; /* 0 ms: drains dead from the loop, outside user callbacks */
+    size_t count;       /* allocated transactions, dead ones included */
     uint64_t branch_seq;
-    char branch_salt[9];    /* random per layer: branches stay unique across restarts */
+    char branch_salt[9]; /* random per layer: branches stay unique across restarts */
 };
+
+static inline void txn_msg_drop(sip_msg_t *msg)
+{
+    if (msg)
+        sip_msg_free(msg);
+}
+
+/* Text from osip_message_to_str / sip_msg_to_str (osip_free is a bare block macro). */
+static inline void txn_text_free(char *p)
+{
+    osip_free(p);
+}
 
 /* A key under construction in a stack buffer. */
 typedef struct txn_key {
@@ -96,6 +122,22 @@ void txn_terminate(sip_txn_t *t);
 void txn_discard(sip_txn_t *t);
 void txn_start_retx(sip_txn_t *t, uint32_t ms);
 void txn_start_end(sip_txn_t *t, uint32_t ms);
+
+/* Run t's current state on ev; msg (if any) is consumed either way. */
+int txn_dispatch(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+
+/* Server side (txn_server.c). */
+/* §18.2.1, RFC 3581: received= / rport= in req's top Via from the source address. */
+void txn_via_mark_source(sip_msg_t *req, osip_via_t *via);
+/* §18.2.2: where the responses to req go (after txn_via_mark_source). */
+void txn_response_dest(const sip_msg_t *req, const osip_via_t *via, sip_dest_t *d);
+int txn_ist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_ist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_ist_confirmed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_ist_accepted(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_nist_trying(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_nist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
+int txn_nist_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);
 
 /* Client side (txn_client.c). */
 int txn_ict_calling(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg);

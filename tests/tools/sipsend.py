@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Send one file's bytes, unchanged, to a SIP peer and print the status line of any response.
 
-    sipsend.py [-t udp|tcp] [-w SECONDS] [-a] FILE HOST PORT
+    sipsend.py [-t udp|tcp] [-w SECONDS] [-a] [-b PORT] [-r OLD=NEW]... FILE HOST PORT
 
 The file is sent exactly as stored (malformed test messages must reach the wire byte for byte).
 Over UDP the file is one datagram (at most 65507 bytes; larger files are refused with exit 2).
@@ -11,8 +11,13 @@ more bytes), and read until a complete response (headers + Content-Length body),
 timeout.
 
 Output: for each response received, its status line ("SIP/2.0 400 Bad Request"), or the line
-"NORESPONSE" when none arrived within the wait. With -a every response is printed (e.g. a
+"NORESPONSE" when none arrived within the wait. Responses whose Call-ID differs from the
+one sent (late answers to an earlier message on the same port) are ignored. With -a every response is printed (e.g. a
 100 Trying followed by a final one); without it only the first.
+-b binds the local UDP port (so that a peer answering to the Via sent-by port, without rport,
+reaches us). -r replaces every occurrence of the bytes OLD by NEW before sending (use equal
+lengths to keep Content-Length right), e.g. -r SIP/2.0/UDP=SIP/2.0/TCP to send a UDP test
+message over TCP with a matching Via.
 Exit status: 0 when something was printed as asked, 2 on local errors (file, connect refused).
 """
 
@@ -33,6 +38,10 @@ def parse_args():
                    help="seconds to wait for a response (default 1.0)")
     p.add_argument("-a", "--all", action="store_true",
                    help="print every response received within the wait, not only the first")
+    p.add_argument("-b", "--bind-port", type=int, default=0,
+                   help="local UDP port to send from (default: any)")
+    p.add_argument("-r", "--replace", action="append", default=[], metavar="OLD=NEW",
+                   help="replace bytes OLD by NEW in the file before sending (repeatable)")
     p.add_argument("file")
     p.add_argument("host")
     p.add_argument("port", type=int)
@@ -47,6 +56,22 @@ def status_line(data):
     """First line of a datagram or framed message, printable even when the peer sent junk."""
     line = data.split(b"\n", 1)[0].rstrip(b"\r")
     return line.decode("utf-8", "replace")
+
+
+def call_id_of(data):
+    """The Call-ID value of a message (long or compact form), or None."""
+    m = re.search(rb"(?im)^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", data)
+    return m.group(1) if m else None
+
+
+def is_ours(sent_call_id, data):
+    if sent_call_id is None:
+        return True
+    got = call_id_of(data)
+    if got is not None and got != sent_call_id:
+        print(f"sipsend: ignoring stray response for Call-ID {got!r}", file=sys.stderr)
+        return False
+    return True
 
 
 def split_responses(buf):
@@ -71,11 +96,14 @@ def split_responses(buf):
         buf = buf[total:]
 
 
-def send_udp(data, host, port, wait, want_all):
+def send_udp(data, host, port, wait, want_all, bind_port):
     if len(data) > MAX_UDP:
         print(f"sipsend: {len(data)} bytes do not fit one UDP datagram", file=sys.stderr)
         return None
     with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+        if bind_port:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::" if family_of(host) == socket.AF_INET6 else "0.0.0.0", bind_port))
         s.connect((host, port))
         s.send(data)
         out = []
@@ -92,6 +120,8 @@ def send_udp(data, host, port, wait, want_all):
             except ConnectionRefusedError:
                 # ICMP port unreachable: nobody listens; that is "no response" for the caller.
                 break
+            if not is_ours(call_id_of(data), pkt):
+                continue
             out.append(status_line(pkt))
             if not want_all:
                 break
@@ -146,8 +176,14 @@ def main():
     except OSError as e:
         print(f"sipsend: {e}", file=sys.stderr)
         return 2
+    for rep in args.replace:
+        old, sep, new = rep.partition("=")
+        if not sep or not old:
+            print(f"sipsend: bad -r {rep!r}, want OLD=NEW", file=sys.stderr)
+            return 2
+        data = data.replace(old.encode(), new.encode())
     if args.transport == "udp":
-        out = send_udp(data, args.host, args.port, args.wait, args.all)
+        out = send_udp(data, args.host, args.port, args.wait, args.all, args.bind_port)
     else:
         out = send_tcp(data, args.host, args.port, args.wait, args.all)
     if out is None:

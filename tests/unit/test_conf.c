@@ -21,18 +21,18 @@
 
 /* Line numbers below are relied on by the wrong-type tests: keep them in sync. */
 static const char good_cfg[] =
-    "# test configuration\n"             /* 1 */
-    "name = \"pcscf-1\";\n"              /* 2 */
-    "sip: {\n"                           /* 3 */
-    "    listen = \"127.0.0.1\";\n"      /* 4 */
-    "    port = 5060;\n"                 /* 5 */
-    "    tcp = true;\n"                  /* 6 */
-    "    big = 10000000000L;\n"          /* 7 */
-    "    ratio = 1.5;\n"                 /* 8 */
-    "    peers = [\"a.example\", \"b.example\", \"c.example\"];\n"  /* 9 */
-    "    mixed = (\"x\", 7);\n"          /* 10 */
-    "    empty = [];\n"                  /* 11 */
-    "};\n";                              /* 12 */
+    "# test configuration\n"                                       /* 1 */
+    "name = \"pcscf-1\";\n"                                        /* 2 */
+    "sip: {\n"                                                     /* 3 */
+    "    listen = \"127.0.0.1\";\n"                                /* 4 */
+    "    port = 5060;\n"                                           /* 5 */
+    "    tcp = true;\n"                                            /* 6 */
+    "    big = 10000000000L;\n"                                    /* 7 */
+    "    ratio = 1.5;\n"                                           /* 8 */
+    "    peers = [\"a.example\", \"b.example\", \"c.example\"];\n" /* 9 */
+    "    mixed = (\"x\", 7);\n"                                    /* 10 */
+    "    empty = [];\n"                                            /* 11 */
+    "};\n";                                                        /* 12 */
 
 typedef struct fixture {
     char path[64];

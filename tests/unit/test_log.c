@@ -82,13 +82,13 @@ static void test_line_format(void **state)
     IMS_NOTICE("hello %s %d", "world", 42);
     out = drain(f);
     assert_int_equal(count_lines(out), 1);
-    /* "HH:MM:SS.mmm name level file:line message\n" */
-    assert_true(strlen(out) > 13);
-    assert_true(out[2] == ':' && out[5] == ':' && out[8] == '.' && out[12] == ' ');
+    /* "HH:MM:SS.uuuuuu name level file:line message\n" */
+    assert_true(strlen(out) > 16);
+    assert_true(out[2] == ':' && out[5] == ':' && out[8] == '.' && out[15] == ' ');
     assert_non_null(strstr(out, " tlog notice test_log.c:"));
-    assert_null(strstr(out, "/test_log.c"));  /* basename only */
+    assert_null(strstr(out, "/test_log.c")); /* basename only */
     assert_non_null(strstr(out, " hello world 42\n"));
-    assert_null(strchr(out, '['));  /* no context set */
+    assert_null(strchr(out, '[')); /* no context set */
 }
 
 static int g_evaluated;
@@ -117,7 +117,7 @@ static void test_level_filter(void **state)
     assert_non_null(strstr(out, " info test_log.c:"));
     assert_non_null(strstr(out, " i4\n"));
     assert_null(strstr(out, " debug "));
-    assert_int_equal(g_evaluated, 0);  /* filtered: arguments not evaluated */
+    assert_int_equal(g_evaluated, 0); /* filtered: arguments not evaluated */
 
     ims_log_set_level(IMS_LOG_ERR);
     assert_int_equal(ims_log_get_level(), IMS_LOG_ERR);
@@ -167,7 +167,7 @@ static void test_context(void **state)
     assert_non_null(strstr(out, " no ctx\n"));
 
     ims_log_ctx_set("again");
-    ims_log_ctx_set(NULL);  /* NULL clears too */
+    ims_log_ctx_set(NULL); /* NULL clears too */
     IMS_NOTICE("none");
     out = drain(f);
     assert_null(strchr(out, '['));
@@ -179,7 +179,7 @@ static void test_context(void **state)
     IMS_NOTICE("long");
     out = drain(f);
     want[0] = '[';
-    memset(want + 1, 'c', 127);  /* the context keeps 127 bytes + NUL */
+    memset(want + 1, 'c', 127); /* the context keeps 127 bytes + NUL */
     snprintf(want + 128, sizeof(want) - 128, "] long\n");
     assert_non_null(strstr(out, want));
     ims_log_ctx_clear();

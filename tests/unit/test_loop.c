@@ -5,7 +5,7 @@
  * pipes (including a stale event for a reused fd number), ims_loop_run/stop
  * and signals delivered through the loop's signalfd.
  */
-#define _GNU_SOURCE  /* pipe2 */
+#define _GNU_SOURCE /* pipe2 */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -52,7 +52,7 @@ static int teardown(void **state)
 
 typedef struct rec {
     int ids[REC_MAX];
-    uint64_t at[REC_MAX];  /* clock when fired */
+    uint64_t at[REC_MAX]; /* clock when fired */
     size_t n;
 } rec_t;
 
@@ -60,8 +60,8 @@ typedef struct rtimer {
     ims_timer_t t;
     int id;
     rec_t *rec;
-    ims_timer_t *victim;   /* stopped by this timer's callback when set */
-    struct rtimer *spawn;  /* started with 0 ms by this timer's callback when set */
+    ims_timer_t *victim;  /* stopped by this timer's callback when set */
+    struct rtimer *spawn; /* started with 0 ms by this timer's callback when set */
 } rtimer_t;
 
 static void on_record(ims_loop_t *loop, ims_timer_t *t, void *arg)
@@ -117,7 +117,7 @@ static void test_timers_fire_in_due_order(void **state)
     for (size_t k = 0; k < rec.n; k++) {
         uint64_t due = start + ms[rec.ids[k]];
 
-        assert_int_equal(rec.at[k], due);  /* all dues are multiples of the 5 ms step */
+        assert_int_equal(rec.at[k], due); /* all dues are multiples of the 5 ms step */
         if (k > 0)
             assert_true(ms[rec.ids[k - 1]] <= ms[rec.ids[k]]);
     }
@@ -133,14 +133,14 @@ static void test_timer_stop_idle_and_armed(void **state)
     rec_t rec;
 
     rtimers_init(r, 3, &rec);
-    ims_timer_stop(loop, &r[0].t);  /* idle: no-op */
+    ims_timer_stop(loop, &r[0].t); /* idle: no-op */
     assert_false(ims_timer_armed(&r[0].t));
     assert_int_equal(ims_loop_timer_count(loop), 0);
 
     for (int i = 0; i < 3; i++)
         ims_timer_start(loop, &r[i].t, 10u * (unsigned)(i + 1), on_record, &r[i]);
-    ims_timer_stop(loop, &r[1].t);   /* armed, in the middle of the heap */
-    ims_timer_stop(loop, &r[1].t);   /* twice: no-op */
+    ims_timer_stop(loop, &r[1].t); /* armed, in the middle of the heap */
+    ims_timer_stop(loop, &r[1].t); /* twice: no-op */
     assert_false(ims_timer_armed(&r[1].t));
     assert_true(ims_timer_armed(&r[0].t));
     assert_int_equal(ims_loop_timer_count(loop), 2);
@@ -237,10 +237,10 @@ static void test_timer_rearm_moves(void **state)
     ims_timer_start(loop, &r[0].t, 10, on_record, &r[0]);
     ims_timer_start(loop, &r[0].t, 200, on_record, &r[0]);
     assert_int_equal(ims_loop_timer_count(loop), 2);
-    ims_clock_advance(40);   /* t = 50: only r1 */
+    ims_clock_advance(40); /* t = 50: only r1 */
     assert_int_equal(ims_loop_run_timers(loop), 1);
     assert_int_equal(rec.ids[1], 1);
-    ims_clock_advance(150);  /* t = 200: nothing; r0 is due at 210 */
+    ims_clock_advance(150); /* t = 200: nothing; r0 is due at 210 */
     assert_int_equal(ims_loop_run_timers(loop), 0);
     ims_clock_advance(10);
     assert_int_equal(ims_loop_run_timers(loop), 1);
@@ -349,12 +349,12 @@ static void model_check(model_t *m)
 
 static void test_timer_random_against_model(void **state)
 {
-    static model_t m;  /* large: keep off the stack */
+    static model_t m; /* large: keep off the stack */
     size_t passes = 0;
 
     memset(&m, 0, sizeof(m));
     m.loop = *state;
-    m.seed = 20240611u;  /* fixed: a failure reproduces */
+    m.seed = 20240611u; /* fixed: a failure reproduces */
     for (size_t i = 0; i < MODEL_N; i++)
         ims_timer_init(&m.t[i]);
 
@@ -396,7 +396,7 @@ static void test_timer_random_against_model(void **state)
     assert_int_equal(m.n_armed, 0);
     assert_int_equal(ims_loop_timer_count(m.loop), 0);
     assert_true(passes > 1000);
-    assert_true(m.fired_total > 1000);  /* the workload really exercised firing */
+    assert_true(m.fired_total > 1000); /* the workload really exercised firing */
 }
 
 /* ---- fd dispatch on real pipes ---- */
@@ -437,7 +437,7 @@ static void test_fd_read_fires(void **state)
     assert_int_equal(ims_loop_add_fd(loop, -1, IMS_EV_READ, on_fd, &r), IMS_ERROR);
 
     assert_int_equal(ims_loop_run_once(loop, 0), IMS_OK);
-    assert_int_equal(r.calls, 0);  /* nothing to read yet */
+    assert_int_equal(r.calls, 0); /* nothing to read yet */
     assert_int_equal(write(p[1], "x", 1), 1);
     assert_int_equal(ims_loop_run_once(loop, 1000), IMS_OK);
     assert_int_equal(r.calls, 1);
@@ -445,7 +445,7 @@ static void test_fd_read_fires(void **state)
     assert_int_equal(r.events, IMS_EV_READ);
     assert_int_equal(read(p[0], &c, 1), 1);
     assert_int_equal(ims_loop_run_once(loop, 0), IMS_OK);
-    assert_int_equal(r.calls, 1);  /* drained: no more events */
+    assert_int_equal(r.calls, 1); /* drained: no more events */
 
     /* Peer gone: hang-up reports an error plus READ (so the owner reads the EOF). */
     close(p[1]);
@@ -485,10 +485,10 @@ static void test_fd_mod_to_write(void **state)
     int p[2];
 
     make_pipe(p);
-    assert_int_equal(ims_loop_mod_fd(loop, p[1], IMS_EV_WRITE), IMS_ERROR);  /* unregistered */
+    assert_int_equal(ims_loop_mod_fd(loop, p[1], IMS_EV_WRITE), IMS_ERROR); /* unregistered */
     assert_int_equal(ims_loop_add_fd(loop, p[1], IMS_EV_READ, on_fd, &r), IMS_OK);
     assert_int_equal(ims_loop_run_once(loop, 0), IMS_OK);
-    assert_int_equal(r.calls, 0);  /* a write end never becomes readable */
+    assert_int_equal(r.calls, 0); /* a write end never becomes readable */
     assert_int_equal(ims_loop_mod_fd(loop, p[1], IMS_EV_WRITE), IMS_OK);
     assert_int_equal(ims_loop_run_once(loop, 1000), IMS_OK);
     assert_int_equal(r.calls, 1);
@@ -498,7 +498,7 @@ static void test_fd_mod_to_write(void **state)
     assert_int_equal(ims_loop_run_once(loop, 0), IMS_OK);
     assert_int_equal(r.calls, 1);
     ims_loop_del_fd(loop, p[1]);
-    ims_loop_del_fd(loop, p[1]);  /* twice: no-op */
+    ims_loop_del_fd(loop, p[1]); /* twice: no-op */
     close(p[0]);
     close(p[1]);
 }
@@ -533,8 +533,8 @@ static void test_fd_del_inside_callback(void **state)
  * old file must not be delivered to the new registration.
  */
 typedef struct reuse {
-    int a, b;        /* the two read ends being watched */
-    int spare;       /* readable fd to dup2 onto the victim's number */
+    int a, b;  /* the two read ends being watched */
+    int spare; /* readable fd to dup2 onto the victim's number */
     int old_calls;
     int new_calls;
     int victim;
@@ -581,12 +581,12 @@ static void test_fd_reuse_no_stale_event(void **state)
 
     assert_int_equal(ims_loop_run_once(loop, 1000), IMS_OK);
     assert_int_equal(u.old_calls, 1);
-    assert_int_equal(u.new_calls, 0);  /* the stale event was skipped */
+    assert_int_equal(u.new_calls, 0); /* the stale event was skipped */
 
     /* The new registration is live: its own (real) event arrives next turn. */
     assert_int_equal(ims_loop_run_once(loop, 1000), IMS_OK);
     assert_int_equal(u.new_calls, 1);
-    assert_int_equal(u.old_calls, 2);  /* the survivor is still readable */
+    assert_int_equal(u.old_calls, 2); /* the survivor is still readable */
 
     ims_loop_del_fd(loop, u.a);
     ims_loop_del_fd(loop, u.b);
@@ -728,8 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_stop_idle_and_armed, setup_driven, teardown),
         cmocka_unit_test_setup_teardown(test_timer_stop_from_other_callback, setup_driven,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_timer_stop_from_own_callback, setup_driven,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_timer_stop_from_own_callback, setup_driven, teardown),
         cmocka_unit_test_setup_teardown(test_timer_rearm_moves, setup_driven, teardown),
         cmocka_unit_test_setup_teardown(test_timer_zero_in_callback_same_pass, setup_driven,
                                         teardown),

@@ -158,12 +158,19 @@ assert_alive() {
 # SIP, media and control (sipp binds 6000/8888 by default, which other tools may hold), no
 # stdin, and the files it writes kept in the work directory.
 # Sets SIPP_ARGS (array) and SIPP_TAG (file prefix).
+# The media and control ports are picked once per role and SIP port and reused by later runs.
+declare -A IT_SIPP_PORTS
 sipp_common() {
-    local role=$1 port=$2 mp cp
-    pick_port_into mp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 3))  # sipp also binds media port + 2
-    pick_port_into cp
-    SIPP_TAG=$IT_WORK/sipp-$role-$port
+    local role=$1 port=$2 mp cp key=$1-$2
+    if [ -z "${IT_SIPP_PORTS[$key]:-}" ]; then
+        pick_port_into mp
+        IT_NEXT_PORT=$((IT_NEXT_PORT + 3))  # sipp also binds media port + 2
+        pick_port_into cp
+        IT_SIPP_PORTS[$key]="$mp $cp"
+    fi
+    read -r mp cp <<<"${IT_SIPP_PORTS[$key]}"
+    IT_SIPP_RUN=$((${IT_SIPP_RUN:-0} + 1))
+    SIPP_TAG=$IT_WORK/sipp-$role-$port-$IT_SIPP_RUN
     SIPP_ARGS=(-i "$IT_HOST" -p "$port" -mp "$mp" -cp "$cp" -nostdin
         -trace_stat -stf "$SIPP_TAG.csv" -fd 1
         -trace_screen -screen_file "$SIPP_TAG.screen"

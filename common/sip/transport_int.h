@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Internal to the SIP transport: the state shared by transport.c (API, UDP)
+ * and transport_tcp.c (stream connections).
+ */
+#ifndef SIP_TRANSPORT_INT_H
+#define SIP_TRANSPORT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/hash.h"
+#include "common/core/loop.h"
+#include "common/sip/transport.h"
+
+#define SIP_TP_MAX_LISTENERS 16
+#define SIP_TP_UDP_BUF       65536             /* larger than any UDP payload */
+#define SIP_TP_UDP_BATCH     64                /* datagrams read per wakeup */
+#define SIP_TP_WQ_MAX        (4u * 1024 * 1024) /* bytes queued per connection */
+
+typedef struct sip_listener {
+    sip_transport_t *tp;
+    int fd;
+    sip_proto_t proto;
+    sip_addr_t local;
+} sip_listener_t;
+
+typedef struct sip_conn sip_conn_t;
+
+struct sip_transport {
+    ims_loop_t *loop;
+    sip_transport_cfg_t cfg;
+    sip_recv_cb cb;
+    void *arg;
+    sip_listener_t lst[SIP_TP_MAX_LISTENERS];
+    size_t nlst;
+    char *udp_buf;
+    /* Stream connections: every live one on the list; the indexes find them
+     * by id and by remote address (the first one per address). */
+    sip_conn_t *conns;
+    ims_hash_t *by_id;
+    ims_hash_t *by_addr;
+    uint32_t next_id;
+    sip_transport_stats_t st;
+};
+
+/*
+ * Parse one framed message and hand a good one to the receive callback. When
+ * it failed parsing and can be answered, returns the malloc'd response for
+ * the caller to send on the same path (and free), with its length in *rlen;
+ * otherwise NULL. Counts and logs.
+ */
+char *sip_tp_deliver(sip_transport_t *tp, const char *buf, size_t len, const sip_rcv_t *rcv,
+                     size_t *rlen);
+
+/* The first listener of proto and family, or NULL. */
+const sip_listener_t *sip_tp_listener(const sip_transport_t *tp, sip_proto_t proto, int family);
+
+/* transport_tcp.c */
+int sip_tcp_init(sip_transport_t *tp);
+void sip_tcp_fini(sip_transport_t *tp);
+/* The loop callback of a TCP listening socket (arg: its sip_listener_t). */
+void sip_tcp_accept_cb(ims_loop_t *loop, int fd, unsigned events, void *arg);
+int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
+
+#endif

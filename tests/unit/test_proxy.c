@@ -1,0 +1,1090 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The stateful proxy core (common/sip/proxy.h) in-process on the real UDP
+ * transport and transaction layer, driven by plain UDP sockets playing the UAC
+ * and one or two UASes: §16.3 validation (483, 482 versus a spiral, 420),
+ * §16.4 route preprocessing (loose and strict routers), §16.6 forwarding (Via,
+ * Record-Route, Max-Forwards), §16.7 response handling (100 absorbed,
+ * provisionals and every 2xx forwarded, best response, 503 -> 500), forking
+ * through a handler, CANCEL, Timer B (408) and Timer C, and stateless ACK
+ * forwarding. Each test builds its own proxy; the real clock drives the timers.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/core/log.h"
+#include "common/core/loop.h"
+#include "common/core/rc.h"
+#include "common/sip/msg.h"
+#include "common/sip/proxy.h"
+#include "common/sip/transport.h"
+#include "common/sip/txn.h"
+
+#define WAIT_MS  2000   /* the longest we wait for an expected datagram */
+#define QUIET_MS 300    /* how long "nothing arrives" is watched */
+#define TAG1     "uas1tag"
+#define TAG2     "uas2tag"
+#define BR_UAC   "z9hG4bKuac1"
+
+typedef struct peer {
+    int fd;
+    uint16_t port;
+} peer_t;
+
+typedef struct opts {
+    uint32_t t1_ms;              /* 0: the layer's default */
+    uint32_t timer_c_ms;         /* 0: the proxy's default */
+    bool next_hop;               /* cfg.next_hop = UAS1 */
+    bool fork;                   /* handler: targets UAS1 and UAS2 */
+    bool hold;                   /* handler: keeps the request, id in h->held */
+    const char *proxy_require_ok;
+} opts_t;
+
+typedef struct h {
+    ims_loop_t *loop;
+    sip_transport_t *tp;
+    sip_txn_layer_t *layer;
+    sip_proxy_t *px;
+    uint16_t port;               /* the proxy's */
+    char self_uri[64];           /* sip:bob@127.0.0.1:<proxy port> */
+    peer_t uac, uas1, uas2;
+    uint64_t held;               /* the request the holding handler kept */
+    char raw[65536];             /* the last datagram received, NUL-terminated */
+    size_t raw_len;
+} h_t;
+
+/* ---- clock, sockets ---- */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void peer_open(peer_t *p)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    p->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(p->fd >= 0);
+    assert_int_equal(bind(p->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(p->fd, (struct sockaddr *)&sa, &len), 0);
+    p->port = ntohs(sa.sin_port);
+}
+
+static void send_raw(h_t *h, const peer_t *p, const char *buf, size_t len)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(h->port) };
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(sendto(p->fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa)),
+                     (ssize_t)len);
+}
+
+/* Run the proxy's loop until a datagram is waiting on p (into h->raw) or ms pass. */
+static bool recv_raw(h_t *h, const peer_t *p, uint32_t ms)
+{
+    uint64_t end = now_ms() + ms;
+
+    for (;;) {
+        ssize_t n = recv(p->fd, h->raw, sizeof(h->raw) - 1, MSG_DONTWAIT);
+
+        if (n > 0) {
+            h->raw_len = (size_t)n;
+            h->raw[n] = '\0';
+            return true;
+        }
+        if (now_ms() >= end)
+            return false;
+        ims_loop_run_once(h->loop, 10);
+    }
+}
+
+/* The next message on p, parsed; NULL when none came within ms. */
+static sip_msg_t *next_msg(h_t *h, const peer_t *p, uint32_t ms)
+{
+    sip_msg_t *m = NULL;
+    const char *reason = NULL;
+
+    if (!recv_raw(h, p, ms))
+        return NULL;
+    if (sip_msg_parse(h->raw, h->raw_len, NULL, sizeof(h->raw), &m, &reason) != SIP_PARSE_OK)
+        fail_msg("port %u got an unparsable message (%s):\n%s", p->port, reason, h->raw);
+    return m;
+}
+
+static void first_line(const h_t *h, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.*s", (int)strcspn(h->raw, "\r\n"), h->raw);
+}
+
+/* The next message on p must be a method request (skip: retransmitted requests
+ * of other methods, or of this one for a different Request-URI user, are skipped). */
+static sip_msg_t *expect_req(h_t *h, const peer_t *p, const char *method)
+{
+    char line[128];
+    sip_msg_t *m = next_msg(h, p, WAIT_MS);
+
+    if (!m)
+        fail_msg("port %u: no %s within %d ms", p->port, method, WAIT_MS);
+    first_line(h, line, sizeof(line));
+    if (!sip_msg_is_request(m) || strcmp(sip_msg_method(m), method) != 0)
+        fail_msg("port %u: expected %s, got \"%s\"", p->port, method, line);
+    return m;
+}
+
+/* Like expect_req, but earlier datagrams that are not method requests (or whose
+ * Request-URI user is not user, when given) are dropped: for retransmissions. */
+static sip_msg_t *wait_req(h_t *h, const peer_t *p, const char *method, const char *user)
+{
+    uint64_t end = now_ms() + WAIT_MS;
+    sip_msg_t *m;
+
+    while (now_ms() < end && (m = next_msg(h, p, (uint32_t)(end - now_ms()))) != NULL) {
+        if (sip_msg_is_request(m) && strcmp(sip_msg_method(m), method) == 0 &&
+            (!user || (m->m->req_uri->username &&
+                       strcmp(m->m->req_uri->username, user) == 0)))
+            return m;
+        sip_msg_free(m);
+    }
+    fail_msg("port %u: no %s within %d ms", p->port, method, WAIT_MS);
+    return NULL;
+}
+
+/* The next message on p must be a code response to method. */
+static sip_msg_t *expect_resp(h_t *h, const peer_t *p, int code, const char *method)
+{
+    char line[128];
+    sip_msg_t *m = next_msg(h, p, WAIT_MS);
+
+    if (!m)
+        fail_msg("port %u: no %d within %d ms", p->port, code, WAIT_MS);
+    first_line(h, line, sizeof(line));
+    if (sip_msg_is_request(m) || sip_msg_status(m) != code ||
+        strcmp(sip_msg_cseq_method(m), method) != 0)
+        fail_msg("port %u: expected %d (%s), got \"%s\" (%s)", p->port, code, method, line,
+                 sip_msg_cseq_method(m));
+    return m;
+}
+
+static void got_resp(h_t *h, const peer_t *p, int code, const char *method)
+{
+    sip_msg_free(expect_resp(h, p, code, method));
+}
+
+static void expect_quiet_ms(h_t *h, const peer_t *p, uint32_t ms)
+{
+    char line[128];
+
+    if (recv_raw(h, p, ms)) {
+        first_line(h, line, sizeof(line));
+        fail_msg("port %u: expected nothing, got \"%s\"", p->port, line);
+    }
+}
+
+static void expect_quiet(h_t *h, const peer_t *p)
+{
+    expect_quiet_ms(h, p, QUIET_MS);
+}
+
+/* ---- messages ---- */
+
+typedef struct rq {
+    const char *method;
+    const char *ruri;
+    const char *branch;
+    const char *hdrs;    /* extra lines, each ending CRLF; NULL: "Max-Forwards: 70" */
+    const char *to_tag;  /* NULL: none */
+} rq_t;
+
+/* Send a request from p, its Via naming p; one dialog (Call-ID, tags, CSeq 1)
+ * per test. */
+static void send_rq(h_t *h, const peer_t *p, const rq_t *r)
+{
+    char buf[4096], to[64] = "";
+    int n;
+
+    if (r->to_tag)
+        snprintf(to, sizeof(to), ";tag=%s", r->to_tag);
+    n = snprintf(buf, sizeof(buf),
+                 "%s %s SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
+                 "%s"
+                 "From: <sip:alice@example.com>;tag=uactag\r\n"
+                 "To: <sip:bob@example.com>%s\r\n"
+                 "Call-ID: proxytest-1@127.0.0.1\r\n"
+                 "CSeq: 1 %s\r\n"
+                 "Contact: <sip:alice@127.0.0.1:%u>\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 r->method, r->ruri, p->port, r->branch, r->hdrs ? r->hdrs : "Max-Forwards: 70\r\n",
+                 to, r->method, p->port);
+    assert_true(n > 0 && (size_t)n < sizeof(buf));
+    send_raw(h, p, buf, (size_t)n);
+}
+
+/* The UAC's INVITE to sip:bob@<proxy>, and the proxy's 100 Trying for it. */
+static void uac_invite(h_t *h)
+{
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+}
+
+/* Answer req (as received at p) with code, To tag tag. */
+static void reply(h_t *h, const peer_t *p, const sip_msg_t *req, int code, const char *tag)
+{
+    sip_msg_t *r = sip_msg_make_response(req, code, NULL, tag);
+    char *buf = NULL;
+    size_t len = 0;
+
+    assert_non_null(r);
+    assert_int_equal(sip_msg_to_str(r, &buf, &len), IMS_OK);
+    send_raw(h, p, buf, len);
+    osip_free(buf);
+    sip_msg_free(r);
+}
+
+static osip_via_t *via_at(const sip_msg_t *m, int i)
+{
+    osip_via_t *v = osip_list_get(&m->m->vias, i);
+
+    assert_non_null(v);
+    return v;
+}
+
+static const char *top_branch(const sip_msg_t *m)
+{
+    const char *b = sip_msg_via_branch(via_at(m, 0));
+
+    assert_non_null(b);
+    return b;
+}
+
+static int max_forwards(const sip_msg_t *m)
+{
+    osip_header_t *mf = NULL;
+
+    osip_message_get_max_forwards(m->m, 0, &mf);
+    assert_non_null(mf);
+    assert_non_null(mf->hvalue);
+    return atoi(mf->hvalue);
+}
+
+/* The peer's ACK for a non-2xx final it saw on inv's transaction: same branch. */
+static void expect_ack_for(h_t *h, const peer_t *p, const sip_msg_t *inv)
+{
+    sip_msg_t *ack = expect_req(h, p, "ACK");
+
+    assert_string_equal(top_branch(ack), top_branch(inv));
+    assert_int_equal(sip_msg_cseq_num(ack), sip_msg_cseq_num(inv));
+    sip_msg_free(ack);
+}
+
+/* The UAC acknowledges the non-2xx final resp (matched by the proxy's server
+ * transaction; the To tag is the response's). */
+static void uac_ack(h_t *h, const sip_msg_t *resp)
+{
+    send_rq(h, &h->uac, &(rq_t){ "ACK", h->self_uri, BR_UAC, NULL, sip_msg_to_tag(resp) });
+}
+
+/* ---- the proxy under test ---- */
+
+static void on_message(void *arg, sip_msg_t *msg)
+{
+    h_t *h = arg;
+
+    sip_txn_layer_input(h->layer, msg);
+}
+
+static int fork_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    h_t *h = arg;
+    char uri[64];
+
+    if (strcmp(sip_msg_method(req), "INVITE") != 0)
+        return IMS_DECLINED;
+    snprintf(uri, sizeof(uri), "sip:bob@127.0.0.1:%u", h->uas1.port);
+    assert_int_equal(sip_proxy_add_target(pr, uri, NULL), IMS_OK);
+    snprintf(uri, sizeof(uri), "sip:bob@127.0.0.1:%u", h->uas2.port);
+    assert_int_equal(sip_proxy_add_target(pr, uri, NULL), IMS_OK);
+    assert_int_equal(sip_proxy_forward(pr), IMS_OK);
+    return IMS_OK;
+}
+
+/* An asynchronous handler (an HSS query, say): keep the request for later. */
+static int hold_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    h_t *h = arg;
+
+    h->held = sip_proxy_req_id(pr);
+    return IMS_OK;
+}
+
+static void proxy_up(h_t *h, const opts_t *o)
+{
+    sip_txn_timers_t tm = { .t1_ms = o->t1_ms };
+    sip_proxy_handler_t handler = { .on_request = o->fork ? fork_on_request : hold_on_request };
+    sip_proxy_cfg_t cfg;
+    sip_addr_t me;
+
+    h->loop = ims_loop_new();
+    assert_non_null(h->loop);
+    h->tp = sip_transport_new(h->loop, NULL, on_message, h);
+    assert_non_null(h->tp);
+    assert_int_equal(sip_transport_listen(h->tp, SIP_PROTO_UDP, "127.0.0.1", 0), IMS_OK);
+    assert_int_equal(sip_transport_local(h->tp, SIP_PROTO_UDP, AF_INET, &me), IMS_OK);
+    h->port = sip_addr_port(&me);
+    assert_true(h->port != 0);
+    snprintf(h->self_uri, sizeof(h->self_uri), "sip:bob@127.0.0.1:%u", h->port);
+    h->layer = sip_txn_layer_new(h->loop, h->tp, &tm);
+    assert_non_null(h->layer);
+    sip_proxy_cfg_defaults(&cfg);
+    if (o->timer_c_ms)
+        cfg.timer_c_ms = o->timer_c_ms;
+    if (o->next_hop) {
+        cfg.has_next_hop = true;
+        cfg.next_hop.proto = SIP_PROTO_UDP;
+        assert_int_equal(sip_addr_from(&cfg.next_hop.addr, "127.0.0.1", h->uas1.port), IMS_OK);
+    }
+    cfg.proxy_require_ok = o->proxy_require_ok;
+    h->px = sip_proxy_new(h->layer, &cfg, o->fork || o->hold ? &handler : NULL, h);
+    assert_non_null(h->px);
+}
+
+static int setup(void **state)
+{
+    h_t *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return -1;
+    peer_open(&h->uac);
+    peer_open(&h->uas1);
+    peer_open(&h->uas2);
+    *state = h;
+    return 0;
+}
+
+/* The order of node.c's stop(): proxy, layer, transport, loop. */
+static int teardown(void **state)
+{
+    h_t *h = *state;
+
+    sip_proxy_free(h->px);
+    if (h->layer)
+        sip_txn_layer_free(h->layer);
+    if (h->tp)
+        sip_transport_free(h->tp);
+    if (h->loop)
+        ims_loop_free(h->loop);
+    close(h->uac.fd);
+    close(h->uas1.fd);
+    close(h->uas2.fd);
+    free(h);
+    return 0;
+}
+
+/* ---- 1. §16.6: what the forwarded request looks like ---- */
+
+static void test_forward_headers(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv;
+    osip_via_t *v;
+    osip_record_route_t *rr;
+    osip_uri_param_t *lr = NULL;
+    char port[8];
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    snprintf(port, sizeof(port), "%u", h->port);
+    /* Request-URI untouched: the next hop came from the configuration. */
+    assert_string_equal(inv->m->req_uri->username, "bob");
+    assert_string_equal(inv->m->req_uri->host, "127.0.0.1");
+    assert_string_equal(inv->m->req_uri->port, port);
+    assert_int_equal(max_forwards(inv), 69);
+    /* Our Via on top with a loop-detection branch, the UAC's below it. */
+    assert_int_equal(osip_list_size(&inv->m->vias), 2);
+    v = via_at(inv, 0);
+    assert_string_equal(v->protocol, "UDP");
+    assert_string_equal(v->host, "127.0.0.1");
+    assert_string_equal(v->port, port);
+    assert_memory_equal(top_branch(inv), "z9hG4bKL", 8);
+    v = via_at(inv, 1);
+    assert_string_equal(sip_msg_via_branch(v), BR_UAC);
+    snprintf(port, sizeof(port), "%u", h->uac.port);
+    assert_string_equal(v->port, port);
+    /* One Record-Route (same interface in and out), ours, loose. */
+    assert_int_equal(osip_list_size(&inv->m->record_routes), 1);
+    rr = osip_list_get(&inv->m->record_routes, 0);
+    assert_non_null(rr->url);
+    assert_null(rr->url->username);
+    assert_string_equal(rr->url->host, "127.0.0.1");
+    snprintf(port, sizeof(port), "%u", h->port);
+    assert_string_equal(rr->url->port, port);
+    osip_uri_uparam_get_byname(rr->url, "lr", &lr);
+    assert_non_null(lr);
+    sip_msg_free(inv);
+}
+
+static void test_max_forwards_inserted(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, "", NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    inv = expect_req(h, &h->uas1, "INVITE");
+    assert_int_equal(max_forwards(inv), 70);
+    sip_msg_free(inv);
+}
+
+/* ---- 2, 3. §16.4 route preprocessing ---- */
+
+static void test_loose_route(void **state)
+{
+    h_t *h = *state;
+    char hdrs[256];
+    sip_msg_t *inv;
+    osip_route_t *rt;
+    char port[8];
+
+    proxy_up(h, &(opts_t){ 0 });
+    snprintf(hdrs, sizeof(hdrs),
+             "Max-Forwards: 70\r\nRoute: <sip:127.0.0.1:%u;lr>, <sip:127.0.0.1:%u;lr>\r\n",
+             h->port, h->uas1.port);
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", "sip:bob@example.com", BR_UAC, hdrs, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    inv = expect_req(h, &h->uas1, "INVITE");
+    assert_string_equal(inv->m->req_uri->username, "bob");
+    assert_string_equal(inv->m->req_uri->host, "example.com");
+    assert_null(inv->m->req_uri->port);
+    assert_int_equal(osip_list_size(&inv->m->routes), 1);
+    rt = osip_list_get(&inv->m->routes, 0);
+    snprintf(port, sizeof(port), "%u", h->uas1.port);
+    assert_string_equal(rt->url->host, "127.0.0.1");
+    assert_string_equal(rt->url->port, port);
+    sip_msg_free(inv);
+}
+
+static void test_strict_router_request_uri(void **state)
+{
+    h_t *h = *state;
+    char hdrs[256], ruri[64], port[8];
+    sip_msg_t *inv;
+
+    proxy_up(h, &(opts_t){ 0 });
+    snprintf(ruri, sizeof(ruri), "sip:127.0.0.1:%u", h->port);
+    snprintf(hdrs, sizeof(hdrs), "Max-Forwards: 70\r\nRoute: <sip:bob@127.0.0.1:%u>\r\n",
+             h->uas1.port);
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", ruri, BR_UAC, hdrs, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    inv = expect_req(h, &h->uas1, "INVITE");
+    snprintf(port, sizeof(port), "%u", h->uas1.port);
+    assert_string_equal(inv->m->req_uri->username, "bob");
+    assert_string_equal(inv->m->req_uri->host, "127.0.0.1");
+    assert_string_equal(inv->m->req_uri->port, port);
+    assert_int_equal(osip_list_size(&inv->m->routes), 0);
+    sip_msg_free(inv);
+}
+
+/* ---- 4, 5, 6. §16.3 validation ---- */
+
+static void test_max_forwards_zero(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, "Max-Forwards: 0\r\n", NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    r = expect_resp(h, &h->uac, 483, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uas1);
+}
+
+/* Send inv (as UAS1 got it, our Via on top) back to the proxy from the UAC, as
+ * a downstream element would: a new top Via and, when ruri is given, another
+ * Request-URI. */
+static void send_back(h_t *h, const sip_msg_t *inv, const char *ruri)
+{
+    char buf[8192], line[128], *text = NULL;
+    const char *rest;
+    size_t tlen = 0;
+    int len;
+
+    assert_int_equal(sip_msg_to_str(inv, &text, &tlen), IMS_OK);
+    rest = strstr(text, "\r\n");
+    assert_non_null(rest);
+    if (ruri)
+        snprintf(line, sizeof(line), "INVITE %s SIP/2.0", ruri);
+    else
+        snprintf(line, sizeof(line), "%.*s", (int)(rest - text), text);
+    len = snprintf(buf, sizeof(buf), "%s\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKuac2%s",
+                   line, h->uac.port, rest);
+    osip_free(text);
+    assert_true(len > 0 && (size_t)len < sizeof(buf));
+    send_raw(h, &h->uac, buf, (size_t)len);
+}
+
+/* The first INVITE goes through to UAS1, which rings (no retransmissions). */
+static sip_msg_t *loop_first_leg(h_t *h)
+{
+    sip_msg_t *inv;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    got_resp(h, &h->uac, 180, "INVITE");
+    return inv;
+}
+
+static void test_loop_detected(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv = loop_first_leg(h), *r;
+
+    send_back(h, inv, NULL);
+    r = expect_resp(h, &h->uac, 100, "INVITE");
+    assert_string_equal(top_branch(r), "z9hG4bKuac2");
+    sip_msg_free(r);
+    r = expect_resp(h, &h->uac, 482, "INVITE");
+    assert_string_equal(top_branch(r), "z9hG4bKuac2");
+    assert_int_equal(osip_list_size(&r->m->vias), 3);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uas1);
+    assert_int_equal(sip_proxy_stats(h->px)->loops, 1);
+    sip_msg_free(inv);
+}
+
+static void test_spiral_forwarded(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv = loop_first_leg(h), *sp;
+    char ruri[64];
+
+    snprintf(ruri, sizeof(ruri), "sip:carol@127.0.0.1:%u", h->port);
+    send_back(h, inv, ruri);
+    got_resp(h, &h->uac, 100, "INVITE");
+    sp = wait_req(h, &h->uas1, "INVITE", "carol");
+    assert_int_equal(osip_list_size(&sp->m->vias), 4);
+    assert_memory_equal(top_branch(sp), "z9hG4bKL", 8);
+    /* Another hash: the spiral's branch differs from the first leg's in the hash. */
+    assert_memory_not_equal(top_branch(sp), top_branch(inv), 16);
+    sip_msg_free(sp);
+    expect_quiet(h, &h->uac);
+    assert_int_equal(sip_proxy_stats(h->px)->loops, 0);
+    sip_msg_free(inv);
+}
+
+static void test_proxy_require(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *r;
+    const char *u;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .proxy_require_ok = "sec-agree" });
+    send_rq(h, &h->uac, &(rq_t){ "OPTIONS", h->self_uri, BR_UAC,
+                                 "Max-Forwards: 70\r\nProxy-Require: foo\r\n", NULL });
+    r = expect_resp(h, &h->uac, 420, "OPTIONS");
+    u = sip_msg_header(r, "Unsupported");
+    assert_non_null(u);
+    assert_string_equal(u, "foo");
+    sip_msg_free(r);
+    expect_quiet(h, &h->uas1);
+    /* An accepted option tag passes. */
+    send_rq(h, &h->uac, &(rq_t){ "OPTIONS", h->self_uri, "z9hG4bKuac3",
+                                 "Max-Forwards: 70\r\nProxy-Require: sec-agree\r\n", NULL });
+    r = expect_req(h, &h->uas1, "OPTIONS");
+    assert_int_equal(osip_list_size(&r->m->record_routes), 0);   /* no dialog */
+    reply(h, &h->uas1, r, 200, TAG1);
+    sip_msg_free(r);
+    r = expect_resp(h, &h->uac, 200, "OPTIONS");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    sip_msg_free(r);
+}
+
+/* ---- 7. §16.7 responses, §16.11 stateless ACK ---- */
+
+static void test_responses(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r, *ack;
+    char hdrs[128], ruri[64];
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 100, NULL);      /* absorbed: the UAC had ours */
+    reply(h, &h->uas1, inv, 180, TAG1);
+    r = expect_resp(h, &h->uac, 180, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    assert_string_equal(top_branch(r), BR_UAC);
+    assert_string_equal(sip_msg_to_tag(r), TAG1);
+    sip_msg_free(r);
+    reply(h, &h->uas1, inv, 200, TAG1);
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    assert_string_equal(top_branch(r), BR_UAC);
+    sip_msg_free(r);
+    reply(h, &h->uas1, inv, 200, TAG1);      /* the UAS retransmits its 2xx */
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    sip_msg_free(r);
+    /* The ACK for the 2xx, loose-routed through us, is forwarded statelessly. */
+    snprintf(ruri, sizeof(ruri), "sip:bob@127.0.0.1:%u", h->uas1.port);
+    snprintf(hdrs, sizeof(hdrs), "Max-Forwards: 70\r\nRoute: <sip:127.0.0.1:%u;lr>\r\n", h->port);
+    send_rq(h, &h->uac, &(rq_t){ "ACK", ruri, "z9hG4bKuacack", hdrs, TAG1 });
+    ack = expect_req(h, &h->uas1, "ACK");
+    assert_int_equal(osip_list_size(&ack->m->vias), 2);
+    assert_memory_equal(top_branch(ack), "z9hG4bKA", 8);
+    assert_int_equal(max_forwards(ack), 69);
+    assert_int_equal(osip_list_size(&ack->m->routes), 0);
+    sip_msg_free(ack);
+    expect_quiet(h, &h->uac);
+    sip_msg_free(inv);
+}
+
+/* The UAC's retransmitted INVITE is absorbed by the server transaction, which
+ * repeats the last provisional (§17.2.1); it never reaches the UAS again. */
+static void test_invite_retransmission(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .t1_ms = 1000 });  /* no retransmission here */
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    got_resp(h, &h->uac, 180, "INVITE");
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 180, "INVITE");
+    expect_quiet(h, &h->uas1);
+    sip_msg_free(inv);
+}
+
+/* A 2xx retransmitted after both transactions ended goes up statelessly (§16.7
+ * item 10 via the stray-response path). */
+static void test_stray_2xx(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .t1_ms = 10 });  /* Timers L, M: 640 ms */
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 200, TAG1);
+    got_resp(h, &h->uac, 200, "INVITE");
+    expect_quiet_ms(h, &h->uac, 1000);
+    assert_int_equal(sip_txn_layer_count(h->layer), 0);
+    reply(h, &h->uas1, inv, 200, TAG1);
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    assert_string_equal(top_branch(r), BR_UAC);
+    assert_int_equal(sip_proxy_stats(h->px)->stray_responses, 1);
+    sip_msg_free(r);
+    sip_msg_free(inv);
+}
+
+/* ---- the handler answers later ---- */
+
+static void test_async_handler(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *inv;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold = true });
+    uac_invite(h);
+    expect_quiet(h, &h->uas1);
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr);
+    assert_string_equal(sip_msg_method(sip_proxy_req_msg(pr)), "INVITE");
+    assert_int_equal(sip_proxy_forward(pr), IMS_OK);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    assert_int_equal(max_forwards(inv), 69);
+    reply(h, &h->uas1, inv, 200, TAG1);
+    got_resp(h, &h->uac, 200, "INVITE");
+    assert_null(sip_proxy_req_find(h->px, h->held + 1));
+    sip_msg_free(inv);
+}
+
+/* A CANCEL while the handler still decides is answered for it: 487. */
+static void test_cancel_while_held(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold = true });
+    uac_invite(h);
+    send_rq(h, &h->uac, &(rq_t){ "CANCEL", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 200, "CANCEL");
+    r = expect_resp(h, &h->uac, 487, "INVITE");
+    uac_ack(h, r);
+    sip_msg_free(r);
+    pr = sip_proxy_req_find(h->px, h->held);     /* its transaction waits for Timer I */
+    assert_non_null(pr);
+    assert_int_equal(sip_proxy_forward(pr), IMS_ERROR);
+    expect_quiet(h, &h->uas1);
+    expect_quiet(h, &h->uac);
+}
+
+/* ---- 8. §16.10 CANCEL ---- */
+
+static void test_cancel(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r, *can;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    got_resp(h, &h->uac, 180, "INVITE");
+    send_rq(h, &h->uac, &(rq_t){ "CANCEL", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 200, "CANCEL");
+    can = expect_req(h, &h->uas1, "CANCEL");
+    assert_string_equal(top_branch(can), top_branch(inv));
+    assert_int_equal(sip_msg_cseq_num(can), sip_msg_cseq_num(inv));
+    reply(h, &h->uas1, can, 200, TAG1);
+    reply(h, &h->uas1, inv, 487, TAG1);
+    r = expect_resp(h, &h->uac, 487, "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    expect_ack_for(h, &h->uas1, inv);
+    uac_ack(h, r);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uac);
+    expect_quiet(h, &h->uas1);
+    sip_msg_free(can);
+    sip_msg_free(inv);
+}
+
+/* §9.1: a CANCEL waits at the proxy until the branch has had a provisional. */
+static void test_cancel_before_provisional(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *can, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .t1_ms = 1000 });  /* no retransmission here */
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    send_rq(h, &h->uac, &(rq_t){ "CANCEL", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 200, "CANCEL");
+    expect_quiet(h, &h->uas1);
+    reply(h, &h->uas1, inv, 180, TAG1);
+    can = expect_req(h, &h->uas1, "CANCEL");
+    assert_string_equal(top_branch(can), top_branch(inv));
+    reply(h, &h->uas1, can, 200, TAG1);
+    reply(h, &h->uas1, inv, 487, TAG1);
+    expect_ack_for(h, &h->uas1, inv);
+    got_resp(h, &h->uac, 180, "INVITE");
+    r = expect_resp(h, &h->uac, 487, "INVITE");
+    uac_ack(h, r);
+    sip_msg_free(r);
+    assert_int_equal(sip_proxy_stats(h->px)->cancels, 1);
+    sip_msg_free(can);
+    sip_msg_free(inv);
+}
+
+static void test_cancel_unknown(void **state)
+{
+    h_t *h = *state;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    send_rq(h, &h->uac, &(rq_t){ "CANCEL", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 481, "CANCEL");
+    expect_quiet(h, &h->uas1);
+}
+
+/* ---- 9. forking through a handler ---- */
+
+static void fork_start(h_t *h, sip_msg_t **inv1, sip_msg_t **inv2)
+{
+    proxy_up(h, &(opts_t){ .fork = true });
+    uac_invite(h);
+    *inv1 = expect_req(h, &h->uas1, "INVITE");
+    *inv2 = expect_req(h, &h->uas2, "INVITE");
+    assert_string_not_equal(top_branch(*inv1), top_branch(*inv2));
+    assert_int_equal(max_forwards(*inv1), 69);
+    assert_int_equal(max_forwards(*inv2), 69);
+}
+
+/* UAS2 rings, so a CANCEL can reach it at once. */
+static void fork_ring2(h_t *h, const sip_msg_t *inv2)
+{
+    sip_msg_t *r;
+
+    reply(h, &h->uas2, inv2, 180, TAG2);
+    r = expect_resp(h, &h->uac, 180, "INVITE");
+    assert_string_equal(sip_msg_to_tag(r), TAG2);
+    sip_msg_free(r);
+}
+
+/* UAS2 is cancelled: it answers the CANCEL and 487, and the proxy ACKs the 487. */
+static void fork_cancelled2(h_t *h, const sip_msg_t *inv2)
+{
+    sip_msg_t *can = expect_req(h, &h->uas2, "CANCEL");
+
+    assert_string_equal(top_branch(can), top_branch(inv2));
+    /* Nothing new upstream meanwhile: a 6xx waits for the other branches
+     * (§16.7 item 5), and the UAC already has the 2xx. */
+    assert_false(recv_raw(h, &h->uac, 0));
+    reply(h, &h->uas2, can, 200, TAG2);
+    reply(h, &h->uas2, inv2, 487, TAG2);
+    expect_ack_for(h, &h->uas2, inv2);
+    sip_msg_free(can);
+}
+
+static void test_fork_two_4xx(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2, *r;
+    int code;
+
+    fork_start(h, &inv1, &inv2);
+    reply(h, &h->uas1, inv1, 486, TAG1);
+    expect_ack_for(h, &h->uas1, inv1);
+    reply(h, &h->uas2, inv2, 404, TAG2);
+    expect_ack_for(h, &h->uas2, inv2);
+    r = next_msg(h, &h->uac, WAIT_MS);
+    assert_non_null(r);
+    code = sip_msg_status(r);
+    assert_true(code == 486 || code == 404);
+    assert_string_equal(sip_msg_cseq_method(r), "INVITE");
+    assert_int_equal(osip_list_size(&r->m->vias), 1);
+    uac_ack(h, r);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uac);     /* exactly one final */
+    sip_msg_free(inv1);
+    sip_msg_free(inv2);
+}
+
+static void test_fork_6xx_cancels(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2, *r;
+
+    fork_start(h, &inv1, &inv2);
+    fork_ring2(h, inv2);
+    reply(h, &h->uas1, inv1, 603, TAG1);
+    expect_ack_for(h, &h->uas1, inv1);
+    fork_cancelled2(h, inv2);
+    r = expect_resp(h, &h->uac, 603, "INVITE");
+    assert_string_equal(sip_msg_to_tag(r), TAG1);
+    uac_ack(h, r);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uac);
+    sip_msg_free(inv1);
+    sip_msg_free(inv2);
+}
+
+static void test_fork_2xx_cancels(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2, *r;
+
+    fork_start(h, &inv1, &inv2);
+    fork_ring2(h, inv2);
+    reply(h, &h->uas1, inv1, 200, TAG1);
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_string_equal(sip_msg_to_tag(r), TAG1);
+    sip_msg_free(r);
+    fork_cancelled2(h, inv2);
+    expect_quiet(h, &h->uac);     /* the 487 stays at the proxy */
+    sip_msg_free(inv1);
+    sip_msg_free(inv2);
+}
+
+/* Both forks answer 2xx before the CANCEL can act: both go up (§16.7 item 5). */
+static void test_fork_two_2xx(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2, *r;
+
+    fork_start(h, &inv1, &inv2);
+    reply(h, &h->uas1, inv1, 200, TAG1);
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_string_equal(sip_msg_to_tag(r), TAG1);
+    sip_msg_free(r);
+    reply(h, &h->uas2, inv2, 200, TAG2);     /* no provisional: no CANCEL was sent */
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_string_equal(sip_msg_to_tag(r), TAG2);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uas2);
+    sip_msg_free(inv1);
+    sip_msg_free(inv2);
+}
+
+static void test_503_becomes_500(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 503, TAG1);
+    expect_ack_for(h, &h->uas1, inv);
+    r = expect_resp(h, &h->uac, 500, "INVITE");
+    uac_ack(h, r);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uac);
+    sip_msg_free(inv);
+}
+
+/* ---- 10, 11. Timer B and Timer C ---- */
+
+static void test_timeout_408(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r;
+    uint64_t t0;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .t1_ms = 10 });
+    t0 = now_ms();
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");   /* then retransmissions, unanswered */
+    sip_msg_free(inv);
+    r = expect_resp(h, &h->uac, 408, "INVITE");
+    /* Timer B is 64*T1 = 640 ms. */
+    assert_true(now_ms() - t0 >= 600);
+    uac_ack(h, r);
+    sip_msg_free(r);
+}
+
+static void test_timer_c(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r, *can;
+    uint64_t t0;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .timer_c_ms = 300 });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    t0 = now_ms();
+    got_resp(h, &h->uac, 180, "INVITE");
+    can = expect_req(h, &h->uas1, "CANCEL");
+    assert_true(now_ms() - t0 >= 250);        /* Timer C, restarted by the 180 */
+    assert_string_equal(top_branch(can), top_branch(inv));
+    assert_int_equal(sip_proxy_stats(h->px)->timer_c, 1);
+    reply(h, &h->uas1, can, 200, TAG1);
+    reply(h, &h->uas1, inv, 487, TAG1);
+    expect_ack_for(h, &h->uas1, inv);
+    r = expect_resp(h, &h->uac, 487, "INVITE");
+    uac_ack(h, r);
+    sip_msg_free(r);
+    sip_msg_free(can);
+    sip_msg_free(inv);
+}
+
+/* Timer C on a branch that never answered: a 408, as §16.8 says. */
+static void test_timer_c_silent(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv, *r;
+    uint64_t t0;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .timer_c_ms = 300 });
+    t0 = now_ms();
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    r = expect_resp(h, &h->uac, 408, "INVITE");
+    assert_true(now_ms() - t0 >= 250);
+    assert_int_equal(sip_proxy_stats(h->px)->timer_c, 1);
+    uac_ack(h, r);
+    sip_msg_free(r);
+    sip_msg_free(inv);
+}
+
+/* ---- 12. nowhere to go ---- */
+
+static void test_unresolvable_target(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *r;
+
+    proxy_up(h, &(opts_t){ 0 });
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", "sip:bob@not-an-ip.example", BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    r = expect_resp(h, &h->uac, 500, "INVITE");   /* §16.9: 503, sent as 500 */
+    uac_ack(h, r);
+    sip_msg_free(r);
+    /* Still alive. */
+    send_rq(h, &h->uac, &(rq_t){ "OPTIONS", h->self_uri, "z9hG4bKuac3", NULL, NULL });
+    got_resp(h, &h->uac, 200, "OPTIONS");
+}
+
+static void test_addressed_to_proxy(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *r;
+
+    proxy_up(h, &(opts_t){ 0 });
+    send_rq(h, &h->uac, &(rq_t){ "OPTIONS", h->self_uri, "z9hG4bKuac3", NULL, NULL });
+    got_resp(h, &h->uac, 200, "OPTIONS");
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, NULL, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    r = expect_resp(h, &h->uac, 404, "INVITE");
+    uac_ack(h, r);
+    sip_msg_free(r);
+    expect_quiet(h, &h->uas1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_forward_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_forwards_inserted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loose_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_router_request_uri, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_forwards_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spiral_forwarded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proxy_require, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invite_retransmission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stray_2xx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_handler, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_while_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_before_provisional, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_two_4xx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_6xx_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_2xx_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_two_2xx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_503_becomes_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_408, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_c_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unresolvable_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_addressed_to_proxy, setup, teardown),
+    };
+
+    sip_msg_global_init();
+    ims_log_init("test_proxy", IMS_LOG_WARN, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
