@@ -422,8 +422,10 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
     char hint[16];
     int rc;
 
-    if (!msg)
+    if (!msg) {
+        b->final_code = 500;
         return IMS_ERROR;
+    }
     if (b->target) {
         osip_uri_t *u = NULL;
 
@@ -446,13 +448,7 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
         b->final_code = rc == IMS_DECLINED ? 404 : 503;
         return IMS_ERROR;
     }
-    snprintf(hint, sizeof(hint), "L%08x.", pr->loop_hash);
-    b->ct = sip_txn_client_start(px->layer, msg, &b->dst, hint, proxy_branch_response, b);
-    if (!b->ct) {
-        b->final_code = 503;  /* §16.9: a transport error counts as 503 */
-        return IMS_ERROR;
-    }
-    sip_txn_set_on_end(b->ct, proxy_branch_end, b);
+    /* Logged before sending so that, across daemons, the log order is the wire order. */
     if (ims_log_get_level() >= IMS_LOG_INFO) {
         char to[64];
 
@@ -460,6 +456,13 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
                  b->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
                  sip_addr_str(&b->dst.addr, to, sizeof(to)));
     }
+    snprintf(hint, sizeof(hint), "L%08x.", pr->loop_hash);
+    b->ct = sip_txn_client_start(px->layer, msg, &b->dst, hint, proxy_branch_response, b);
+    if (!b->ct) {
+        b->final_code = 503;  /* §16.9: a transport error counts as 503 */
+        return IMS_ERROR;
+    }
+    sip_txn_set_on_end(b->ct, proxy_branch_end, b);
     if (pr->is_invite)
         ims_timer_start(px->loop, &b->timer_c, px->cfg.timer_c_ms, proxy_timer_c, b);
     px->stats.forwarded++;

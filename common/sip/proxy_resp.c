@@ -40,20 +40,28 @@ static void pop_via(sip_msg_t *resp)
     }
 }
 
-/* Send resp (ownership passes) upstream on the server transaction. */
+static void forward_stateless(sip_proxy_t *px, sip_msg_t *resp);
+
+/* Send resp (ownership passes) upstream on the server transaction. A 2xx that
+ * the server transaction can no longer carry (it already sent a non-2xx, or it
+ * ended) still goes up, statelessly: only the UAC can ACK it (§16.7 item 10). */
 static void forward_upstream(sip_proxy_req_t *pr, sip_msg_t *resp)
 {
     sip_proxy_t *px = pr->px;
+    int code = sip_msg_status(resp);
 
-    if (!pr->st) {
-        sip_msg_free(resp);
-        return;
-    }
     if (px->handler.on_response)
         px->handler.on_response(px->arg, pr, resp);
-    IMS_INFO("%d %s (%s) forwarded upstream", sip_msg_status(resp),
+    IMS_INFO("%d %s (%s) forwarded upstream", code,
              resp->m->reason_phrase ? resp->m->reason_phrase : "", sip_msg_cseq_method(resp));
-    sip_txn_server_reply(pr->st, resp);
+    if (pr->st && (code < 200 || code >= 300 || sip_txn_final_code(pr->st) == 0 ||
+                   (sip_txn_final_code(pr->st) >= 200 && sip_txn_final_code(pr->st) < 300))) {
+        sip_txn_server_reply(pr->st, resp);
+        return;
+    }
+    if (code >= 200 && code < 300)
+        forward_stateless(px, resp);
+    sip_msg_free(resp);
 }
 
 static void send_best(sip_proxy_req_t *pr)
@@ -187,9 +195,9 @@ void proxy_timer_c(ims_loop_t *loop, ims_timer_t *t, void *arg)
     b->pr->px->stats.timer_c++;
     if (!b->ct || b->done)
         return;
-    if (b->got_provisional)
-        sip_txn_client_cancel(b->ct);
-    else
+    /* A silent branch may still ring later: its CANCEL waits for that (§9.1). */
+    sip_txn_client_cancel(b->ct);
+    if (!b->got_provisional)
         branch_final(b, 408, NULL);
 }
 
@@ -305,19 +313,25 @@ static int via_dest(const osip_via_t *via, sip_dest_t *dst)
     return sip_addr_from(&dst->addr, host, (uint16_t)port);
 }
 
+/* Send a response (our Via already removed) to where its top Via says. */
+static void forward_stateless(sip_proxy_t *px, sip_msg_t *resp)
+{
+    osip_via_t *next = sip_msg_top_via(resp);
+    sip_dest_t dst;
+
+    if (next && via_dest(next, &dst) == IMS_OK)
+        sip_transport_send_msg(px->tp, &dst, resp);
+}
+
 void proxy_on_stray_response(void *arg, sip_msg_t *resp)
 {
     sip_proxy_t *px = arg;
     osip_via_t *top = sip_msg_top_via(resp);
-    osip_via_t *next;
-    sip_dest_t dst;
 
     px->stats.stray_responses++;
     if (top && proxy_addr_is_local(px, top->host, top->port, false)) {
         pop_via(resp);
-        next = sip_msg_top_via(resp);
-        if (next && via_dest(next, &dst) == IMS_OK)
-            sip_transport_send_msg(px->tp, &dst, resp);
+        forward_stateless(px, resp);
     }
     sip_msg_free(resp);
 }
