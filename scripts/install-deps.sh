@@ -11,6 +11,7 @@ PKGS=(
   sip-tester tshark iproute2
   clang libfuzzer-14-dev libclang-rt-14-dev
   valgrind
+  freediameter
 )
 
 missing=()

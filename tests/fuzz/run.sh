@@ -4,8 +4,9 @@
 # run.sh <fuzzer-binary> <corpus-root> <seconds>
 #
 # Runs one libFuzzer target for <seconds> on a scratch copy of the seed corpus
-# (<corpus-root>/seed-sip/* and, when present, <corpus-root>/malformed/*), so the
-# checked-in corpus never changes. Exits with the fuzzer's status and prints how
+# (<corpus-root>/seed-sip/* and, when present, <corpus-root>/malformed/*; for the
+# Diameter targets, fuzz_dia_*, <corpus-root>/seed-dia/*), so the checked-in
+# corpus never changes. Exits with the fuzzer's status and prints how
 # many inputs were executed. Crash reproducers are kept (they are the point):
 # they go to $IMS_FUZZ_ARTIFACTS (default: the current directory).
 set -u
@@ -31,8 +32,12 @@ work=$(mktemp -d /tmp/ims-fuzz.XXXXXX) || exit 2
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$artifacts"
 
+case $(basename "$fuzzer") in
+    fuzz_dia_*) seed_dirs=("$corpus_root/seed-dia") ;;
+    *) seed_dirs=("$corpus_root/seed-sip" "$corpus_root/malformed") ;;
+esac
 seeds=0
-for dir in "$corpus_root/seed-sip" "$corpus_root/malformed"; do
+for dir in "${seed_dirs[@]}"; do
     [ -d "$dir" ] || continue
     for f in "$dir"/*; do
         [ -f "$f" ] || continue

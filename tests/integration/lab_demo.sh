@@ -16,7 +16,7 @@ for d in pcscf icscf scscf; do
 done
 grep -q "call completed" "$IT_WORK/demo.out" || fail "demo did not report the call completed"
 lab status | tee "$IT_WORK/status.out"
-[ "$(grep -c running "$IT_WORK/status.out")" -eq 3 ] || fail "not all three daemons running"
+[ "$(grep -c running "$IT_WORK/status.out")" -eq 4 ] || fail "not all four daemons (HSS + 3 CSCFs) running"
 lab stop
 lab status | grep -q running && fail "daemons still running after stop"
 ok "lab demo: call through P-CSCF, I-CSCF and S-CSCF; status and stop work"
