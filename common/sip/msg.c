@@ -11,6 +11,7 @@
  * rebuild and drops the cache afterwards (it would double every stored
  * message's memory).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +82,39 @@ int sip_msg_callid_join(osip_call_id_t *cid)
     return IMS_OK;
 }
 
+/* A host as RFC 3261 §25.1 allows it: hostname, IPv4, or [IPv6] (libosip2
+ * keeps IPv6 without brackets, and keeps whatever an unclosed bracket left). */
+static bool host_ok(const char *h)
+{
+    if (h == NULL || *h == '\0')
+        return false;
+    for (; *h; h++)
+        if (!isalnum((unsigned char)*h) && *h != '-' && *h != '.' && *h != ':' && *h != '_')
+            return false;
+    return true;
+}
+
+/* No white space or control characters in a user part (they must be escaped). */
+static bool user_ok(const char *u)
+{
+    for (; u && *u; u++)
+        if ((unsigned char)*u <= ' ' || *u == 0x7f)
+            return false;
+    return true;
+}
+
+static bool uri_ok(const osip_uri_t *u)
+{
+    if (u == NULL || u->scheme == NULL)
+        return false;
+    if (strcasecmp(u->scheme, "sip") != 0 && strcasecmp(u->scheme, "sips") != 0)
+        return true;  /* tel: and others: libosip2 keeps them opaque */
+    return host_ok(u->host) && user_ok(u->username);
+}
+
 static bool addr_ok(const osip_from_t *h)
 {
-    return h->url != NULL && h->url->scheme != NULL;
+    return h->url != NULL && uri_ok(h->url);
 }
 
 /* Headers every message needs (RFC 3261 §8.1.1). NULL or the reason. */
@@ -123,7 +154,7 @@ static const char *check_request(osip_message_t *m)
     if (m->sip_method == NULL || u == NULL || u->scheme == NULL)
         return "Bad Request-URI";
     if (strcasecmp(u->scheme, "sip") == 0 || strcasecmp(u->scheme, "sips") == 0) {
-        if (u->host == NULL || u->host[0] == '\0')
+        if (!uri_ok(u))
             return "Bad Request-URI";
     } else if (strcasecmp(u->scheme, "tel") != 0) {
         return "Unsupported URI scheme";

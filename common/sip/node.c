@@ -19,8 +19,10 @@
 
 #define NODE_MAX_LISTEN 8
 
-typedef struct node {
+struct sip_node {
     const char *name;
+    const sip_node_app_t *app;
+    void *app_state;
     const char *listen[NODE_MAX_LISTEN];
     int nlisten;
     const char *next_hop;
@@ -35,7 +37,9 @@ typedef struct node {
     sip_transport_t *tp;
     sip_txn_layer_t *layer;
     sip_proxy_t *px;
-} node_t;
+};
+
+typedef struct sip_node node_t;
 
 int sip_node_parse_endpoint(const char *s, sip_proto_t *proto, char *host, size_t hostlen,
                             uint16_t *port)
@@ -94,6 +98,34 @@ static int conf_uint(node_t *nd, const char *key, long long max, uint32_t *out)
     return rc == IMS_ERROR ? IMS_ERROR : IMS_OK;
 }
 
+/* sip.aliases: names of this node; sip.hosts: "name=ip[:port]" static resolution. */
+static int load_names(node_t *nd)
+{
+    size_t n;
+    const char *v;
+    sip_proxy_cfg_t *pc = &nd->pcfg;
+
+    if (ims_conf_list_len(nd->conf, "sip.aliases", &n) != IMS_OK)
+        return IMS_ERROR;
+    for (size_t i = 0; i < n && pc->naliases < SIP_PROXY_MAX_ALIASES; i++) {
+        if (ims_conf_list_str(nd->conf, "sip.aliases", i, &v) != IMS_OK)
+            return IMS_ERROR;
+        snprintf(pc->aliases[pc->naliases++], sizeof(pc->aliases[0]), "%s", v);
+    }
+    if (ims_conf_list_len(nd->conf, "sip.hosts", &n) != IMS_OK)
+        return IMS_ERROR;
+    for (size_t i = 0; i < n && pc->nhosts < SIP_PROXY_MAX_HOSTS; i++) {
+        if (ims_conf_list_str(nd->conf, "sip.hosts", i, &v) != IMS_OK)
+            return IMS_ERROR;
+        if (sip_proxy_host_parse(v, &pc->hosts[pc->nhosts++]) != IMS_OK) {
+            fprintf(stderr, "%s: %s: sip.hosts: bad entry \"%s\" (want name=ip[:port])\n",
+                    nd->name, ims_conf_path(nd->conf), v);
+            return IMS_ERROR;
+        }
+    }
+    return IMS_OK;
+}
+
 /* Configuration file first; the command line overrides it afterwards. */
 static int load_config(node_t *nd, const char *path)
 {
@@ -132,6 +164,8 @@ static int load_config(node_t *nd, const char *path)
         ims_conf_str(nd->conf, "proxy.outbound", false, &nd->outbound) == IMS_ERROR)
         goto bad;
     nd->tcfg.max_msg_size = max_msg;
+    if (load_names(nd) != IMS_OK)
+        goto bad;
     return IMS_OK;
 bad:
     fprintf(stderr, "%s: %s\n", nd->name, ims_conf_error(nd->conf));
@@ -242,7 +276,13 @@ static int start(node_t *nd)
                  &nd->pcfg.has_outbound) != IMS_OK)
         return IMS_ERROR;
     nd->layer = sip_txn_layer_new(nd->loop, nd->tp, &nd->timers);
-    nd->px = sip_proxy_new(nd->layer, &nd->pcfg, NULL, NULL);
+    if (nd->app && nd->app->start && nd->app->start(nd, nd->conf, &nd->app_state) != IMS_OK) {
+        IMS_ERR("%s: start failed", nd->name);
+        nd->app = NULL;  /* nothing to stop */
+        return IMS_ERROR;
+    }
+    nd->px = sip_proxy_new(nd->layer, &nd->pcfg, nd->app ? nd->app->handler : NULL,
+                           nd->app_state);
     return IMS_OK;
 }
 
@@ -256,6 +296,8 @@ static void stop(node_t *nd)
                    (unsigned long long)ps->requests, (unsigned long long)ps->forwarded,
                    (unsigned long long)ts->parse_errors);
     }
+    if (nd->app && nd->app->stop)
+        nd->app->stop(nd->app_state);
     sip_proxy_free(nd->px);
     if (nd->layer)
         sip_txn_layer_free(nd->layer);
@@ -265,13 +307,42 @@ static void stop(node_t *nd)
     ims_conf_free(nd->conf);
 }
 
+ims_loop_t *sip_node_loop(const sip_node_t *node)
+{
+    return node->loop;
+}
+
+sip_transport_t *sip_node_transport(const sip_node_t *node)
+{
+    return node->tp;
+}
+
+sip_txn_layer_t *sip_node_layer(const sip_node_t *node)
+{
+    return node->layer;
+}
+
+sip_proxy_t *sip_node_proxy(const sip_node_t *node)
+{
+    return node->px;
+}
+
 int sip_node_main(int argc, char **argv, const char *name)
+{
+    sip_node_app_t app = { .name = name };
+
+    return sip_node_run(argc, argv, &app);
+}
+
+int sip_node_run(int argc, char **argv, const sip_node_app_t *app)
 {
     node_t nd;
     int rc = EXIT_FAILURE;
+    const char *name = app->name;
 
     memset(&nd, 0, sizeof(nd));
     nd.name = name;
+    nd.app = app;
     nd.level = IMS_LOG_NOTICE;
     nd.tcfg.max_msg_size = 65535;
     nd.tcfg.tcp_idle_ms = 300000;
@@ -299,7 +370,7 @@ int sip_node_main(int argc, char **argv, const char *name)
             fclose(f);
         }
     }
-    IMS_NOTICE("%s running (transparent stateful proxy)", name);
+    IMS_NOTICE("%s running%s", name, app->handler ? "" : " (transparent stateful proxy)");
     rc = ims_loop_run(nd.loop) == IMS_OK ? EXIT_SUCCESS : EXIT_FAILURE;
 out:
     stop(&nd);

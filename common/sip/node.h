@@ -20,8 +20,36 @@
 
 #include "common/sip/msg.h"
 
+#include "common/core/conf.h"
+#include "common/core/loop.h"
+#include "common/sip/proxy.h"
+
+typedef struct sip_node sip_node_t;
+
+/*
+ * A daemon's own logic on top of the node. start runs once the loop, transport
+ * and transaction layer exist and the configuration is loaded (conf is NULL when
+ * no -c was given); it sets *app to its state. The proxy core is created right
+ * after, with handler and *app as its argument (handler NULL: transparent proxy).
+ * stop runs first at shutdown, while the stack is still up.
+ */
+typedef struct sip_node_app {
+    const char *name;
+    int (*start)(sip_node_t *node, ims_conf_t *conf, void **app);
+    void (*stop)(void *app);
+    const sip_proxy_handler_t *handler;
+} sip_node_app_t;
+
 /* Run the node until SIGTERM/SIGINT; returns the process exit status. */
+int sip_node_run(int argc, char **argv, const sip_node_app_t *app);
+/* The same with no logic of its own: a transparent stateful proxy. */
 int sip_node_main(int argc, char **argv, const char *name);
+
+/* The parts, for the daemon's logic (valid between its start and stop). */
+ims_loop_t *sip_node_loop(const sip_node_t *node);
+sip_transport_t *sip_node_transport(const sip_node_t *node);
+sip_txn_layer_t *sip_node_layer(const sip_node_t *node);
+sip_proxy_t *sip_node_proxy(const sip_node_t *node);
 
 /* Parse "udp:HOST:PORT" / "tcp:[v6]:PORT" into proto, host (brackets removed) and
  * port. IMS_OK or IMS_ERROR. */

@@ -72,11 +72,98 @@ bool proxy_addr_is_local(const sip_proxy_t *px, const char *host, const char *po
     return false;
 }
 
-static bool uri_is_local(const sip_proxy_t *px, const osip_uri_t *uri)
+static bool port_is_ours(const sip_proxy_t *px, const char *port)
+{
+    long p = 5060;
+
+    if (port && *port)
+        p = strtol(port, NULL, 10);
+    for (int i = 0; i < px->nlocal; i++)
+        if (sip_addr_port(&px->local[i]) == p)
+            return true;
+    return false;
+}
+
+bool sip_proxy_uri_is_local(const sip_proxy_t *px, const osip_uri_t *uri)
 {
     bool sips = uri->scheme && strcasecmp(uri->scheme, "sips") == 0;
 
+    if (!uri->host)
+        return false;
+    for (int i = 0; i < px->cfg.naliases; i++)
+        if (strcasecmp(uri->host, px->cfg.aliases[i]) == 0 && port_is_ours(px, uri->port))
+            return true;
     return proxy_addr_is_local(px, uri->host, uri->port, sips);
+}
+
+static bool uri_is_local(const sip_proxy_t *px, const osip_uri_t *uri)
+{
+    return sip_proxy_uri_is_local(px, uri);
+}
+
+int sip_proxy_host_parse(const char *s, sip_proxy_host_t *h)
+{
+    const char *eq = strchr(s, '=');
+    const char *ip, *end;
+    size_t n;
+
+    memset(h, 0, sizeof(*h));
+    if (!eq || eq == s || (size_t)(eq - s) >= sizeof(h->name))
+        return IMS_ERROR;
+    memcpy(h->name, s, (size_t)(eq - s));
+    ip = eq + 1;
+    if (*ip == '[') {
+        end = strchr(ip, ']');
+        if (!end)
+            return IMS_ERROR;
+        n = (size_t)(end - ip - 1);
+        ip++;
+        end++;
+    } else {
+        end = strchr(ip, ':');
+        n = end ? (size_t)(end - ip) : strlen(ip);
+    }
+    if (n == 0 || n >= sizeof(h->ip))
+        return IMS_ERROR;
+    memcpy(h->ip, ip, n);
+    if (end && *end == ':') {
+        char *e;
+        long p = strtol(end + 1, &e, 10);
+
+        if (*e || p <= 0 || p > 65535)
+            return IMS_ERROR;
+        h->port = (uint16_t)p;
+    } else if (end && *end) {
+        return IMS_ERROR;
+    }
+    {
+        sip_addr_t a;
+
+        return sip_addr_from(&a, h->ip, h->port ? h->port : 5060);
+    }
+}
+
+int sip_proxy_resolve(const sip_proxy_t *px, const osip_uri_t *uri, sip_dest_t *dst)
+{
+    if (sip_proxy_uri_dest(uri, dst) == IMS_OK)
+        return IMS_OK;
+    if (!uri || !uri->host)
+        return IMS_ERROR;
+    for (int i = 0; i < px->cfg.nhosts; i++) {
+        const sip_proxy_host_t *h = &px->cfg.hosts[i];
+        osip_uri_t u = *uri;
+        char port[8];
+
+        if (strcasecmp(uri->host, h->name) != 0)
+            continue;
+        u.host = (char *)h->ip;
+        if (h->port && !(uri->port && *uri->port)) {
+            snprintf(port, sizeof(port), "%u", h->port);
+            u.port = port;
+        }
+        return sip_proxy_uri_dest(&u, dst);
+    }
+    return IMS_ERROR;
 }
 
 int sip_proxy_uri_dest(const osip_uri_t *uri, sip_dest_t *dst)
@@ -382,7 +469,7 @@ int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
     osip_route_t *rt = NULL;
 
     if (osip_message_get_route(req->m, 0, &rt) >= 0 && rt)
-        return sip_proxy_uri_dest(rt->url, dst);
+        return sip_proxy_resolve(px, rt->url, dst);
     if (uri_is_local(px, req->m->req_uri)) {
         if (!px->cfg.has_next_hop)
             return IMS_DECLINED;
@@ -393,7 +480,7 @@ int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
         *dst = px->cfg.outbound;
         return IMS_OK;
     }
-    return sip_proxy_uri_dest(req->m->req_uri, dst);
+    return sip_proxy_resolve(px, req->m->req_uri, dst);
 }
 
 int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t *dst)

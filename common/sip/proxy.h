@@ -38,6 +38,16 @@ typedef struct sip_proxy_req sip_proxy_req_t;
 
 #define SIP_PROXY_MAX_BRANCHES 16
 
+#define SIP_PROXY_MAX_HOSTS 32
+#define SIP_PROXY_MAX_ALIASES 8
+
+/* A static name -> address entry (until DNS per RFC 3263 lands). port 0: from the URI. */
+typedef struct sip_proxy_host {
+    char name[128];
+    char ip[64];
+    uint16_t port;
+} sip_proxy_host_t;
+
 typedef struct sip_proxy_cfg {
     uint32_t timer_c_ms;     /* > 3 min per §16.6 item 11; default 180000 */
     bool record_route;       /* default true */
@@ -47,6 +57,13 @@ typedef struct sip_proxy_cfg {
     sip_dest_t outbound;     /* for other requests without a Route (outbound proxy) */
     /* Option tags accepted in Proxy-Require (comma-separated), NULL: none. */
     const char *proxy_require_ok;
+    /* Host names that mean this node (e.g. scscf.ims.mnc001.mcc001.3gppnetwork.org),
+     * besides its listening addresses; a URI naming one with our port (or none) is ours. */
+    char aliases[SIP_PROXY_MAX_ALIASES][128];
+    int naliases;
+    /* Static resolution of host names in Route and Request-URI. */
+    sip_proxy_host_t hosts[SIP_PROXY_MAX_HOSTS];
+    int nhosts;
 } sip_proxy_cfg_t;
 
 typedef struct sip_proxy_handler {
@@ -90,6 +107,12 @@ const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr);
 /* Next hop for a URI per RFC 3263 without DNS (IP literals; transport param;
  * default port 5060, 5061 for sips). IMS_OK or IMS_ERROR (not an IP literal). */
 int sip_proxy_uri_dest(const osip_uri_t *uri, sip_dest_t *dst);
+/* The same, resolving host names through the static table of px's configuration. */
+int sip_proxy_resolve(const sip_proxy_t *px, const osip_uri_t *uri, sip_dest_t *dst);
+/* Whether uri names this node (a listening address, or an alias with our port). */
+bool sip_proxy_uri_is_local(const sip_proxy_t *px, const osip_uri_t *uri);
+/* Parse "name=ip" or "name=ip:port" (IPv6 in brackets) into h. IMS_OK / IMS_ERROR. */
+int sip_proxy_host_parse(const char *s, sip_proxy_host_t *h);
 
 const sip_proxy_stats_t *sip_proxy_stats(const sip_proxy_t *px);
 

@@ -7,6 +7,7 @@
 # (matched per transaction); at the UAS only when a CANCEL arrives, it answers 200 and 487, and
 # the ACK for the 487 comes back. Checked: all calls succeed at both ends, the proxy is alive
 # and exits 0 on SIGTERM.
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 it_init 16100
 

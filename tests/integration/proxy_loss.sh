@@ -11,6 +11,7 @@
 # overtake a recovered ACK) and it lingers 8 s to answer retransmitted BYEs. Everything else
 # (INVITE, 180, 200s, ACK, BYE, in both directions) is subject to the 10 % loss.
 # Checked: 0 failed calls at both ends, proxy alive, clean exit.
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 it_init 16200
 

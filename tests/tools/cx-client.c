@@ -6,6 +6,11 @@
  *   cx-client --hss IP:PORT --realm R --origin-host H [--hss-host HOST]
  *             [--timeout MS] [--log-level LEVEL] COMMAND [options]
  *
+ * --hss and --hss-host may be repeated (up to 4 HSSs, the Nth --hss-host names
+ * the Nth --hss; with several HSSs each needs one): all are peers of the realm,
+ * tried in that order. The single-request commands send Destination-Host =
+ * the first --hss-host.
+ *
  *   uar   --impi I --impu U [--type 0|1|2] [--visited V]
  *   mar   --impi I --impu U [--scheme S] [--n N] [--server-name S]
  *         [--k HEX --op HEX [--resync SQN_MS [--bad-auts]]]
@@ -13,6 +18,7 @@
  *   lir   --impu U [--orig] [--type N]
  *   serve [--count N]      answer N RTR/PPR with 2001, printing each (S-CSCF role)
  *   bench --n N [--window W] [--imsi-from IMSI --users C --domain D] [--server-name S]
+ *   pace  --impi I --impu U [--every MS] [--duration MS] [--wait MS] [--k HEX --op HEX]
  *
  * Each answer is printed as key=value lines: result=<code> experimental=0|1
  * and the command's fields (server_name, cap_server_name, authenticate, xres,
@@ -23,8 +29,23 @@
  * (first_sqn= is the first vector's SQN). bench runs N MAR+SAR pairs over the
  * users, W in flight, and prints the rates and the client's CPU per request.
  *
- * Exit status: 0 when an answer (or the whole bench) arrived, 1 on a Diameter
- * failure (no connection, timeout), 2 on bad arguments.
+ * pace (fault tests): waits up to --wait ms (default 10000) until every HSS is
+ * OPEN, then sends one MAR (1 AKA vector) every --every ms (default 100) for
+ * --duration ms (default 5000), whatever the peers' state, with no
+ * Destination-Host (realm routing, so that failover may pick any HSS), and
+ * waits for the last outcome (at most --timeout ms, the request timeout). One
+ * line per event; t is the wall clock in ms since the epoch (to compare with
+ * `date +%s%3N`), ms durations are monotonic:
+ *   t=T seq=N sent
+ *   t=T seq=N answer peer=<Origin-Host> result=<code> rtt_ms=MS [sqn=SQN]
+ *   t=T seq=N fail err=timeout|no_peer|shutdown after_ms=MS
+ *   t=T peer=<host> state=<CLOSED|WAIT_CONN_ACK|WAIT_I_CEA|OPEN|SUSPECT|CLOSING>
+ * (state changes seen by a 5 ms poll), then one summary line:
+ *   sent=N answered=N failed=N timeouts=N no_peer=N shutdown=N
+ * sqn= (with --k/--op) is the vector's SQN, as a USIM would read it.
+ *
+ * Exit status: 0 when an answer (or the whole bench or pace run) arrived,
+ * 1 on a Diameter failure (no connection, timeout), 2 on bad arguments.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -32,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "common/auth/aka.h"
 #include "common/auth/digest.h"
@@ -46,6 +68,7 @@
 
 #define POLL_MS 5
 #define MAX_WINDOW 4096
+#define MAX_HSS 4
 
 typedef struct cli cli_t;
 
@@ -54,10 +77,17 @@ typedef struct slot {
     uint64_t idx;               /* bench: the pair this slot is running */
 } slot_t;
 
+typedef struct pace_req {       /* pace: one MAR in flight */
+    cli_t *c;
+    uint64_t seq, t_us;
+} pace_req_t;
+
 struct cli {
     /* options */
-    const char *hss_addr, *hss_host, *realm, *origin_host, *cmd;
-    uint16_t hss_port;
+    const char *hss_host[MAX_HSS], *realm, *origin_host, *cmd;
+    char hss_addr[MAX_HSS][64];
+    uint16_t hss_port[MAX_HSS];
+    int nhss, nhss_host;
     const char *impi, *impu, *server_name, *scheme, *visited;
     long type;
     uint32_t n, udaa, count, window, users, timeout_ms;
@@ -81,6 +111,13 @@ struct cli {
     uint64_t first_imsi;
     int imsi_digits;
     struct rusage ru0;
+
+    /* pace */
+    uint32_t every_ms, duration_ms, wait_ms;
+    ims_timer_t tick;
+    bool pacing;
+    uint64_t pace_t0_us, seq, pace_inflight, answered, failed, fails[4];
+    dia_peer_state_t last_state[MAX_HSS];
 };
 
 static void usage(void)
@@ -131,6 +168,7 @@ static void finish(cli_t *c, int code)
     fflush(stdout);
     ims_timer_stop(c->loop, &c->poll);
     ims_timer_stop(c->loop, &c->deadline);
+    ims_timer_stop(c->loop, &c->tick);
     dia_node_stop(c->node, on_stopped, c->loop);
 }
 
@@ -352,7 +390,7 @@ static void send_uar(cli_t *c)
     copy(r.impu, sizeof(r.impu), c->impu);
     copy(r.visited_network, sizeof(r.visited_network), c->visited ? c->visited : c->realm);
     r.auth_type = c->type >= 0 ? (uint32_t)c->type : 0;
-    send_or_fail(c, cx_build_uar(c->node, c->realm, c->hss_host, &r), on_uaa);
+    send_or_fail(c, cx_build_uar(c->node, c->realm, c->hss_host[0], &r), on_uaa);
 }
 
 static void send_mar(cli_t *c, const uint8_t *auth, size_t auth_len)
@@ -369,7 +407,7 @@ static void send_mar(cli_t *c, const uint8_t *auth, size_t auth_len)
         r.item.authorization_len = auth_len;
     }
     r.num_items = c->n;
-    send_or_fail(c, cx_build_mar(c->node, c->realm, c->hss_host, &r), on_maa);
+    send_or_fail(c, cx_build_mar(c->node, c->realm, c->hss_host[0], &r), on_maa);
 }
 
 static void send_sar(cli_t *c)
@@ -383,7 +421,7 @@ static void send_sar(cli_t *c)
     copy(r.server_name, sizeof(r.server_name), c->server_name);
     r.type = (cx_sat_t)(c->type >= 0 ? c->type : 1);
     r.user_data_already_available = c->udaa;
-    send_or_fail(c, cx_build_sar(c->node, c->realm, c->hss_host, &r), on_saa);
+    send_or_fail(c, cx_build_sar(c->node, c->realm, c->hss_host[0], &r), on_saa);
 }
 
 static void send_lir(cli_t *c)
@@ -394,7 +432,7 @@ static void send_lir(cli_t *c)
     copy(r.impu, sizeof(r.impu), c->impu);
     r.originating = c->orig;
     r.auth_type = c->type >= 0 ? (uint32_t)c->type : 0;
-    send_or_fail(c, cx_build_lir(c->node, c->realm, c->hss_host, &r), on_lia);
+    send_or_fail(c, cx_build_lir(c->node, c->realm, c->hss_host[0], &r), on_lia);
 }
 
 /* ---- serve: the S-CSCF side of RTR / PPR ---- */
@@ -491,7 +529,7 @@ static void bench_mar_done(void *arg, dia_msg_t *ans, dia_send_err_t err)
     r.nimpu = 1;
     copy(r.server_name, sizeof(r.server_name), c->server_name);
     r.type = CX_SAT_REGISTRATION;
-    req = cx_build_sar(c->node, c->realm, c->hss_host, &r);
+    req = cx_build_sar(c->node, c->realm, c->hss_host[0], &r);
     if (!req) {
         c->errors++;
         bench_sar_done(s, NULL, DIA_SEND_OK);
@@ -533,7 +571,7 @@ static void bench_next(cli_t *c, slot_t *s)
     copy(r.server_name, sizeof(r.server_name), c->server_name);
     copy(r.item.scheme, sizeof(r.item.scheme), "Digest-AKAv1-MD5");
     r.num_items = 1;
-    req = cx_build_mar(c->node, c->realm, c->hss_host, &r);
+    req = cx_build_mar(c->node, c->realm, c->hss_host[0], &r);
     if (!req) {
         c->errors++;
         c->pairs_done++;
@@ -561,6 +599,153 @@ static void bench_start(cli_t *c)
     }
 }
 
+/* ---- pace: one MAR every N ms, for the fault tests ---- */
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *state_name(dia_peer_state_t s)
+{
+    static const char *const names[] = { "CLOSED", "WAIT_CONN_ACK", "WAIT_I_CEA", "OPEN",
+                                         "SUSPECT", "CLOSING" };
+
+    return (unsigned)s < IMS_ARRAY_LEN(names) ? names[s] : "?";
+}
+
+/* Print the peers whose state changed since the last look. */
+static void pace_states(cli_t *c)
+{
+    dia_peer_info_t pi;
+
+    for (int i = 0; i < c->nhss; i++) {
+        if (dia_node_peer_info(c->node, i, &pi) != IMS_OK || pi.state == c->last_state[i])
+            continue;
+        c->last_state[i] = pi.state;
+        printf("t=%" PRIu64 " peer=%s state=%s\n", wall_ms(), pi.host, state_name(pi.state));
+    }
+    fflush(stdout);
+}
+
+static void pace_done(cli_t *c)
+{
+    printf("sent=%" PRIu64 " answered=%" PRIu64 " failed=%" PRIu64 " timeouts=%" PRIu64
+           " no_peer=%" PRIu64 " shutdown=%" PRIu64 "\n", c->seq, c->answered, c->failed,
+           c->fails[DIA_SEND_TIMEOUT], c->fails[DIA_SEND_NO_PEER], c->fails[DIA_SEND_SHUTDOWN]);
+    finish(c, 0);
+}
+
+/* The SQN a USIM reads from the vector's AUTN (false without --k/--op). */
+static bool vector_sqn(cli_t *c, const cx_auth_item_t *it, uint64_t *sqn)
+{
+    ims_milenage_t m = { 0 };
+    uint8_t ak[6], sqn_b[6];
+    bool ok = false;
+
+    if (c->has_k && it->authenticate_len == 32 && ims_milenage_init_op(&m, c->k, c->op) == IMS_OK &&
+        ims_milenage_f2345(&m, it->authenticate, NULL, NULL, NULL, ak, NULL) == IMS_OK) {
+        for (int i = 0; i < 6; i++)
+            sqn_b[i] = it->authenticate[16 + i] ^ ak[i];
+        *sqn = ims_aka_sqn_from_bytes(sqn_b);
+        ok = true;
+    }
+    ims_milenage_fini(&m);
+    return ok;
+}
+
+static void pace_print_answer(cli_t *c, const pace_req_t *r, const dia_msg_t *ans, uint64_t ms)
+{
+    static const char *const errs[] = { "ok", "timeout", "no_peer", "shutdown" };
+    char host[256] = "?";
+    dia_avp_t a;
+    cx_maa_t maa;
+    uint64_t sqn;
+
+    if (!ans) {
+        printf("t=%" PRIu64 " seq=%" PRIu64 " fail err=%s after_ms=%" PRIu64 "\n", wall_ms(),
+               r->seq, errs[c->fails[0]], ms);
+        return;
+    }
+    if (!dia_msg_find(ans, DIA_AVP_ORIGIN_HOST, 0, &a) || dia_avp_str(&a, host, sizeof(host)))
+        snprintf(host, sizeof(host), "?");
+    if (cx_parse_maa(ans, &maa) != IMS_OK) {
+        printf("t=%" PRIu64 " seq=%" PRIu64 " answer peer=%s parse_error=1 rtt_ms=%" PRIu64
+               "\n", wall_ms(), r->seq, host, ms);
+        return;
+    }
+    printf("t=%" PRIu64 " seq=%" PRIu64 " answer peer=%s result=%" PRIu32 " rtt_ms=%" PRIu64,
+           wall_ms(), r->seq, host, maa.result.code, ms);
+    if (maa.nitems > 0 && vector_sqn(c, &maa.items[0], &sqn))
+        printf(" sqn=%" PRIu64, sqn);
+    printf("\n");
+}
+
+static void pace_answer(void *arg, dia_msg_t *ans, dia_send_err_t err)
+{
+    pace_req_t *r = arg;
+    cli_t *c = r->c;
+
+    if (ans) {
+        c->answered++;
+    } else {
+        c->failed++;
+        c->fails[(unsigned)err < 4 ? err : DIA_SEND_SHUTDOWN]++;
+        c->fails[0] = (unsigned)err < 4 ? err : DIA_SEND_SHUTDOWN;   /* for the print */
+    }
+    pace_print_answer(c, r, ans, (ims_clock_real_us() - r->t_us) / 1000);
+    fflush(stdout);
+    dia_msg_free(ans);
+    free(r);
+    if (--c->pace_inflight == 0 && !c->pacing && !c->finishing)
+        pace_done(c);
+}
+
+static void pace_tick(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    cli_t *c = arg;
+    pace_req_t *r;
+    cx_mar_t m;
+    dia_msg_t *req;
+
+    if (ims_clock_real_us() - c->pace_t0_us >= (uint64_t)c->duration_ms * 1000) {
+        c->pacing = false;
+        if (c->pace_inflight == 0)
+            pace_done(c);
+        return;
+    }
+    ims_timer_start(loop, t, c->every_ms, pace_tick, c);
+    memset(&m, 0, sizeof(m));
+    copy(m.impi, sizeof(m.impi), c->impi);
+    copy(m.impu, sizeof(m.impu), c->impu);
+    copy(m.server_name, sizeof(m.server_name), c->server_name);
+    copy(m.item.scheme, sizeof(m.item.scheme), "Digest-AKAv1-MD5");
+    m.num_items = 1;
+    if (!(req = cx_build_mar(c->node, c->realm, NULL, &m)) || !(r = calloc(1, sizeof(*r)))) {
+        fprintf(stderr, "cx-client: cannot build a MAR\n");
+        dia_msg_free(req);
+        finish(c, 1);
+        return;
+    }
+    r->c = c;
+    r->seq = ++c->seq;
+    r->t_us = ims_clock_real_us();
+    c->pace_inflight++;
+    printf("t=%" PRIu64 " seq=%" PRIu64 " sent\n", wall_ms(), r->seq);
+    fflush(stdout);
+    dia_node_send(c->node, &req, pace_answer, r);
+}
+
+static void pace_start(cli_t *c)
+{
+    c->pacing = true;
+    c->pace_t0_us = ims_clock_real_us();
+    pace_tick(c->loop, &c->tick, c);
+}
+
 /* ---- start: wait for the HSS connection, then run the command ---- */
 
 static void run_command(cli_t *c)
@@ -576,24 +761,41 @@ static void run_command(cli_t *c)
         send_lir(c);
     else if (strcmp(c->cmd, "bench") == 0)
         bench_start(c);
+    else if (strcmp(c->cmd, "pace") == 0)
+        pace_start(c);
     else {   /* serve: the deadline now bounds the wait for requests */
         printf("ready=1\n");
         fflush(stdout);
     }
 }
 
+/* The first HSS is OPEN; for pace, every HSS. */
+static bool peers_ready(cli_t *c, bool pace)
+{
+    dia_peer_info_t pi;
+
+    for (int i = 0; i < (pace ? c->nhss : 1); i++)
+        if (dia_node_peer_info(c->node, i, &pi) != IMS_OK || pi.state != DIA_PEER_OPEN)
+            return false;
+    return true;
+}
+
 static void on_poll(ims_loop_t *loop, ims_timer_t *t, void *arg)
 {
     cli_t *c = arg;
-    dia_peer_info_t pi;
+    bool pace = strcmp(c->cmd, "pace") == 0;
 
-    if (dia_node_peer_info(c->node, 0, &pi) == IMS_OK && pi.state == DIA_PEER_OPEN) {
-        if (strcmp(c->cmd, "bench") == 0)
-            ims_timer_stop(loop, &c->deadline);   /* the bench may take longer */
+    if (pace)
+        pace_states(c);
+    if (!c->started && peers_ready(c, pace)) {
+        if (pace || strcmp(c->cmd, "bench") == 0)
+            ims_timer_stop(loop, &c->deadline);   /* these may take longer */
         run_command(c);
-        return;
+        if (!pace)
+            return;
     }
-    ims_timer_start(loop, t, POLL_MS, on_poll, c);
+    if (!c->finishing)
+        ims_timer_start(loop, t, POLL_MS, on_poll, c);
 }
 
 /* ---- arguments ---- */
@@ -606,33 +808,37 @@ static int parse_hex16(const char *s, uint8_t out[16])
 
 static int parse_hostport(cli_t *c, const char *s)
 {
-    static char host[64];
     const char *colon = strrchr(s, ':');
+    char *host;
     long p;
 
-    if (!colon || (size_t)(colon - s) >= sizeof(host))
+    if (c->nhss >= MAX_HSS || !colon || (size_t)(colon - s) >= sizeof(c->hss_addr[0]))
         return IMS_ERROR;
+    host = c->hss_addr[c->nhss];
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = '\0';
     p = strtol(colon + 1, NULL, 10);
     if (p <= 0 || p > 65535)
         return IMS_ERROR;
-    c->hss_addr = host;
-    c->hss_port = (uint16_t)p;
+    c->hss_port[c->nhss++] = (uint16_t)p;
     return IMS_OK;
 }
 
 enum {
     O_HSS = 256, O_HSS_HOST, O_REALM, O_ORIGIN, O_TIMEOUT, O_LOG, O_IMPI, O_IMPU, O_TYPE,
     O_VISITED, O_SCHEME, O_N, O_SERVER, O_K, O_OP, O_RESYNC, O_BAD_AUTS, O_UDAA, O_ORIG,
-    O_COUNT, O_WINDOW, O_IMSI_FROM, O_USERS, O_DOMAIN
+    O_COUNT, O_WINDOW, O_IMSI_FROM, O_USERS, O_DOMAIN, O_EVERY, O_DURATION, O_WAIT
 };
 
 static int parse_opt(cli_t *c, int o, const char *v)
 {
     switch (o) {
     case O_HSS: return parse_hostport(c, v);
-    case O_HSS_HOST: c->hss_host = v; break;
+    case O_HSS_HOST:
+        if (c->nhss_host >= MAX_HSS)
+            return IMS_ERROR;
+        c->hss_host[c->nhss_host++] = v;
+        break;
     case O_REALM: c->realm = v; break;
     case O_ORIGIN: c->origin_host = v; break;
     case O_TIMEOUT: c->timeout_ms = (uint32_t)strtoul(v, NULL, 10); break;
@@ -662,6 +868,9 @@ static int parse_opt(cli_t *c, int o, const char *v)
     case O_IMSI_FROM: c->imsi_from = v; break;
     case O_USERS: c->users = (uint32_t)strtoul(v, NULL, 10); break;
     case O_DOMAIN: c->domain = v; break;
+    case O_EVERY: c->every_ms = (uint32_t)strtoul(v, NULL, 10); break;
+    case O_DURATION: c->duration_ms = (uint32_t)strtoul(v, NULL, 10); break;
+    case O_WAIT: c->wait_ms = (uint32_t)strtoul(v, NULL, 10); break;
     default: return IMS_ERROR;
     }
     return IMS_OK;
@@ -681,9 +890,10 @@ static int parse_args(cli_t *c, int argc, char **argv)
         { "orig", 0, NULL, O_ORIG }, { "count", 1, NULL, O_COUNT },
         { "window", 1, NULL, O_WINDOW }, { "imsi-from", 1, NULL, O_IMSI_FROM },
         { "users", 1, NULL, O_USERS }, { "domain", 1, NULL, O_DOMAIN },
-        { NULL, 0, NULL, 0 },
+        { "every", 1, NULL, O_EVERY }, { "duration", 1, NULL, O_DURATION },
+        { "wait", 1, NULL, O_WAIT }, { NULL, 0, NULL, 0 },
     };
-    static const char *const cmds[] = { "uar", "mar", "sar", "lir", "serve", "bench" };
+    static const char *const cmds[] = { "uar", "mar", "sar", "lir", "serve", "bench", "pace" };
     int o;
 
     /* options may come before and after the command word */
@@ -699,8 +909,10 @@ static int parse_args(cli_t *c, int argc, char **argv)
         if (parse_opt(c, o, optarg) != IMS_OK)
             return IMS_ERROR;
     }
-    if (!c->cmd || !c->hss_addr || !c->realm || !c->origin_host || c->has_k != c->has_op ||
-        (c->resync && !c->has_k) || c->window < 1 || c->window > MAX_WINDOW || c->users < 1)
+    if (!c->cmd || c->nhss < 1 || !c->realm || !c->origin_host || c->has_k != c->has_op ||
+        (c->resync && !c->has_k) || c->window < 1 || c->window > MAX_WINDOW || c->users < 1 ||
+        (c->nhss > 1 && c->nhss_host != c->nhss) || c->nhss_host > c->nhss ||
+        c->every_ms < 1 || c->wait_ms < 1)
         return IMS_ERROR;
     for (size_t i = 0; i < IMS_ARRAY_LEN(cmds); i++)
         if (strcmp(c->cmd, cmds[i]) == 0)
@@ -715,14 +927,20 @@ static int start_node(cli_t *c)
         .request_timeout_ms = c->timeout_ms, .tw_ms = 30000, .tc_ms = 1000,
         .apps = { { DIA_APP_CX, DIA_VENDOR_3GPP } }, .napps = 1,
     };
-    dia_peer_cfg_t pc = {
-        .host = c->hss_host, .realm = c->realm, .addr = c->hss_addr, .port = c->hss_port,
-        .connect = true,
-    };
 
     c->node = dia_node_new(c->loop, &nc);
-    if (!c->node || dia_node_add_peer(c->node, &pc) != IMS_OK)
+    if (!c->node)
         return IMS_ERROR;
+    for (int i = 0; i < c->nhss; i++) {
+        dia_peer_cfg_t pc = {
+            .host = c->hss_host[i], .realm = c->realm, .addr = c->hss_addr[i],
+            .port = c->hss_port[i], .connect = true,
+        };
+
+        c->last_state[i] = DIA_PEER_CLOSED;
+        if (dia_node_add_peer(c->node, &pc) != IMS_OK)
+            return IMS_ERROR;
+    }
     if (strcmp(c->cmd, "serve") == 0)
         dia_node_on_request(c->node, DIA_APP_CX, on_request, c);
     return dia_node_start(c->node);
@@ -731,10 +949,11 @@ static int start_node(cli_t *c)
 int main(int argc, char **argv)
 {
     cli_t c = {
-        .hss_host = "hss.ims.mnc001.mcc001.3gppnetwork.org", .type = -1, .n = 1,
+        .hss_host = { "hss.ims.mnc001.mcc001.3gppnetwork.org" }, .type = -1, .n = 1,
         .server_name = "sip:scscf.ims.mnc001.mcc001.3gppnetwork.org", .count = 1,
         .window = 256, .users = 1000, .bench_n = 0, .timeout_ms = 5000,
         .imsi_from = "001010000000001", .domain = "ims.mnc001.mcc001.3gppnetwork.org",
+        .every_ms = 100, .duration_ms = 5000, .wait_ms = 10000,
     };
 
     ims_log_init("cx-client", IMS_LOG_WARN, stderr);
@@ -751,10 +970,15 @@ int main(int argc, char **argv)
     c.exit_code = 1;
     ims_timer_init(&c.poll);
     ims_timer_init(&c.deadline);
+    ims_timer_init(&c.tick);
     ims_timer_start(c.loop, &c.poll, 0, on_poll, &c);
-    ims_timer_start(c.loop, &c.deadline, c.timeout_ms, on_deadline, &c);
+    ims_timer_start(c.loop, &c.deadline,
+                    strcmp(c.cmd, "pace") == 0 ? c.wait_ms : c.timeout_ms, on_deadline, &c);
     ims_loop_run(c.loop);
     if (!c.finishing) {     /* a signal: still say goodbye to the HSS */
+        c.finishing = true;
+        ims_timer_stop(c.loop, &c.poll);
+        ims_timer_stop(c.loop, &c.tick);
         dia_node_stop(c.node, on_stopped, c.loop);
         ims_loop_run(c.loop);
     }

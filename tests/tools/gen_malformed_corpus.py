@@ -6,8 +6,9 @@ The files are committed; this script documents how each was made and rewrites th
 (byte-exact, deterministic) when run:  tests/tools/gen_malformed_corpus.py [OUTDIR]
 
 Conventions every message follows, so that tests/integration/malformed.sh can use them as is:
-- Requests target sip:bob@127.0.0.1:9 (nothing listens there): a proxy that wrongly forwards
-  one gets no answer within the test's wait, and never reaches a real service.
+- Requests target sip:bob@127.0.0.1:16391, where malformed.sh runs a sink that records
+  whatever reaches it: a request the proxy forwards is seen there ("fwd"), never confused
+  with one it dropped, and never reaches a real service.
 - The top Via is "SIP/2.0/UDP 127.0.0.1:16390;branch=z9hG4bK-mal-<name>;rport": malformed.sh
   sends from UDP port 16390, so the answer reaches it with or without rport; for TCP it rewrites
   "SIP/2.0/UDP" and "z9hG4bK-mal-" to same-length TCP variants (new branch, no transaction
@@ -15,8 +16,9 @@ Conventions every message follows, so that tests/integration/malformed.sh can us
 - Non-INVITE methods, so that no 100 Trying comes before the verdict.
 
 EXPECT lines: <file> <expect> [<expect-tcp>]. <expect> is one or more alternatives joined by
-'|': a 3-digit status code the element must answer with, "drop" (no answer within the wait),
-or "skip" (not sent over that transport, e.g. too large for one UDP datagram). With one column,
+'|': a 3-digit status code the element must answer with (and a non-empty reason phrase),
+"drop" (no answer within the wait and nothing forwarded), "fwd" (forwarded to the sink), or
+"skip" (not sent over that transport, e.g. too large for one UDP datagram). With one column,
 the same expectation holds for UDP and TCP. Lines starting with '#' are comments.
 """
 
@@ -25,7 +27,7 @@ import random
 import sys
 
 CRLF = b"\r\n"
-RURI = b"sip:bob@127.0.0.1:9"
+RURI = b"sip:bob@127.0.0.1:16391"
 
 
 def via(name):
@@ -105,16 +107,18 @@ def corpus():
 
     # --- CSeq ---
     add("cseq_non_numeric", request("cseq_non_numeric", replace={b"cseq": b"CSeq: abc OPTIONS"}),
-        "400")
+        "400|drop", why="unusable CSeq: a response could not echo a valid one")
     add("cseq_method_mismatch", request("cseq_method_mismatch",
                                         replace={b"cseq": b"CSeq: 1 INVITE"}),
         "400", why="CSeq method must equal the request method (RFC 3261 8.1.1.5)")
-    add("cseq_missing", request("cseq_missing", skip=(b"cseq",)), "400")
-    add("cseq_negative", request("cseq_negative", replace={b"cseq": b"CSeq: -1 OPTIONS"}), "400")
+    add("cseq_missing", request("cseq_missing", skip=(b"cseq",)), "400|drop",
+        why="no CSeq to echo: 400 or silence")
+    add("cseq_negative", request("cseq_negative", replace={b"cseq": b"CSeq: -1 OPTIONS"}),
+        "400|drop")
     add("cseq_too_big", request("cseq_too_big",
                                 replace={b"cseq": b"CSeq: 99999999999999999999 OPTIONS"}),
-        "400", why="CSeq number must be < 2**31")
-    add("cseq_no_method", request("cseq_no_method", replace={b"cseq": b"CSeq: 1"}), "400")
+        "400|drop", why="CSeq number must be < 2**31")
+    add("cseq_no_method", request("cseq_no_method", replace={b"cseq": b"CSeq: 1"}), "400|drop")
 
     # --- Content-Length ---
     add("clen_duplicate", request("clen_duplicate", body=b"hello",
@@ -125,7 +129,7 @@ def corpus():
         "400", "drop", why="UDP: 400 (RFC 3261 18.3); TCP: waits for the rest of the body")
     add("clen_negative", request("clen_negative", clen=b"-5"), "400", "400|drop")
     add("clen_non_numeric", request("clen_non_numeric", clen=b"five"), "400", "400|drop")
-    add("clen_huge", request("clen_huge", clen=b"99999999999999999999"), "400", "400|drop",
+    add("clen_huge", request("clen_huge", clen=b"99999999999999999999"), "400|513", "400|513|drop",
         why="a stream peer must not wait for or allocate this")
 
     # --- Sizes ---
@@ -137,7 +141,7 @@ def corpus():
                                extra=[b"X-H-%d: value-%d" % (i, i) for i in range(300)]),
         "400|513|drop", why="300 headers")
     add("ruri_16k", request("ruri_16k",
-                            start=b"OPTIONS sip:" + b"b" * 16384 + b"@127.0.0.1:9 SIP/2.0"),
+                            start=b"OPTIONS sip:" + b"b" * 16384 + b"@127.0.0.1:16391 SIP/2.0"),
         "400|414|513|drop", why="16 KiB Request-URI")
 
     # --- Bytes that have no place in SIP ---
@@ -167,15 +171,18 @@ def corpus():
         "505|400", why="RFC 3261 21.5.6: 505 Version Not Supported")
     add("bad_method_chars", request("bad_method_chars", method=b"OPT<>IONS"), "400")
     add("bad_ruri_scheme", request("bad_ruri_scheme",
-                                   start=b"OPTIONS xyz:bob@127.0.0.1:9 SIP/2.0"),
+                                   start=b"OPTIONS xyz:bob@127.0.0.1:16391 SIP/2.0"),
         "416|400", why="unknown scheme: 416 (RFC 3261 16.3 step 2)")
     add("bad_ruri_garbage", request("bad_ruri_garbage", start=b"OPTIONS <<@@>> SIP/2.0"), "400")
 
     # --- Mandatory headers (RFC 3261 8.1.1) ---
-    add("missing_from", request("missing_from", skip=(b"from",)), "400")
-    add("missing_to", request("missing_to", skip=(b"to",)), "400")
-    add("missing_call_id", request("missing_call_id", skip=(b"call-id",)), "400")
-    add("empty_call_id", request("empty_call_id", replace={b"call-id": b"Call-ID: "}), "400")
+    # A response copies From, To, Call-ID and CSeq (RFC 3261 8.2.6.2): without them, 400 or
+    # silence; with them present but broken, a 400 is due.
+    add("missing_from", request("missing_from", skip=(b"from",)), "400|drop")
+    add("missing_to", request("missing_to", skip=(b"to",)), "400|drop")
+    add("missing_call_id", request("missing_call_id", skip=(b"call-id",)), "400|drop")
+    add("empty_call_id", request("empty_call_id", replace={b"call-id": b"Call-ID: "}),
+        "400|drop")
     add("duplicate_call_id", request("duplicate_call_id",
                                      extra=[b"Call-ID: another-one@127.0.0.1"]), "400")
     add("bad_uri_in_to", request("bad_uri_in_to", replace={b"to": b"To: <sip:@@@:::>"}), "400")
@@ -201,8 +208,8 @@ def corpus():
                                       b" SIP/2.0\r\n  folded-without-header"), "400")
     add("truncated_no_blank_line", request("truncated_no_blank_line", blank=False),
         "400|drop", "drop", why="ends after a header line; TCP: waits for the rest")
-    add("bare_lf", request("bare_lf", eol=b"\n"), "400|drop",
-        why="LF line ends: rejected, or accepted and forwarded into the void")
+    add("bare_lf", request("bare_lf", eol=b"\n"), "400|drop|fwd",
+        why="LF line ends: rejected, or tolerated and forwarded")
 
     # --- Responses: never answered (RFC 3261 16.7 / 18.1.2) ---
     add("response_bad_status", response(b"SIP/2.0 99999 Weird", "response_bad_status"), "drop")
@@ -221,7 +228,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "corpus", "malformed")
     os.makedirs(out, exist_ok=True)
-    manifest = ["# Generated by tests/tools/gen_malformed_corpus.py (see its header for the format).",
+    manifest = ["# Generated by tests/tools/gen_malformed_corpus.py (its header gives the format).",
                 "# <file> <expect> [<expect-tcp>]: status code(s) and/or drop|skip, '|' = any of."]
     for name, data, exp, exp_tcp, why in corpus():
         with open(os.path.join(out, name), "wb") as f:

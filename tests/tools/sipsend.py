@@ -12,8 +12,8 @@ timeout.
 
 Output: for each response received, its status line ("SIP/2.0 400 Bad Request"), or the line
 "NORESPONSE" when none arrived within the wait. Responses whose Call-ID differs from the
-one sent (late answers to an earlier message on the same port) are ignored. With -a every response is printed (e.g. a
-100 Trying followed by a final one); without it only the first.
+one sent (late answers to an earlier message on the same port) are ignored. With -a every
+response is printed (e.g. a 100 Trying followed by a final one); without it only the first.
 -b binds the local UDP port (so that a peer answering to the Via sent-by port, without rport,
 reaches us). -r replaces every occurrence of the bytes OLD by NEW before sending (use equal
 lengths to keep Content-Length right), e.g. -r SIP/2.0/UDP=SIP/2.0/TCP to send a UDP test

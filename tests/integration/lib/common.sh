@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=bash
 # Shared helpers for tests/integration/*.sh (sourced, never run by CTest: it lives in lib/).
 #
 # A test sources this file, calls it_init <base-port>, starts daemons and sipp peers with the
@@ -17,14 +18,14 @@ IT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${IMS_SOURCE_DIR:=$(cd "$IT_LIB_DIR/../../.." && pwd)}"
 : "${IMS_BUILD_DIR:=$IMS_SOURCE_DIR/build}"
 SIPP_SCEN_DIR=$IMS_SOURCE_DIR/tests/sipp
-SIPSEND=$IMS_SOURCE_DIR/tests/tools/sipsend.py
+SIPSEND=$IMS_SOURCE_DIR/tests/tools/sipsend.py  # for the tests that send raw messages
+export SIPSEND
 IT_NAME=$(basename "$0" .sh)
 IT_HOST=127.0.0.1
 
 IT_PIDS=()          # every background process we started, stopped in reverse order at exit
 declare -A IT_LOG   # pid -> log file, for fail()
 declare -A IT_WHAT  # pid -> short name
-declare -A IT_SIPP_TAG  # sipp pid -> file prefix of its traces
 IT_WORK=
 IT_NEXT_PORT=0
 IT_FAILED=0
@@ -56,8 +57,8 @@ port_is_free() {
     [ -z "$(ss -Hanu "sport = :$1" 2>/dev/null)" ] && [ -z "$(ss -Hant "sport = :$1" 2>/dev/null)" ]
 }
 
-# pick_port: print the next free port of this test's range (UDP and TCP both free).
-# Must not run in a subshell ($(pick_port) would lose the counter): use pick_port_into VAR.
+# pick_port_into VAR: store in VAR the next free port of this test's range (UDP and TCP both
+# free). It keeps a counter, so it must run in the test's shell, never in $(...).
 pick_port_into() {
     local tries=0
     while ! port_is_free "$IT_NEXT_PORT"; do
@@ -96,7 +97,8 @@ listening() {
 wait_listen() {
     local pid=$1 proto=$2 port=$3 limit=${4:-5} i
     for ((i = 0; i < limit * 20; i++)); do
-        alive "$pid" || fail "${IT_WHAT[$pid]:-process $pid} exited before listening on $proto:$port"
+        alive "$pid" ||
+            fail "${IT_WHAT[$pid]:-process $pid} exited before listening on $proto:$port"
         listening "$proto" "$port" && return 0
         sleep 0.05
     done
@@ -105,14 +107,16 @@ wait_listen() {
 
 # start_proxy VAR NAME LISTEN_PORT NEXT_HOP [extra args...]: start $IMS_BUILD_DIR/NAME (pcscf,
 # icscf or scscf) listening on udp and tcp 127.0.0.1:LISTEN_PORT with -n NEXT_HOP; wait until
-# both sockets are bound; store its pid in VAR. Logs go to $IT_WORK/NAME-PORT.log.
+# both sockets are bound; store its pid in VAR. Logs go to $IT_WORK/NAME-PORT.log, at level
+# $IT_PROXY_LOG_LEVEL (default info: one line per forwarded message, for fail()).
+: "${IT_PROXY_LOG_LEVEL:=info}"
 start_proxy() {
     local var=$1 name=$2 port=$3 next=$4
     shift 4
     local exe log pid
     exe=$(bin "$name") || exit 1
     log=$IT_WORK/$name-$port.log
-    "$exe" -l "udp:$IT_HOST:$port" -l "tcp:$IT_HOST:$port" -n "$next" -L info \
+    "$exe" -l "udp:$IT_HOST:$port" -l "tcp:$IT_HOST:$port" -n "$next" -L "$IT_PROXY_LOG_LEVEL" \
         -p "$IT_WORK/$name-$port.pid" "$@" >"$log" 2>&1 &
     pid=$!
     track "$pid" "$name" "$log"
@@ -156,7 +160,10 @@ assert_alive() {
 
 # sipp_common ROLE PORT: options every sipp run gets: local address and ports of our range for
 # SIP, media and control (sipp binds 6000/8888 by default, which other tools may hold), no
-# stdin, and the files it writes kept in the work directory.
+# stdin, and the files it writes kept in the work directory. sipp's control socket takes any
+# datagram as a keystroke ('q' quits, exit status 0, calls silently missing): we bind it to
+# 127.0.0.2, where no test sends anything, after seeing sipp peers quit early a few times
+# while other jobs shared the machine; expect_calls also counts the calls, so a quit fails.
 # Sets SIPP_ARGS (array) and SIPP_TAG (file prefix).
 # The media and control ports are picked once per role and SIP port and reused by later runs.
 declare -A IT_SIPP_PORTS
@@ -171,7 +178,7 @@ sipp_common() {
     read -r mp cp <<<"${IT_SIPP_PORTS[$key]}"
     IT_SIPP_RUN=$((${IT_SIPP_RUN:-0} + 1))
     SIPP_TAG=$IT_WORK/sipp-$role-$port-$IT_SIPP_RUN
-    SIPP_ARGS=(-i "$IT_HOST" -p "$port" -mp "$mp" -cp "$cp" -nostdin
+    SIPP_ARGS=(-i "$IT_HOST" -p "$port" -mp "$mp" -ci 127.0.0.2 -cp "$cp" -nostdin
         -trace_stat -stf "$SIPP_TAG.csv" -fd 1
         -trace_screen -screen_file "$SIPP_TAG.screen"
         -trace_err -error_file "$SIPP_TAG.errors")
@@ -189,7 +196,6 @@ start_sipp_uas() {
         "${SIPP_ARGS[@]}" "$@") >"$SIPP_TAG.out" 2>&1 &
     pid=$!
     track "$pid" "sipp-uas:$port" "$SIPP_TAG.errors"
-    IT_SIPP_TAG[$pid]=$SIPP_TAG
     wait_listen "$pid" "$tp" "$port"
     printf -v "$var" '%d' "$pid"
 }
