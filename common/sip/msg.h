@@ -86,6 +86,17 @@ sip_msg_t *sip_msg_clone(const sip_msg_t *msg);
 sip_msg_t *sip_msg_make_response(const sip_msg_t *req, int code, const char *reason,
                                  const char *to_tag);
 
+/*
+ * A new request for a UAC role: method, Request-URI, From and To (name-addr
+ * text; a From tag is added when missing), Call-ID (NULL: random), CSeq,
+ * Max-Forwards 70, Content-Length 0, no Via (the transaction layer adds it).
+ * NULL when a value does not parse.
+ */
+sip_msg_t *sip_msg_new_request(const char *method, const char *ruri, const char *from,
+                               const char *to, const char *call_id, uint32_t cseq);
+/* Replace the body (body NULL or len 0: none) and set Content-Type/-Length. */
+int sip_msg_set_body(sip_msg_t *msg, const char *content_type, const char *body, size_t len);
+
 /* Accessors; NULL / 0 when absent. Strings point into the message. */
 bool sip_msg_is_request(const sip_msg_t *msg);
 const char *sip_msg_method(const sip_msg_t *msg);       /* request method */

@@ -266,6 +266,31 @@ int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason)
     return sip_txn_server_reply_code(pr->st, code, reason);
 }
 
+int sip_proxy_reply_msg(sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    int code = sip_msg_status(resp);
+
+    if (!pr->st || pr->final_sent) {
+        sip_msg_free(resp);
+        return IMS_ERROR;
+    }
+    if (code >= 200) {
+        pr->final_sent = true;
+        pr->px->stats.local_replies++;
+    }
+    return sip_txn_server_reply(pr->st, resp);
+}
+
+sip_txn_layer_t *sip_proxy_layer(const sip_proxy_t *px)
+{
+    return px->layer;
+}
+
+sip_proxy_t *sip_proxy_req_proxy(const sip_proxy_req_t *pr)
+{
+    return pr->px;
+}
+
 /* ---- §16.3 validation ---- */
 
 static int max_forwards(const sip_msg_t *req, osip_header_t **h)

@@ -98,6 +98,13 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
 int sip_proxy_forward(sip_proxy_req_t *pr);
 /* Answer the request locally with a final response. */
 int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason);
+/* Answer with a response the handler built (sip_msg_make_response on
+ * sip_proxy_req_msg, plus its own headers); ownership of resp passes. A
+ * provisional leaves the request open. IMS_ERROR when already answered. */
+int sip_proxy_reply_msg(sip_proxy_req_t *pr, sip_msg_t *resp);
+/* The node's proxy (for handlers that start their own requests). */
+sip_txn_layer_t *sip_proxy_layer(const sip_proxy_t *px);
+sip_proxy_t *sip_proxy_req_proxy(const sip_proxy_req_t *pr);
 
 uint64_t sip_proxy_req_id(const sip_proxy_req_t *pr);
 sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id);

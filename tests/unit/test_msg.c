@@ -623,6 +623,40 @@ static void test_random_token(void **state)
     assert_string_equal(a, "");
 }
 
+/* A request built for a UAC role serialises, parses back, and carries a body. */
+static void test_new_request(void **state)
+{
+    sip_msg_t *m = sip_msg_new_request("NOTIFY", "sip:ue@127.0.0.1:5070",
+                                       "<sip:scscf.example.org>", "<sip:ue@example.org>;tag=ab",
+                                       NULL, 7);
+    sip_msg_t *back = NULL;
+    const char *reason = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    const char *xml = "<reginfo/>";
+
+    (void)state;
+    assert_non_null(m);
+    assert_int_equal(sip_msg_set_body(m, "application/reginfo+xml", xml, strlen(xml)), IMS_OK);
+    assert_int_equal(sip_msg_header_add(m, "Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx"),
+                     IMS_OK);
+    assert_int_equal(sip_msg_to_str(m, &text, &len), IMS_OK);
+    assert_int_equal(sip_msg_parse(text, len, NULL, 65535, &back, &reason), SIP_PARSE_OK);
+    assert_string_equal(sip_msg_method(back), "NOTIFY");
+    assert_int_equal(sip_msg_cseq_num(back), 7);
+    assert_string_equal(sip_msg_cseq_method(back), "NOTIFY");
+    assert_non_null(sip_msg_from_tag(back));
+    assert_string_equal(sip_msg_to_tag(back), "ab");
+    assert_non_null(sip_msg_call_id(back));
+    assert_non_null(back->m->content_length);
+    assert_string_equal(back->m->content_length->value, "10");
+    assert_non_null(strstr(text, "<reginfo/>"));
+    assert_null(sip_msg_new_request("NOTIFY", "not a uri", "<sip:a@b>", "<sip:c@d>", NULL, 1));
+    osip_free(text);
+    sip_msg_free(back);
+    sip_msg_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_raw_400_refusals),
         cmocka_unit_test(test_addr),
         cmocka_unit_test(test_random_token),
+        cmocka_unit_test(test_new_request),
     };
 
     sip_msg_global_init();
