@@ -161,7 +161,9 @@ static int load_config(node_t *nd, const char *path)
         ims_conf_bool(nd->conf, "proxy.record_route", false, &nd->pcfg.record_route) ==
             IMS_ERROR ||
         ims_conf_str(nd->conf, "proxy.next_hop", false, &nd->next_hop) == IMS_ERROR ||
-        ims_conf_str(nd->conf, "proxy.outbound", false, &nd->outbound) == IMS_ERROR)
+        ims_conf_str(nd->conf, "proxy.outbound", false, &nd->outbound) == IMS_ERROR ||
+        ims_conf_str(nd->conf, "proxy.proxy_require_ok", false, &nd->pcfg.proxy_require_ok) ==
+            IMS_ERROR)
         goto bad;
     nd->tcfg.max_msg_size = max_msg;
     if (load_names(nd) != IMS_OK)
