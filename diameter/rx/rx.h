@@ -144,7 +144,7 @@ typedef struct rx_flows {
     int nflow_numbers;                             /* 0: all flows of the component */
 } rx_flows_t;
 
-/* AAR / AAA (code 265), AF -> PCRF. About 43 KB: allocate, do not put on small stacks. */
+/* AAR / AAA (code 265), AF -> PCRF. An rx_aar_t is about 18 KB. */
 typedef struct rx_aar {
     char af_app_id[RX_STR];                        /* AF-Application-Identifier; "" absent */
     rx_media_comp_t media[RX_MAX_MEDIA];
