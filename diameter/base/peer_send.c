@@ -216,12 +216,15 @@ void dia_pend_answer(dia_conn_t *c, dia_msg_t *m)
 void dia_pend_failover(dia_conn_t *c, bool gone)
 {
     dia_node_t *n = c->node;
-    dia_pend_t *pd, *next;
+    dia_pend_t *pd, *prev;
 
-    for (pd = c->pend; pd; pd = next) {
+    /* c->pend is newest first: re-send the oldest (nearest its timeout) first. */
+    for (pd = c->pend; pd && pd->next; pd = pd->next)
+        ;
+    for (; pd; pd = prev) {
         dia_peer_t *p = NULL;
 
-        next = pd->next;
+        prev = pd->prev;
         if (!n->stopping && !n->freeing)
             p = route(n, pd->req, c->peer);
         if (!p && !gone)

@@ -81,7 +81,7 @@ expect() {
     shift
     [ "$RC" -eq 0 ] || fail "$what: cx-client exit $RC: $OUT"
     for kv in "$@"; do
-        printf '%s\n' "$OUT" | grep -qxF -- "$kv" || fail "$what: want $kv, got: $(echo $OUT)"
+        grep -qxF -- "$kv" <<<"$OUT" || fail "$what: want $kv, got: $(echo $OUT)"
     done
     say "$what: $*"
 }

@@ -44,8 +44,9 @@
  *   sent=N answered=N failed=N timeouts=N no_peer=N shutdown=N
  * sqn= (with --k/--op) is the vector's SQN, as a USIM would read it.
  *
- * Exit status: 0 when an answer (or the whole bench or pace run) arrived,
- * 1 on a Diameter failure (no connection, timeout), 2 on bad arguments.
+ * Exit status: 0 when an answer arrived (bench: every pair succeeded; pace:
+ * the run ended, whatever its outcomes), 1 on a Diameter failure (no
+ * connection, timeout), 2 on bad arguments.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -124,7 +125,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: cx-client --hss IP:PORT --realm R --origin-host H [--hss-host HOST]\n"
-            "                 [--timeout MS] [--log-level L] uar|mar|sar|lir|serve|bench "
+            "                 [--timeout MS] [--log-level L] uar|mar|sar|lir|serve|bench|pace "
             "[options]\n(see the top of tests/tools/cx-client.c)\n");
 }
 
@@ -179,7 +180,8 @@ static void on_deadline(ims_loop_t *loop, ims_timer_t *t, void *arg)
     (void)loop;
     (void)t;
     fprintf(stderr, "cx-client: no %s within %" PRIu32 " ms\n",
-            c->started ? "answer" : "connection to the HSS", c->timeout_ms);
+            c->started ? "answer" : "connection to the HSS",
+            strcmp(c->cmd, "pace") == 0 ? c->wait_ms : c->timeout_ms);
     finish(c, 1);
 }
 
@@ -646,7 +648,8 @@ static bool vector_sqn(cli_t *c, const cx_auth_item_t *it, uint64_t *sqn)
     uint8_t ak[6], sqn_b[6];
     bool ok = false;
 
-    if (c->has_k && it->authenticate_len == 32 && ims_milenage_init_op(&m, c->k, c->op) == IMS_OK &&
+    if (c->has_k && it->authenticate_len == 32 &&
+        ims_milenage_init_op(&m, c->k, c->op) == IMS_OK &&
         ims_milenage_f2345(&m, it->authenticate, NULL, NULL, NULL, ak, NULL) == IMS_OK) {
         for (int i = 0; i < 6; i++)
             sqn_b[i] = it->authenticate[16 + i] ^ ak[i];
@@ -657,7 +660,8 @@ static bool vector_sqn(cli_t *c, const cx_auth_item_t *it, uint64_t *sqn)
     return ok;
 }
 
-static void pace_print_answer(cli_t *c, const pace_req_t *r, const dia_msg_t *ans, uint64_t ms)
+static void pace_print(cli_t *c, const pace_req_t *r, const dia_msg_t *ans, dia_send_err_t err,
+                       uint64_t ms)
 {
     static const char *const errs[] = { "ok", "timeout", "no_peer", "shutdown" };
     char host[256] = "?";
@@ -667,10 +671,11 @@ static void pace_print_answer(cli_t *c, const pace_req_t *r, const dia_msg_t *an
 
     if (!ans) {
         printf("t=%" PRIu64 " seq=%" PRIu64 " fail err=%s after_ms=%" PRIu64 "\n", wall_ms(),
-               r->seq, errs[c->fails[0]], ms);
+               r->seq, errs[err], ms);
         return;
     }
-    if (!dia_msg_find(ans, DIA_AVP_ORIGIN_HOST, 0, &a) || dia_avp_str(&a, host, sizeof(host)))
+    if (!dia_msg_find(ans, DIA_AVP_ORIGIN_HOST, 0, &a) ||
+        dia_avp_str(&a, host, sizeof(host)) != IMS_OK)
         snprintf(host, sizeof(host), "?");
     if (cx_parse_maa(ans, &maa) != IMS_OK) {
         printf("t=%" PRIu64 " seq=%" PRIu64 " answer peer=%s parse_error=1 rtt_ms=%" PRIu64
@@ -689,14 +694,15 @@ static void pace_answer(void *arg, dia_msg_t *ans, dia_send_err_t err)
     pace_req_t *r = arg;
     cli_t *c = r->c;
 
+    if ((unsigned)err > DIA_SEND_SHUTDOWN || (!ans && err == DIA_SEND_OK))
+        err = DIA_SEND_SHUTDOWN;    /* not expected; counted somewhere all the same */
     if (ans) {
         c->answered++;
     } else {
         c->failed++;
-        c->fails[(unsigned)err < 4 ? err : DIA_SEND_SHUTDOWN]++;
-        c->fails[0] = (unsigned)err < 4 ? err : DIA_SEND_SHUTDOWN;   /* for the print */
+        c->fails[err]++;
     }
-    pace_print_answer(c, r, ans, (ims_clock_real_us() - r->t_us) / 1000);
+    pace_print(c, r, ans, err, (ims_clock_real_us() - r->t_us) / 1000);
     fflush(stdout);
     dia_msg_free(ans);
     free(r);
