@@ -558,7 +558,8 @@ static int load_scscfs(ld_t *l)
            load_int_list(l, "capabilities", "optional", ctx->cap_optional,
                          &ctx->ncap_optional) != IMS_OK ||
            get_bool(l, "capabilities", "server_names", &ctx->caps_with_names) != IMS_OK ||
-           get_bool(l, "", "uaa_server_name", &ctx->uaa_server_name) != IMS_OK
+           get_bool(l, "", "uaa_server_name", &ctx->uaa_server_name) != IMS_OK ||
+           get_bool(l, "", "open5gs_mode", &ctx->open5gs_mode) != IMS_OK
         ? IMS_ERROR : IMS_OK;
 }
 

@@ -132,6 +132,7 @@ typedef struct hss_ctx {
     int ncap_mandatory, ncap_optional;
     bool caps_with_names;       /* Server-Capabilities lists the S-CSCF names */
     bool uaa_server_name;       /* FIRST_REGISTRATION answers name the first S-CSCF */
+    bool open5gs_mode;          /* answer like open5gs's HSS: see config/hss.cfg */
     const char *charging_ecf, *charging_ccf;
 
     /* the database */

@@ -155,11 +155,17 @@ static void cmd_show(hss_ctl_t *ctl, ctl_client_t *c, const char *impi)
 static void cmd_path(hss_ctl_t *ctl, ctl_client_t *c, bool rtr, const char *impi,
                      const char *reason)
 {
-    ctl_op_t *op = malloc(sizeof(*op));
+    ctl_op_t *op;
     char err[300], *end;
     unsigned long rc = 0;
     int r;
 
+    if (ctl->ctx->open5gs_mode) {
+        /* open5gs's HSS never sends them; neither does an HSS imitating it */
+        reply(ctl, c, "error open5gs_mode: this HSS sends no RTR or PPR");
+        return;
+    }
+    op = malloc(sizeof(*op));
     if (!op)
         abort();
     *op = (ctl_op_t){ ctl, (int)(c - ctl->c), c->gen };

@@ -10,6 +10,12 @@
  * other than the stored one overwrites it (logged) instead of answering 5007,
  * and the barring check of UAR refuses a barred IMPU with the base
  * DIAMETER_AUTHORIZATION_REJECTED (5003) for anything but de-registration.
+ *
+ * open5gs_mode answers as open5gs's HSS does, so that the CSCFs are tested
+ * against it without one: a first registration's UAA carries neither
+ * Server-Name nor Server-Capabilities (the I-CSCF must fall back to its
+ * configured default S-CSCF), and MAR serves Digest-AKAv1-MD5 only ("Unknown"
+ * means AKA; SIP Digest and the rest get 5006). RTR/PPR: see ctl.c.
  */
 #include "hss/cx-handler.h"
 
@@ -112,6 +118,8 @@ void hss_uar(hss_ctx_t *ctx, const cx_uar_t *r, cx_uaa_t *a)
         return;
     }
     a->result = res_exp(CX_FIRST_REGISTRATION);
+    if (ctx->open5gs_mode)
+        return;
     a->has_caps = true;
     fill_caps(ctx, &a->caps);
     if (ctx->uaa_server_name && ctx->nscscfs > 0)
@@ -133,12 +141,13 @@ void hss_mar(hss_ctx_t *ctx, const cx_mar_t *r, cx_maa_t *a)
     else if (strcmp(s, HSS_DIGEST_SCHEME) == 0)
         scheme = HSS_SCHEME_DIGEST;
     else if (*s == '\0' || strcmp(s, "Unknown") == 0)
-        scheme = sub->scheme;
+        scheme = ctx->open5gs_mode ? HSS_SCHEME_AKA : sub->scheme;
     else {
         a->result = res_exp(CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
         return;
     }
-    if ((scheme == HSS_SCHEME_AKA && !sub->has_k) ||
+    if ((scheme == HSS_SCHEME_DIGEST && ctx->open5gs_mode) ||
+        (scheme == HSS_SCHEME_AKA && !sub->has_k) ||
         (scheme == HSS_SCHEME_DIGEST && !sub->password)) {
         a->result = res_exp(CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
         return;

@@ -92,6 +92,9 @@ int hss_start(hss_ctx_t *ctx)
     if (ctx->test_redraw_zero_res)
         IMS_WARN("test_redraw_zero_res is on: RAND is redrawn while XRES has a zero octet "
                  "(TEST ONLY, never in service)");
+    if (ctx->open5gs_mode)
+        IMS_NOTICE("open5gs_mode: UAA without Server-Name/Capabilities on first registration,"
+                   " AKA only, no RTR/PPR");
     IMS_NOTICE("%zu subscribers, %d S-CSCFs", ctx->nsubs, ctx->nscscfs);
     return IMS_OK;
 }

@@ -3,11 +3,13 @@
 # The loopback lab: the daemons on their fixed addresses (shared design.md), with
 # pid files and logs under one run directory.
 #   lab.sh start | stop | status   run the daemons in the background
-#   lab.sh demo                    start if needed, then handset A calls handset B
+#   lab.sh demo                    start if needed, register handsets A and B with IMS AKA,
+#                                  then handset A calls handset B
 #   lab.sh quickstart              install dependencies, build, demo (the README's first command)
-# ims-hss serves the demo subscribers over Cx. Until the CSCF procedures land, the
-# CSCFs are transparent stateful proxies: the call goes UE-A -> P-CSCF -> I-CSCF ->
-# S-CSCF -> UE-B.
+# ims-hss serves the demo subscribers over Cx. The demo's sipp handsets register with IMS
+# AKA (sipp computes RES from K/OP/AMF) through P-CSCF -> I-CSCF -> S-CSCF, which ask the HSS
+# (UAR, MAR, SAR); then UE-A calls UE-B: the P-CSCF sends the INVITE along UE-A's
+# Service-Route to the S-CSCF (originating requests skip the I-CSCF), which sends it on to UE-B.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD_DIR:-$root/build/release}
@@ -19,7 +21,13 @@ declare -A addr=([pcscf]=127.0.0.10:5060 [icscf]=127.0.0.20:5060 [scscf]=127.0.0
 declare -A cfg=([pcscf]=pcscf [icscf]=icscf [scscf]=scscf [ims-hss]=hss)
 ue_a=127.0.0.100
 ue_b=127.0.0.101
-demo_impi=001010000000001@ims.mnc001.mcc001.3gppnetwork.org
+domain=ims.mnc001.mcc001.3gppnetwork.org
+imsi_a=001010000000001
+imsi_b=001010000000002
+demo_impi=$imsi_a@$domain
+# sipp takes K and OP as 16 raw octets: the lab's keys are printable ASCII for that reason.
+lab_k=imscore-lab-key1
+lab_op=imscore-lab-op-1
 
 say() { printf '\033[1m%s\033[0m\n' "$*"; }
 
@@ -78,9 +86,23 @@ do_status() {
 declare -A since
 ladder() {
   for d in "${cscfs[@]}"; do
-    tail -n +"${since[$d]}" "$run/$d.log" | grep "forwarded" |
-      awk -v d="$d" '{ m = $0; sub(/^[^]]*\] /, "", m); print $1, d, m }' || true
+    tail -n +"${since[$d]}" "$run/$d.log" |
+      grep -E "forwarded|REGISTER|UA[RA] |MA[RA] |SA[RA] |[Rr]egistered|challenge" |
+      awk -v d="$d" '{ m = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ (\[[^]]*\] )?/, "", m)
+                     print $1, d, m }' || true
   done | sort -s -k1,1 | awk '{ t = $1; d = $2; $1 = $2 = ""; printf "  %s  %-6s %s\n", t, d, substr($0, 3) }'
+}
+
+# register NAME IP IMSI: one sipp handset on IP:5060 registers IMSI with IMS AKA through the
+# P-CSCF (REGISTER / 401 / REGISTER with RES / 200); the message trace goes to $run.
+register() {
+  local name=$1 ip=$2 imsi=$3
+  printf 'SEQUENTIAL\n%s@%s;%s;%s;sip:%s@%s;%s\n' "$imsi" "$domain" "$lab_k" "$lab_op" \
+    "$imsi" "$domain" "$imsi" >"$run/$name.csv"
+  sipp -sf "$root/tests/sipp/reg_aka.xml" -inf "$run/$name.csv" -i "$ip" -p 5060 -m 1 \
+       -s "$domain" -key expires 3600 -auth_uri "sip:$domain" "${addr[pcscf]}" \
+       -timeout 15 -timeout_error -trace_msg -message_file "$run/$name-reg.msg" \
+       -trace_err -error_file "$run/$name-reg.err" >/dev/null 2>&1
 }
 
 do_demo() {
@@ -88,20 +110,42 @@ do_demo() {
   for d in "${cscfs[@]}"; do since[$d]=$(( $(wc -l <"$run/$d.log") + 1 )); done
   say "ims-hss knows the demo subscribers, e.g.:"
   "$build/ims-hss" --ctl "$run/hss/hss.ctl" "show $demo_impi" 2>&1 | sed 's/^/  /' || true
-  say "UE-B ($ue_b) waits for a call; UE-A ($ue_a) calls it through P-CSCF -> I-CSCF -> S-CSCF"
+  for ue in "a $ue_a $imsi_a" "b $ue_b $imsi_b"; do
+    read -r n ip imsi <<<"$ue"
+    say "UE-${n^^} ($ip) registers $imsi@$domain with IMS AKA through P-CSCF -> I-CSCF -> S-CSCF"
+    if ! register "ue-$n" "$ip" "$imsi"; then
+      say "SIP ladder (from the daemons' logs):"
+      ladder
+      say "registration of UE-${n^^} FAILED; see $run/ue-$n-reg.msg and $run/*.log"
+      exit 1
+    fi
+    sed -n '/^SIP\/2.0 200/,/^$/p' "$run/ue-$n-reg.msg" |
+      grep -iE '^(Service-Route|P-Associated-URI|Path|Contact):' | sed 's/^/  200 OK  /'
+    "$build/ims-hss" --ctl "$run/hss/hss.ctl" "show $imsi@$domain" 2>&1 |
+      sed 's/^/  ims-hss: /' || true
+  done
+  say "registration ladder (from the daemons' logs):"
+  ladder
+  for d in "${cscfs[@]}"; do since[$d]=$(( $(wc -l <"$run/$d.log") + 1 )); done
+  say "UE-B ($ue_b) waits for a call; UE-A ($ue_a) calls it through its P-CSCF"
   # UE-A addresses sip:ue-b@<S-CSCF> and sends to its P-CSCF (-rsa), as a handset
   # sends everything to its P-CSCF.
-  sipp -sf "$root/tests/sipp/uas_call.xml" -i "$ue_b" -p 5060 -m 1 -bg \
-       -trace_err -error_file "$run/ue-b.err" >/dev/null 2>&1 || true
+  sipp -sf "$root/tests/sipp/uas_call.xml" -i "$ue_b" -p 5060 -m 1 -timeout 30 -nostdin \
+       -trace_err -error_file "$run/ue-b.err" </dev/null >/dev/null 2>&1 &
+  uas_pid=$!
+  for _ in $(seq 50); do
+    [ -n "$(ss -Hlnu "src $ue_b:5060" 2>/dev/null)" ] && break; sleep 0.1
+  done
   sipp -sf "$root/tests/sipp/uac_call.xml" -i "$ue_a" -p 5060 -m 1 -s ue-b \
        "${addr[scscf]}" -rsa "${addr[pcscf]}" -timeout 20 -timeout_error \
        -trace_msg -message_file "$run/ue-a.msg" -trace_err -error_file "$run/ue-a.err" \
        >/dev/null 2>&1 && rc=0 || rc=$?
-  pkill -f "sipp -sf $root/tests/sipp/uas_call.xml" 2>/dev/null || true
-  say "SIP ladder (from the daemons' logs):"
+  kill "$uas_pid" 2>/dev/null || true
+  wait "$uas_pid" 2>/dev/null || true
+  say "call ladder (from the daemons' logs):"
   ladder
   if [ "$rc" = 0 ]; then
-    say "call completed: INVITE/100/180/200/ACK/BYE/200 through the three CSCFs"
+    say "call completed: INVITE/100/180/200/ACK/BYE/200 through the CSCFs above"
   else
     say "call FAILED (sipp exit $rc); see $run/ue-a.msg and $run/*.log"; exit 1
   fi

@@ -184,6 +184,8 @@ static const char *parse_checked(const char *buf, size_t len, osip_message_t **o
         r = check_request(m);
     if (r == NULL && sip_msg_callid_join(m->call_id) != IMS_OK)
         r = "Out of memory";
+    if (r == NULL && sip_msg_keep_raw_credentials(m, buf, len) != IMS_OK)
+        r = "Out of memory";
     if (r != NULL) {
         osip_message_free(m);
         return r;

@@ -88,4 +88,10 @@ bool sip_raw_name_is(const char *p, size_t n, const char *s);
 /* RFC 3261 token character (method names, header names). */
 bool sip_raw_is_token_char(unsigned char c);
 
+/* Replace libosip2's parsed Authorization / Proxy-Authorization headers of m
+ * (it drops parameters it does not know, e.g. auts, integrity-protected) with
+ * generic headers holding the values of buf[0..len) as received (msg_cred.c).
+ * IMS_OK / IMS_ERROR (no memory). */
+int sip_msg_keep_raw_credentials(osip_message_t *m, const char *buf, size_t len);
+
 #endif

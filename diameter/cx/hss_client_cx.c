@@ -23,16 +23,19 @@ typedef enum cxc_kind { CXC_UAR, CXC_MAR, CXC_SAR, CXC_LIR } cxc_kind_t;
 
 typedef struct cxc cxc_t;
 
+/* The caller's callback, of the type that goes with the kind of request. */
+typedef union cxc_cb {
+    hss_uaa_cb uaa;
+    hss_maa_cb maa;
+    hss_saa_cb saa;
+    hss_lia_cb lia;
+} cxc_cb_t;
+
 typedef struct cxc_pend {
     struct cxc_pend *prev, *next;
     cxc_t *owner;               /* NULL once the client is freed: drop the answer */
     cxc_kind_t kind;
-    union {
-        hss_uaa_cb uaa;
-        hss_maa_cb maa;
-        hss_saa_cb saa;
-        hss_lia_cb lia;
-    } cb;
+    cxc_cb_t cb;
     void *arg;
 } cxc_pend_t;
 
@@ -117,16 +120,25 @@ static void on_answer(void *arg, dia_msg_t *ans, dia_send_err_t err)
     free(p);
 }
 
-/* Send m (taken) with a record p (taken); IMS_ERROR when m is NULL. */
-static int cxc_send(hss_client_t *c, dia_msg_t *m, cxc_pend_t *p)
+/* Send m (taken), the request of kind whose answer goes to cb(arg) exactly
+ * once; IMS_ERROR (cb never called) when m is NULL or out of memory. */
+static int cxc_send(hss_client_t *c, cxc_kind_t kind, cxc_cb_t cb, void *arg, dia_msg_t *m)
 {
     cxc_t *x = c->backend;
+    cxc_pend_t *p;
 
     if (!m) {
         IMS_WARN("hss_client cx: cannot build the request (empty or oversized field)");
-        free(p);
         return IMS_ERROR;
     }
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        dia_msg_free(m);
+        return IMS_ERROR;
+    }
+    p->kind = kind;
+    p->cb = cb;
+    p->arg = arg;
     p->owner = x;
     p->next = x->pend;
     if (x->pend)
@@ -136,59 +148,36 @@ static int cxc_send(hss_client_t *c, dia_msg_t *m, cxc_pend_t *p)
     return IMS_OK;
 }
 
-static cxc_pend_t *pend_new(cxc_kind_t kind, void *arg)
-{
-    cxc_pend_t *p = calloc(1, sizeof(*p));
-
-    if (p) {
-        p->kind = kind;
-        p->arg = arg;
-    }
-    return p;
-}
-
 static int cxc_uar(hss_client_t *c, const cx_uar_t *r, hss_uaa_cb cb, void *arg)
 {
     cxc_t *x = c->backend;
-    cxc_pend_t *p = pend_new(CXC_UAR, arg);
 
-    if (!p)
-        return IMS_ERROR;
-    p->cb.uaa = cb;
-    return cxc_send(c, cx_build_uar(x->node, x->realm, x->host, r), p);
+    return cxc_send(c, CXC_UAR, (cxc_cb_t){ .uaa = cb }, arg,
+                    cx_build_uar(x->node, x->realm, x->host, r));
 }
 
 static int cxc_mar(hss_client_t *c, const cx_mar_t *r, hss_maa_cb cb, void *arg)
 {
     cxc_t *x = c->backend;
-    cxc_pend_t *p = pend_new(CXC_MAR, arg);
 
-    if (!p)
-        return IMS_ERROR;
-    p->cb.maa = cb;
-    return cxc_send(c, cx_build_mar(x->node, x->realm, x->host, r), p);
+    return cxc_send(c, CXC_MAR, (cxc_cb_t){ .maa = cb }, arg,
+                    cx_build_mar(x->node, x->realm, x->host, r));
 }
 
 static int cxc_sar(hss_client_t *c, const cx_sar_t *r, hss_saa_cb cb, void *arg)
 {
     cxc_t *x = c->backend;
-    cxc_pend_t *p = pend_new(CXC_SAR, arg);
 
-    if (!p)
-        return IMS_ERROR;
-    p->cb.saa = cb;
-    return cxc_send(c, cx_build_sar(x->node, x->realm, x->host, r), p);
+    return cxc_send(c, CXC_SAR, (cxc_cb_t){ .saa = cb }, arg,
+                    cx_build_sar(x->node, x->realm, x->host, r));
 }
 
 static int cxc_lir(hss_client_t *c, const cx_lir_t *r, hss_lia_cb cb, void *arg)
 {
     cxc_t *x = c->backend;
-    cxc_pend_t *p = pend_new(CXC_LIR, arg);
 
-    if (!p)
-        return IMS_ERROR;
-    p->cb.lia = cb;
-    return cxc_send(c, cx_build_lir(x->node, x->realm, x->host, r), p);
+    return cxc_send(c, CXC_LIR, (cxc_cb_t){ .lia = cb }, arg,
+                    cx_build_lir(x->node, x->realm, x->host, r));
 }
 
 /* ---- inbound: RTR, PPR ---- */

@@ -21,8 +21,11 @@ pick_port_into UAS_PORT
 pick_port_into UAC_PORT
 
 say "$CALLS calls over UDP with 10% loss at both sipp ends: UAC -> pcscf :$PX -> UAS :$UAS_PORT"
+# A late ACK retransmission (the UAC answering a 200 retransmitted before it saw the BYE
+# through) may reach the UAS after its call ended: sipp must ignore it, not abort the call
+# (-default_behaviors without abortunexp). A call still fails if its BYE never arrives.
 start_sipp_uas UAS uas_call_lossy.xml "$UAS_PORT" udp "$CALLS" -lost 10 -recv_timeout 30000 \
-    -timeout 100s -timeout_error
+    -timeout 100s -timeout_error -default_behaviors pingreply
 UAS_TAG=$SIPP_TAG
 start_proxy PXPID pcscf "$PX" "udp:$IT_HOST:$UAS_PORT"
 run_sipp_uac uac_call.xml "$UAC_PORT" udp "$IT_HOST:$PX" "$CALLS" 90 \

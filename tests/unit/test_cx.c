@@ -42,6 +42,7 @@
 #include "diameter/base/dict.h"
 #include "diameter/base/peer.h"
 #include "diameter/cx/cx.h"
+#include "tests/unit/dia_loopback_fixture.h"
 
 #define REALM "ims.mnc001.mcc001.3gppnetwork.org"
 #define HSS_HOST "hss." REALM
@@ -54,86 +55,25 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static dia_node_t *node_new(ims_loop_t *loop, const char *host, const char *listen,
-                            uint16_t port)
+/* SIP-Digest-Authenticate is the one Cx AVP with V only (29.229 table 6.3.1). */
+static bool cx_v_only(uint32_t code)
 {
-    dia_node_cfg_t cfg = {
-        .origin_host = host, .origin_realm = REALM, .listen_addr = listen,
-        .listen_port = port, .request_timeout_ms = 2000,
-        .apps = { { DIA_APP_CX, V3 } }, .napps = 1,
-    };
-    dia_node_t *n = dia_node_new(loop, &cfg);
-
-    assert_non_null(n);
-    return n;
+    return code == CX_AVP_SIP_DIGEST_AUTHENTICATE;
 }
 
-typedef struct cfx {
-    ims_loop_t *loop;
-    dia_node_t *node;
-} cfx_t;
+#define wire dfx_wire
+#define find_u32 dfx_find_u32
+#define check_bits(it, depth) dfx_check_bits((it), (depth), cx_v_only)
+#define drop_avp(m, code, vendor) dfx_wire(dfx_drop_avp((m), (code), (vendor)))
+
+typedef dfx_t cfx_t;
 
 static int cfx_setup(void **state)
 {
-    cfx_t *f = calloc(1, sizeof(*f));
-
-    f->loop = ims_loop_new();
-    f->node = node_new(f->loop, SCSCF_HOST, NULL, 0);
-    *state = f;
-    return 0;
+    return dfx_setup(state, SCSCF_HOST, REALM, DIA_APP_CX);
 }
 
-static int cfx_teardown(void **state)
-{
-    cfx_t *f = *state;
-
-    dia_node_free(f->node);
-    ims_loop_free(f->loop);
-    free(f);
-    return 0;
-}
-
-/* Through the bytes: parse m's encoding (must be valid), free m. */
-static dia_msg_t *wire(dia_msg_t *m)
-{
-    dia_msg_t *w = NULL;
-    dia_err_t err;
-
-    assert_non_null(m);
-    assert_int_equal(dia_msg_parse(m->buf, m->len, &w, &err), IMS_OK);
-    dia_msg_free(m);
-    return w;
-}
-
-static uint32_t find_u32(const dia_msg_t *m, uint32_t code, uint32_t vendor)
-{
-    dia_avp_t a;
-    uint32_t v = 0xdeadbeef;
-
-    assert_true(dia_msg_find(m, code, vendor, &a));
-    assert_int_equal(dia_avp_u32(&a, &v), IMS_OK);
-    return v;
-}
-
-/* V/M bits of every AVP: 3GPP V+M except SIP-Digest-Authenticate (V only), base M. */
-static void check_bits(dia_iter_t *it, int depth)
-{
-    dia_avp_t a;
-
-    while (dia_iter_next(it, &a)) {
-        dia_iter_t in;
-        const dia_dict_avp_t *d = dia_dict_avp(a.code, a.vendor);
-
-        if (a.vendor == V3)
-            assert_int_equal(a.flags, a.code == CX_AVP_SIP_DIGEST_AUTHENTICATE ? 0x80 : 0xC0);
-        else
-            assert_int_equal(a.flags, 0x40);
-        if (d && d->type == DIA_T_GROUPED && a.code != DIA_AVP_FAILED_AVP && depth < 4) {
-            dia_iter_group(&a, &in);
-            check_bits(&in, depth + 1);
-        }
-    }
-}
+#define cfx_teardown dfx_teardown
 
 /* (b): the Cx head of a request or an answer. */
 static void check_head(const dia_msg_t *m, bool request)
@@ -176,21 +116,6 @@ static void check_answer_of(const dia_msg_t *ans, const dia_msg_t *req)
     assert_int_equal(dia_msg_session_id(ans, s1, sizeof(s1)), IMS_OK);
     assert_int_equal(dia_msg_session_id(req, s2, sizeof(s2)), IMS_OK);
     assert_string_equal(s1, s2);
-}
-
-/* A copy of m without its top-level AVPs code/vendor. */
-static dia_msg_t *drop_avp(const dia_msg_t *m, uint32_t code, uint32_t vendor)
-{
-    dia_builder_t b;
-    dia_iter_t it;
-    dia_avp_t a;
-
-    dia_build_init(&b, m->flags, m->code, m->app_id, m->hbh, m->e2e);
-    dia_iter_msg(m, &it);
-    while (dia_iter_next(&it, &a))
-        if (!(a.code == code && a.vendor == vendor))
-            dia_put_raw(&b, &a);
-    return wire(dia_build_finish(&b));
 }
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)

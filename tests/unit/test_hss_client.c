@@ -45,6 +45,7 @@
 #include "diameter/base/peer.h"
 #include "diameter/cx/cx.h"
 #include "diameter/hss_client.h"
+#include "tests/unit/dia_loopback_fixture.h"
 
 #define REALM "ims.mnc001.mcc001.3gppnetwork.org"
 #define HSS_HOST "hss." REALM
@@ -86,41 +87,10 @@ typedef struct lb {
     dia_send_err_t srv_err;
 } lb_t;
 
-static uint64_t now_ms(void)
-{
-    return ims_clock_real_us() / 1000;
-}
-
-/* Run the loop until *counter >= want or WAIT_MS pass. */
-static bool wait_count(lb_t *t, const int *counter, int want)
-{
-    uint64_t end = now_ms() + WAIT_MS;
-
-    while (*counter < want) {
-        if (now_ms() >= end)
-            return false;
-        ims_loop_run_once(t->loop, 20);
-    }
-    return true;
-}
-
-static void run_for(lb_t *t, int ms)
-{
-    uint64_t end = now_ms() + (uint64_t)ms;
-
-    while (now_ms() < end)
-        ims_loop_run_once(t->loop, 10);
-}
-
-static bool all_open(const dia_node_t *n)
-{
-    dia_peer_info_t pi;
-
-    for (int i = 0; i < dia_node_peer_count(n); i++)
-        if (dia_node_peer_info(n, i, &pi) != IMS_OK || pi.state != DIA_PEER_OPEN)
-            return false;
-    return true;
-}
+#define now_ms dfx_now_ms
+#define wait_count(t, counter, want) dfx_wait_count((t)->loop, (counter), (want), WAIT_MS)
+#define run_for(t, ms) dfx_run_for((t)->loop, (ms))
+#define all_open dfx_all_open
 
 static uint16_t free_port(void)
 {
@@ -449,20 +419,13 @@ static void client_requests(lb_t *t)
     assert_int_equal(t->calls, 4);
 }
 
-/* A copy of m without its top-level AVP code (vendor 0). */
+/* m (taken) without its top-level base AVPs code. */
 static dia_msg_t *drop_avp(dia_msg_t *m, uint32_t code)
 {
-    dia_builder_t b;
-    dia_iter_t it;
-    dia_avp_t a;
+    dia_msg_t *d = dfx_drop_avp(m, code, 0);
 
-    dia_build_init(&b, m->flags, m->code, m->app_id, m->hbh, m->e2e);
-    dia_iter_msg(m, &it);
-    while (dia_iter_next(&it, &a))
-        if (!(a.code == code && a.vendor == 0))
-            dia_put_raw(&b, &a);
     dia_msg_free(m);
-    return dia_build_finish(&b);
+    return d;
 }
 
 static void server_requests(lb_t *t)

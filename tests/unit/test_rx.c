@@ -39,6 +39,7 @@
 #include "diameter/base/dict.h"
 #include "diameter/base/peer.h"
 #include "diameter/rx/rx.h"
+#include "tests/unit/dia_loopback_fixture.h"
 
 #define REALM "ims.mnc001.mcc001.3gppnetwork.org"
 #define PCRF_HOST "pcrf." REALM
@@ -54,77 +55,24 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-typedef struct rfx {
-    ims_loop_t *loop;
-    dia_node_t *node;
-} rfx_t;
+typedef dfx_t rfx_t;
 
 static int rfx_setup(void **state)
 {
-    rfx_t *f = calloc(1, sizeof(*f));
-    dia_node_cfg_t cfg = {
-        .origin_host = PCSCF_HOST, .origin_realm = REALM, .request_timeout_ms = 2000,
-        .apps = { { DIA_APP_RX, V3 } }, .napps = 1,
-    };
-
-    f->loop = ims_loop_new();
-    f->node = dia_node_new(f->loop, &cfg);
-    assert_non_null(f->node);
-    *state = f;
-    return 0;
+    return dfx_setup(state, PCSCF_HOST, REALM, DIA_APP_RX);
 }
 
-static int rfx_teardown(void **state)
+#define rfx_teardown dfx_teardown
+
+/* The Rx AVPs 528..537 are V only (29.214 table 5.3.1: M must not). */
+static bool rx_v_only(uint32_t code)
 {
-    rfx_t *f = *state;
-
-    dia_node_free(f->node);
-    ims_loop_free(f->loop);
-    free(f);
-    return 0;
+    return code >= 528 && code <= 537;
 }
 
-/* Through the bytes: parse m's encoding (must be valid), free m. */
-static dia_msg_t *wire(dia_msg_t *m)
-{
-    dia_msg_t *w = NULL;
-    dia_err_t err;
-
-    assert_non_null(m);
-    assert_int_equal(dia_msg_parse(m->buf, m->len, &w, &err), IMS_OK);
-    dia_msg_free(m);
-    return w;
-}
-
-static uint32_t find_u32(const dia_msg_t *m, uint32_t code, uint32_t vendor)
-{
-    dia_avp_t a;
-    uint32_t v = 0xdeadbeef;
-
-    assert_true(dia_msg_find(m, code, vendor, &a));
-    assert_int_equal(dia_avp_u32(&a, &v), IMS_OK);
-    return v;
-}
-
-/* V/M bits of every AVP: 3GPP V+M except 528..537 (V only), base M. */
-static void check_bits(dia_iter_t *it, int depth)
-{
-    dia_avp_t a;
-
-    while (dia_iter_next(it, &a)) {
-        dia_iter_t in;
-        const dia_dict_avp_t *d = dia_dict_avp(a.code, a.vendor);
-
-        if (a.vendor == V3)
-            assert_int_equal(a.flags, a.code >= 528 && a.code <= 537 ? 0x80 : 0xC0);
-        else
-            assert_int_equal(a.flags, 0x40);
-        if (d && d->type == DIA_T_GROUPED && a.code != DIA_AVP_FAILED_AVP && depth < 4) {
-            dia_iter_group(&a, &in);
-            check_bits(&in, depth + 1);
-        }
-    }
-}
+#define wire dfx_wire
+#define find_u32 dfx_find_u32
+#define check_bits(it, depth) dfx_check_bits((it), (depth), rx_v_only)
 
 /* (b): the Rx head. sid: the Session-Id expected; app_id: Auth-Application-Id next. */
 static void check_head(const dia_msg_t *m, bool request, const char *sid, bool app_id)

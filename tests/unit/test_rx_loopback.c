@@ -35,6 +35,7 @@
 #include "diameter/base/dict.h"
 #include "diameter/base/peer.h"
 #include "diameter/rx/rx.h"
+#include "tests/unit/dia_loopback_fixture.h"
 
 #define REALM "ims.mnc001.mcc001.3gppnetwork.org"
 #define PCRF_HOST "pcrf." REALM
@@ -68,40 +69,10 @@ typedef struct lb {
     dia_send_err_t err;
 } lb_t;
 
-static uint64_t now_ms(void)
-{
-    return ims_clock_real_us() / 1000;
-}
-
-static bool wait_count(lb_t *t, const int *counter, int want)
-{
-    uint64_t end = now_ms() + WAIT_MS;
-
-    while (*counter < want) {
-        if (now_ms() >= end)
-            return false;
-        ims_loop_run_once(t->loop, 20);
-    }
-    return true;
-}
-
-static void run_for(lb_t *t, int ms)
-{
-    uint64_t end = now_ms() + (uint64_t)ms;
-
-    while (now_ms() < end)
-        ims_loop_run_once(t->loop, 10);
-}
-
-static bool all_open(const dia_node_t *n)
-{
-    dia_peer_info_t pi;
-
-    for (int i = 0; i < dia_node_peer_count(n); i++)
-        if (dia_node_peer_info(n, i, &pi) != IMS_OK || pi.state != DIA_PEER_OPEN)
-            return false;
-    return true;
-}
+#define now_ms dfx_now_ms
+#define wait_count(t, counter, want) dfx_wait_count((t)->loop, (counter), (want), WAIT_MS)
+#define run_for(t, ms) dfx_run_for((t)->loop, (ms))
+#define all_open dfx_all_open
 
 /* ------------------------------------------------------------- the PCRF */
 
@@ -323,21 +294,15 @@ static void af_aars(lb_t *t, rx_aar_t *r, char *sid)
     assert_int_equal(aaa.result.code, DIA_SUCCESS);
 }
 
-/* A copy of m (taken) without its top-level AVPs code/vendor. */
+/* m (taken, not NULL) without its top-level AVPs code/vendor. */
 static dia_msg_t *drop_avp(dia_msg_t *m, uint32_t code, uint32_t vendor)
 {
-    dia_builder_t b;
-    dia_iter_t it;
-    dia_avp_t a;
+    dia_msg_t *d;
 
     assert_non_null(m);
-    dia_build_init(&b, m->flags, m->code, m->app_id, m->hbh, m->e2e);
-    dia_iter_msg(m, &it);
-    while (dia_iter_next(&it, &a))
-        if (!(a.code == code && a.vendor == vendor))
-            dia_put_raw(&b, &a);
+    d = dfx_drop_avp(m, code, vendor);
     dia_msg_free(m);
-    return dia_build_finish(&b);
+    return d;
 }
 
 /* RAR, a RAR the AF refuses, and ASR, from the PCRF on the AF's session. */

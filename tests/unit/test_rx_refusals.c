@@ -35,6 +35,7 @@
 #include "diameter/base/dict.h"
 #include "diameter/base/peer.h"
 #include "diameter/rx/rx.h"
+#include "tests/unit/dia_loopback_fixture.h"
 
 #define REALM "ims.mnc001.mcc001.3gppnetwork.org"
 #define PCRF_HOST "pcrf." REALM
@@ -53,14 +54,9 @@ typedef struct rfx {
 static int rfx_setup(void **state)
 {
     rfx_t *f = calloc(1, sizeof(*f));
-    dia_node_cfg_t cfg = {
-        .origin_host = PCSCF_HOST, .origin_realm = REALM, .request_timeout_ms = 2000,
-        .apps = { { DIA_APP_RX, V3 } }, .napps = 1,
-    };
 
     f->loop = ims_loop_new();
-    f->node = dia_node_new(f->loop, &cfg);
-    assert_non_null(f->node);
+    f->node = dfx_node(f->loop, PCSCF_HOST, REALM, NULL, 0, DIA_APP_RX);
     *state = f;
     return 0;
 }
@@ -69,37 +65,13 @@ static int rfx_teardown(void **state)
 {
     rfx_t *f = *state;
 
-    dia_node_free(f->node);
-    ims_loop_free(f->loop);
+    dfx_close(f->loop, f->node);
     free(f);
     return 0;
 }
 
-static dia_msg_t *wire(dia_msg_t *m)
-{
-    dia_msg_t *w = NULL;
-    dia_err_t err;
-
-    assert_non_null(m);
-    assert_int_equal(dia_msg_parse(m->buf, m->len, &w, &err), IMS_OK);
-    dia_msg_free(m);
-    return w;
-}
-
-/* A copy of m without its top-level AVPs code/vendor. */
-static dia_msg_t *drop_avp(const dia_msg_t *m, uint32_t code, uint32_t vendor)
-{
-    dia_builder_t b;
-    dia_iter_t it;
-    dia_avp_t a;
-
-    dia_build_init(&b, m->flags, m->code, m->app_id, m->hbh, m->e2e);
-    dia_iter_msg(m, &it);
-    while (dia_iter_next(&it, &a))
-        if (!(a.code == code && a.vendor == vendor))
-            dia_put_raw(&b, &a);
-    return wire(dia_build_finish(&b));
-}
+#define wire dfx_wire
+#define drop_avp(m, code, vendor) dfx_wire(dfx_drop_avp((m), (code), (vendor)))
 
 /* A minimal valid AAR: one component, one sub-component, one Subscription-Id. */
 static void small_aar(rx_aar_t *r)

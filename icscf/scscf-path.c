@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Forwarding a REGISTER to the S-CSCFs chosen for it, one at a time.
+ *
+ * Why not the proxy core's forwarding: the core forks in parallel and reports
+ * a branch's outcome only once the final response is on its way upstream, so
+ * it cannot try a second S-CSCF after the first failed (TS 24.229 §5.3.1.3).
+ * The I-CSCF therefore runs the client transaction itself and answers its
+ * server transaction with the response (sip_proxy_reply_msg), as a proxy would
+ * have: Max-Forwards decremented, our Via pushed and popped, no Record-Route
+ * (REGISTER forms no dialog), the Request-URI unchanged.
+ *
+ * An S-CSCF has failed when it answers 408 or 503, when the transport refuses
+ * the request, or when it stays silent for icscf.scscf_timeout_ms while
+ * another one remains to be tried (or asked for, when the HSS had named this
+ * one: register-handler.c sends a second UAR): waiting for Timer F (32 s) would
+ * outlast the UE's own transaction. The abandoned transaction is detached and runs out by
+ * itself. With no S-CSCF left: the last one's 408/503 (503 as 500, RFC 3261
+ * §16.7) or, when it did not answer, 504 Server Time-out.
+ */
+#include "icscf/scscf-path.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "common/sip/txn.h"
+#include "icscf/register-handler.h"
+
+static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr);
+
+static bool retryable(int code)
+{
+    return code == 408 || code == 503;
+}
+
+/* Whether a failure of the current target still leaves something to do: a
+ * further target, or the second UAR when the HSS named this one. */
+static bool more_to_try(const icscf_reg_t *reg)
+{
+    return reg->next_target < reg->ntargets || (reg->by_name && !reg->requeried);
+}
+
+static int decrement_max_forwards(sip_msg_t *msg)
+{
+    osip_header_t *h = NULL;
+    char buf[16];
+    long v = 70;
+
+    osip_message_get_max_forwards(msg->m, 0, &h);
+    if (h && h->hvalue)
+        v = strtol(h->hvalue, NULL, 10);
+    /* the core answered 483 to 0 and checked the range before we saw it */
+    snprintf(buf, sizeof(buf), "%ld", v > 0 && v <= 255 ? v - 1 : 69);
+    if (!h)
+        return osip_message_set_max_forwards(msg->m, buf) == 0 ? IMS_OK : IMS_ERROR;
+    osip_free(h->hvalue);
+    h->hvalue = osip_strdup(buf);
+    return IMS_OK;
+}
+
+static void pop_via(sip_msg_t *resp)
+{
+    osip_via_t *v = osip_list_get(&resp->m->vias, 0);
+
+    if (v) {
+        osip_list_remove(&resp->m->vias, 0);
+        osip_via_free(v);
+    }
+}
+
+/* Nobody left to try and the last one did not answer (a last 408/503 is
+ * relayed instead): 504, and free reg. */
+static void give_up(icscf_reg_t *reg, sip_proxy_req_t *pr)
+{
+    reg->ctx->stats.scscf_failures++;
+    IMS_WARN("REGISTER: no S-CSCF answered (%d tried): 504", reg->ntargets);
+    sip_proxy_reply(pr, 504, NULL);
+    icscf_reg_free(reg);
+}
+
+/* The proxy request of reg; NULL, with reg freed, once it has gone (shutdown). */
+static sip_proxy_req_t *still_there(icscf_reg_t *reg)
+{
+    sip_proxy_req_t *pr = sip_proxy_req_find(sip_node_proxy(reg->ctx->node), reg->pr_id);
+
+    if (!pr) {
+        IMS_INFO("REGISTER gone while forwarding");
+        icscf_reg_free(reg);
+    }
+    return pr;
+}
+
+static void on_silence(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    icscf_reg_t *reg = arg;
+    sip_proxy_req_t *pr;
+
+    IMS_NOTICE("S-CSCF %s silent for %u ms, trying the next",
+               reg->targets[reg->next_target - 1].name, reg->ctx->scscf_timeout_ms);
+    if (reg->ct) {
+        sip_txn_client_detach(reg->ct);
+        reg->ct = NULL;
+    }
+    if (!(pr = still_there(reg)))
+        return;
+    if (ims_log_get_level() >= IMS_LOG_INFO)
+        ims_log_ctx_set(sip_msg_call_id(sip_proxy_req_msg(pr)));
+    attempt(reg, pr);
+    ims_log_ctx_clear();
+}
+
+static void relay(sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    int code = sip_msg_status(resp);
+
+    pop_via(resp);
+    if (code == 503) {
+        /* §16.7 item 6: not a statement about us */
+        osip_message_set_status_code(resp->m, 500);
+        osip_free(resp->m->reason_phrase);
+        resp->m->reason_phrase = osip_strdup("Server Internal Error");
+    }
+    sip_proxy_reply_msg(pr, resp);
+}
+
+static void on_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
+{
+    icscf_reg_t *reg = arg;
+    sip_proxy_req_t *pr;
+    int code = resp ? sip_msg_status(resp) : 0;
+
+    if (code > 0 && code < 200) {
+        /* alive: Timer F bounds it from now on */
+        ims_timer_stop(reg->ctx->loop, &reg->attempt_timer);
+        if (code > 100 && (pr = sip_proxy_req_find(sip_node_proxy(reg->ctx->node), reg->pr_id))) {
+            pop_via(resp);
+            sip_proxy_reply_msg(pr, resp);
+        } else {
+            sip_msg_free(resp);
+        }
+        return;
+    }
+    ims_timer_stop(reg->ctx->loop, &reg->attempt_timer);
+    if (resp)
+        sip_txn_client_detach(ct); /* it lingers in Completed; nothing more for us */
+    reg->ct = NULL;
+    if (!(pr = still_there(reg))) {
+        sip_msg_free(resp);
+        return;
+    }
+    if (!resp || (retryable(code) && more_to_try(reg))) {
+        IMS_NOTICE("S-CSCF %s: %s", reg->targets[reg->next_target - 1].name,
+                   resp                     ? "refused (408/503)"
+                   : err == SIP_TXN_TIMEOUT ? "timeout"
+                                            : "unreachable");
+        sip_msg_free(resp);
+        attempt(reg, pr);
+        return;
+    }
+    relay(pr, resp);
+    icscf_reg_free(reg);
+}
+
+/* Send to the next target; on to the following one when it cannot be sent. */
+static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr)
+{
+    icscf_ctx_t *ctx = reg->ctx;
+
+    while (reg->next_target < reg->ntargets) {
+        icscf_target_t *t = &reg->targets[reg->next_target++];
+        sip_msg_t *msg = sip_msg_clone(sip_proxy_req_msg(pr));
+
+        if (!msg || decrement_max_forwards(msg) != IMS_OK) {
+            sip_msg_free(msg);
+            sip_proxy_reply(pr, 500, NULL);
+            icscf_reg_free(reg);
+            return;
+        }
+        if (ims_log_get_level() >= IMS_LOG_INFO) {
+            char to[64];
+
+            IMS_INFO("REGISTER forwarded to %s (%s:%s)%s", t->name,
+                     t->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+                     sip_addr_str(&t->dst.addr, to, sizeof(to)),
+                     reg->next_target > 1 ? ", a retry" : "");
+        }
+        reg->ct =
+            sip_txn_client_start(sip_node_layer(ctx->node), msg, &t->dst, NULL, on_response, reg);
+        if (reg->ct) {
+            ctx->stats.forwarded++;
+            if (reg->next_target > 1)
+                ctx->stats.retries++;
+            if (more_to_try(reg))
+                ims_timer_start(ctx->loop, &reg->attempt_timer, ctx->scscf_timeout_ms, on_silence,
+                                reg);
+            return;
+        }
+        IMS_NOTICE("S-CSCF %s: could not send", t->name);
+    }
+    if (icscf_reg_requery(reg, pr) != IMS_OK)
+        give_up(reg, pr);
+}
+
+void icscf_scscf_forward(icscf_reg_t *reg, sip_proxy_req_t *pr)
+{
+    attempt(reg, pr);
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * P-CSCF state: the configuration of the pcscf = { ... } section and the
+ * registered UEs (TS 24.229 §5.2.2).
+ *
+ * A UE is known by where its requests come from: the transport and source
+ * address of the REGISTER (rcv.remote), "u:IP:PORT" / "t:IP:PORT". Until
+ * sec-agree/IPsec lands that is the only binding between a UE and the
+ * identities the network registered for it. Each registration keeps, in one
+ * allocation of NUL-separated strings, the address key, the contact URI the UE
+ * registered, the public identities of P-Associated-URI (the first is the
+ * default one, asserted in P-Asserted-Identity) and the Service-Route list.
+ * Nothing per UE is an osip structure: a registration costs a few hundred bytes.
+ *
+ * Three indexes: by address key, by default IMPU, and by the Call-ID of the
+ * P-CSCF's own reg-event subscription (how NOTIFYs find their UE). The expiry
+ * timer is embedded in the UE; it removes the UE when the registration lapses.
+ * The Path we insert is the same for every UE (built from cfg.name), so it is
+ * not stored per UE.
+ */
+#ifndef PCSCF_CONTEXT_H
+#define PCSCF_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/conf.h"
+#include "common/core/hash.h"
+#include "common/core/loop.h"
+#include "common/sip/msg.h"
+#include "common/sip/proxy.h"
+
+#define PCSCF_MAX_IMPU 8        /* P-Associated-URI entries kept (the rest ignored) */
+#define PCSCF_MAX_ROUTES 4      /* Service-Route entries kept */
+#define PCSCF_MAX_URI 256       /* longer URIs / routes are ignored */
+#define PCSCF_MAX_TRUSTED 48      /* sip.hosts (32) + pcscf.trusted */
+#define PCSCF_KEY_LEN 64        /* address key buffer */
+#define PCSCF_CID_LEN 24        /* hex digits of our SUBSCRIBE Call-IDs */
+
+/* A network node whose requests are trusted (their P-Asserted-Identity kept). */
+typedef struct pcscf_trusted {
+    sip_addr_t addr;
+    bool any_port;              /* no port configured: match the IP only */
+} pcscf_trusted_t;
+
+typedef struct pcscf_cfg {
+    const char *name;           /* our host name: Path, SUBSCRIBE From/Contact, PAI */
+    const char *icscf;          /* I-CSCF URI for REGISTER; NULL: default routing */
+    const char *visited_network;/* P-Visited-Network-ID value (quoted on the wire) */
+    bool assume_integrity;      /* integrity-protected="yes" instead of "no" */
+    bool require_path;          /* add Require: path to forwarded REGISTERs */
+    bool reg_event;             /* send our own reg-event SUBSCRIBE */
+    bool enforce_service_route; /* replace a registered UE's Route set by its Service-Route */
+    uint32_t subscribe_expires; /* Expires of our SUBSCRIBE, s */
+    uint32_t max_ues;           /* registrations kept at most */
+    pcscf_trusted_t trusted[PCSCF_MAX_TRUSTED];
+    int ntrusted;
+} pcscf_cfg_t;
+
+typedef enum pcscf_sub_state {
+    PCSCF_SUB_NONE = 0,         /* no subscription (not sent, failed or ended) */
+    PCSCF_SUB_PENDING,          /* SUBSCRIBE sent, no final response yet */
+    PCSCF_SUB_ACTIVE            /* 2xx received */
+} pcscf_sub_state_t;
+
+typedef struct pcscf_ctx pcscf_ctx_t;
+
+typedef struct pcscf_ue {
+    pcscf_ctx_t *ctx;
+    ims_timer_t expiry;
+    uint64_t expires_ms;        /* registration end, ims_clock_now_ms() scale */
+    uint64_t sub_expires_ms;    /* subscription end (0: unknown) */
+    char *strs;                 /* key \0 contact \0 impu... \0 route... \0 */
+    uint8_t nimpu, nroute;
+    uint8_t sub_state;          /* pcscf_sub_state_t */
+    char sub_cid[PCSCF_CID_LEN + 1]; /* our SUBSCRIBE's Call-ID, "" when none */
+} pcscf_ue_t;
+
+/* A borrowed string slice (need not be NUL-terminated). */
+typedef struct pcscf_str {
+    const char *p;
+    size_t n;
+} pcscf_str_t;
+
+/* What a 200 OK to REGISTER tells about one UE (slices into the messages). */
+typedef struct pcscf_reg_data {
+    pcscf_str_t contact;
+    pcscf_str_t impu[PCSCF_MAX_IMPU];
+    size_t nimpu;
+    pcscf_str_t route[PCSCF_MAX_ROUTES];
+    size_t nroute;
+} pcscf_reg_data_t;
+
+typedef struct pcscf_stats {
+    uint64_t registered, refreshed, deregistered, expired, dropped, refused;
+    uint64_t pai_stripped, pai_asserted, routes_enforced;
+    uint64_t subscribes, subscribe_failed, notifies, notifies_unknown;
+} pcscf_stats_t;
+
+struct pcscf_ctx {
+    pcscf_cfg_t cfg;
+    bool enabled;               /* the pcscf section is present */
+    ims_loop_t *loop;
+    sip_proxy_t *px;            /* learnt at the first request (created after start) */
+    osip_uri_t *icscf_uri;      /* parsed cfg.icscf, or NULL */
+    bool icscf_resolved;
+    sip_dest_t icscf_dst;
+    char path[PCSCF_MAX_URI + 16];  /* "<sip:term@NAME;lr>" */
+    ims_hash_t *by_addr, *by_impu, *by_sub;
+    uint64_t icid_seq;
+    pcscf_stats_t stats;
+};
+
+/* The state with default configuration (disabled until init.c loads a section).
+ * loop may be NULL in tests that never arm a timer. Aborts on allocation failure. */
+pcscf_ctx_t *pcscf_ctx_new(ims_loop_t *loop);
+/* Frees every UE (timers stopped) and the context. NULL is a no-op. */
+void pcscf_ctx_free(pcscf_ctx_t *ctx);
+/* Set cfg.name-derived values (Path); call after cfg changes. */
+void pcscf_ctx_configured(pcscf_ctx_t *ctx);
+
+/* "u:IP:PORT" / "t:IP:PORT" of a receive context into buf; returns buf. */
+const char *pcscf_addr_key(const sip_rcv_t *rcv, char *buf, size_t len);
+
+pcscf_ue_t *pcscf_ue_find_addr(const pcscf_ctx_t *ctx, const char *key);
+pcscf_ue_t *pcscf_ue_find_impu(const pcscf_ctx_t *ctx, const char *impu);
+pcscf_ue_t *pcscf_ue_find_sub(const pcscf_ctx_t *ctx, const char *call_id);
+
+/*
+ * Store or refresh the registration of the UE at key with d (copied) for
+ * expires seconds (> 0). *is_new tells whether it was unknown. Returns the UE,
+ * or NULL when d has no identity or the store is full (cfg.max_ues).
+ */
+pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_data_t *d,
+                           uint32_t expires, bool *is_new);
+/* Remove and free ue (its timer stopped, its indexes dropped). */
+void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+/* Give ue a new subscription Call-ID (indexed); the old one is forgotten. */
+const char *pcscf_ue_new_sub(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+/* Forget ue's subscription (state NONE). */
+void pcscf_ue_end_sub(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+
+/* The stored strings (NUL-terminated, owned by ue; i beyond the count: NULL). */
+const char *pcscf_ue_key(const pcscf_ue_t *ue);
+const char *pcscf_ue_contact(const pcscf_ue_t *ue);
+const char *pcscf_ue_impu(const pcscf_ue_t *ue, size_t i);
+const char *pcscf_ue_route(const pcscf_ue_t *ue, size_t i);
+size_t pcscf_ue_count(const pcscf_ctx_t *ctx);
+
+/* Whether a request from rcv comes from a trusted network node. */
+bool pcscf_is_trusted(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv);
+
+#endif

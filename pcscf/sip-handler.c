@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "pcscf/sip-handler.h"
+
+#include <string.h>
+
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "pcscf/identity.h"
+#include "pcscf/register-handler.h"
+#include "pcscf/regevent-path.h"
+
+int pcscf_enforce_service_route(sip_msg_t *req, const pcscf_ue_t *ue)
+{
+    osip_route_t *rt;
+
+    while ((rt = osip_list_get(&req->m->routes, 0)) != NULL) {
+        osip_list_remove(&req->m->routes, 0);
+        osip_route_free(rt);
+    }
+    for (size_t i = 0; i < ue->nroute; i++)
+        if (osip_message_set_route(req->m, pcscf_ue_route(ue, i)) != 0)
+            return IMS_ERROR;
+    osip_message_force_update(req->m);
+    return IMS_OK;
+}
+
+/*
+ * From the network toward a UE (a NOTIFY of the UE's reg subscription, later a
+ * terminating request by Path): once our Route entry is gone the Request-URI
+ * (the UE's contact) is the target. Default routing would hand it to the
+ * outbound proxy, which points at the home network.
+ */
+static int terminating(sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    sip_proxy_t *px = sip_proxy_req_proxy(pr);
+    sip_dest_t dst;
+
+    if (osip_list_size(&req->m->routes) != 0 || sip_proxy_uri_is_local(px, req->m->req_uri) ||
+        sip_proxy_resolve(px, req->m->req_uri, &dst) != IMS_OK ||
+        sip_proxy_add_target(pr, NULL, &dst) != IMS_OK)
+        return IMS_DECLINED;
+    sip_proxy_forward(pr);
+    return IMS_OK;
+}
+
+static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    char key[PCSCF_KEY_LEN];
+    pcscf_ue_t *ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)));
+
+    if (!ue) {
+        /* A node of the network keeps what it asserted; never trust a UE. */
+        if (pcscf_is_trusted(ctx, &req->rcv))
+            return terminating(pr, req);
+        if (pcscf_identity_strip(req))
+            ctx->stats.pai_stripped++;
+        return IMS_DECLINED;
+    }
+    if (!pcscf_identity_assert(req, ue)) {
+        sip_proxy_reply(pr, 500, NULL);
+        return IMS_OK;
+    }
+    ctx->stats.pai_asserted++;
+    /* Service-Route binds initial and standalone requests; in a dialog the
+     * route set is the dialog's. Requests for the P-CSCF itself stay here. */
+    if (ctx->cfg.enforce_service_route && !sip_msg_to_tag(req) && ue->nroute &&
+        !sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), req->m->req_uri)) {
+        if (pcscf_enforce_service_route(req, ue) != IMS_OK) {
+            sip_proxy_reply(pr, 500, NULL);
+            return IMS_OK;
+        }
+        ctx->stats.routes_enforced++;
+    }
+    return IMS_DECLINED;
+}
+
+int pcscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    pcscf_ctx_t *ctx = arg;
+    const char *method = sip_msg_method(req);
+
+    if (!ctx || !ctx->enabled)
+        return IMS_DECLINED;
+    ctx->px = sip_proxy_req_proxy(pr);
+    if (strcmp(method, "REGISTER") == 0)
+        return pcscf_register_request(ctx, pr, req);
+    if (strcmp(method, "NOTIFY") == 0 && pcscf_regevent_notify(ctx, pr, req) == IMS_OK)
+        return IMS_OK;
+    return originating(ctx, pr, req);
+}
+
+void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    pcscf_ctx_t *ctx = arg;
+    int code = sip_msg_status(resp);
+    const char *m = sip_msg_cseq_method(resp);
+
+    if (!ctx || !ctx->enabled || !m || strcmp(m, "REGISTER") != 0)
+        return;
+    if (code == 401)
+        pcscf_register_challenge(resp);
+    else if (code >= 200 && code < 300)
+        pcscf_register_response(ctx, pr, resp);
+}

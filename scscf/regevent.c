@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "scscf/regevent.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/core/clock.h"
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "common/sip/txn.h"
+
+#define DEFAULT_SUB_EXPIRES 600000u
+
+/* A NOTIFY transaction in flight; the subscription is named by its key. */
+struct scscf_notify {
+    scscf_notify_t *prev, *next;
+    scscf_ctx_t *ctx;
+    sip_txn_t *ct;
+    char *key;
+    bool final;                  /* the subscription is over anyway */
+};
+
+/* ---- reginfo ---- */
+
+typedef struct sb {
+    char *p;
+    size_t len, cap;
+} sb_t;
+
+static void sb_put(sb_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 512;
+        if (!(b->p = realloc(b->p, b->cap)))
+            abort();
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void sb_fmt(sb_t *b, const char *fmt, ...)
+{
+    char buf[160];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        sb_put(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Text or attribute value with the XML special characters escaped. */
+static void sb_esc(sb_t *b, const char *s)
+{
+    for (const char *run = s;; s++) {
+        const char *rep = NULL;
+
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        case '\0': sb_put(b, run, (size_t)(s - run)); return;
+        default: continue;
+        }
+        sb_put(b, run, (size_t)(s - run));
+        sb_put(b, rep, strlen(rep));
+        run = s + 1;
+    }
+}
+
+static void put_registration(sb_t *b, const scscf_reg_t *reg, const char *aor, int id,
+                             bool terminated, const char *event, uint64_t now)
+{
+    const char *st = terminated ? "terminated" : "active";
+
+    sb_put(b, "  <registration aor=\"", 21);
+    sb_esc(b, aor);
+    sb_fmt(b, "\" id=\"a%d\" state=\"%s\">\n", id, st);
+    for (int j = 0; j < reg->ncontacts; j++) {
+        const scscf_contact_t *c = &reg->contacts[j];
+
+        sb_fmt(b, "    <contact id=\"c%d\" state=\"%s\" event=\"%s\"", j + 1, st, event);
+        if (!terminated)
+            sb_fmt(b, " expires=\"%u\"", scscf_contact_left(c, now));
+        sb_put(b, ">\n      <uri>", 13);
+        sb_esc(b, c->uri);
+        sb_put(b, "</uri>\n    </contact>\n", 22);
+    }
+    sb_put(b, "  </registration>\n", 18);
+}
+
+char *scscf_reginfo_build(const scscf_reg_t *reg, const char *aor, uint32_t version,
+                          bool terminated, const char *event, uint64_t now, size_t *len)
+{
+    sb_t b = { NULL, 0, 0 };
+    int id = 0;
+
+    sb_fmt(&b, "<?xml version=\"1.0\"?>\n<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" "
+               "version=\"%u\" state=\"full\">\n", version);
+    if (reg->profile) {
+        for (int i = 0; i < reg->profile->nimpu; i++)
+            if (!reg->profile->barred[i])
+                put_registration(&b, reg, reg->profile->impu[i], ++id, terminated, event, now);
+    } else if (aor) {
+        put_registration(&b, reg, aor, ++id, terminated, event, now);
+    }
+    sb_put(&b, "</reginfo>\n", 11);
+    *len = b.len;
+    return b.p;
+}
+
+/* ---- subscriptions ---- */
+
+static char *sub_dup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+
+    if (!d)
+        abort();
+    return d;
+}
+
+static void sub_free(scscf_sub_t *s)
+{
+    scscf_sub_t **pp;
+
+    for (pp = &s->reg->subs; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    if (ims_hash_find(s->ctx->subs, s->key) == s)
+        ims_hash_remove(s->ctx->subs, s->key);
+    ims_timer_stop(s->ctx->loop, &s->timer);
+    free(s->key);
+    free(s->call_id);
+    free(s->local_tag);
+    free(s->remote_tag);
+    free(s->local_uri);
+    free(s->remote_uri);
+    free(s->target);
+    free(s->aor);
+    for (int i = 0; i < s->nroutes; i++)
+        free(s->routes[i]);
+    free(s);
+}
+
+void scscf_subs_free_all(scscf_reg_t *reg)
+{
+    while (reg->subs)
+        sub_free(reg->subs);
+}
+
+bool scscf_is_reg_subscribe(const sip_msg_t *req)
+{
+    const char *ev = sip_msg_header(req, "Event");
+    size_t n;
+
+    if (!ev || strcmp(sip_msg_method(req), "SUBSCRIBE") != 0)
+        return false;
+    while (*ev == ' ' || *ev == '\t')
+        ev++;
+    n = strcspn(ev, "; \t");
+    return n == 3 && strncasecmp(ev, "reg", 3) == 0;
+}
+
+static void on_notify_answer(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
+{
+    scscf_notify_t *n = arg;
+    scscf_ctx_t *ctx = n->ctx;
+    int code = resp ? sip_msg_status(resp) : 0;
+    scscf_sub_t *s;
+
+    (void)ct;
+    if (resp && code < 200) {
+        sip_msg_free(resp);
+        return;
+    }
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        ctx->notifies = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    if ((err != SIP_TXN_OK || code >= 300) && !(resp && sip_msg_header(resp, "Retry-After"))) {
+        ctx->stats.notify_failures++;
+        if (!n->final && (s = ims_hash_find(ctx->subs, n->key)) != NULL) {
+            IMS_INFO("reg-event: NOTIFY to %s failed (%d): subscription dropped", s->target,
+                     code);
+            sub_free(s);
+        }
+    }
+    sip_msg_free(resp);
+    free(n->key);
+    free(n);
+}
+
+/* Where the NOTIFY goes: the first route's address, else the target's. */
+static int notify_dest(scscf_ctx_t *ctx, sip_msg_t *req, sip_dest_t *dst)
+{
+    sip_proxy_t *px = sip_node_proxy(ctx->node);
+    osip_route_t *rt = NULL;
+
+    if (!px)
+        return IMS_ERROR;
+    if (osip_message_get_route(req->m, 0, &rt) >= 0 && rt && rt->url)
+        return sip_proxy_resolve(px, rt->url, dst);
+    return sip_proxy_resolve(px, req->m->req_uri, dst);
+}
+
+static sip_msg_t *build_notify(scscf_sub_t *s, const char *state, bool terminated,
+                               const char *event)
+{
+    char from[512], to[512], contact[200];
+    size_t len;
+    char *body;
+    sip_msg_t *req;
+
+    snprintf(from, sizeof(from), "<%s>;tag=%s", s->local_uri, s->local_tag);
+    snprintf(to, sizeof(to), "<%s>;tag=%s", s->remote_uri, s->remote_tag);
+    req = sip_msg_new_request("NOTIFY", s->target, from, to, s->call_id, ++s->cseq);
+    if (!req)
+        return NULL;
+    for (int i = 0; i < s->nroutes; i++)
+        osip_message_set_route(req->m, s->routes[i]);
+    snprintf(contact, sizeof(contact), "<%s>", s->ctx->cfg.uri);
+    body = scscf_reginfo_build(s->reg, s->aor, s->version++, terminated, event,
+                               ims_clock_now_ms(), &len);
+    if (sip_msg_header_add(req, "Event", "reg") != IMS_OK ||
+        sip_msg_header_add(req, "Subscription-State", state) != IMS_OK ||
+        sip_msg_header_add(req, "Contact", contact) != IMS_OK ||
+        sip_msg_set_body(req, "application/reginfo+xml", body, len) != IMS_OK) {
+        sip_msg_free(req);
+        req = NULL;
+    }
+    free(body);
+    return req;
+}
+
+/* Send one NOTIFY. final: the subscription ends with it (freed by the caller). */
+static void send_notify(scscf_sub_t *s, bool terminated, const char *event, const char *reason,
+                        bool final)
+{
+    scscf_ctx_t *ctx = s->ctx;
+    char state[64];
+    sip_msg_t *req;
+    sip_dest_t dst;
+    scscf_notify_t *n;
+
+    if (final)
+        snprintf(state, sizeof(state), "terminated;reason=%s", reason ? reason : "noresource");
+    else
+        snprintf(state, sizeof(state), "active;expires=%u",
+                 scscf_contact_left(&(scscf_contact_t){ .expires_at = s->expires_at },
+                                    ims_clock_now_ms()));
+    if (!ctx->node) {
+        s->version++;   /* unit tests: no stack, the version still moves */
+        return;
+    }
+    if (!(req = build_notify(s, state, terminated, event)))
+        return;
+    memset(&dst, 0, sizeof(dst));
+    if (notify_dest(ctx, req, &dst) != IMS_OK) {
+        IMS_NOTICE("reg-event: no address for NOTIFY to %s", s->target);
+        sip_msg_free(req);
+        return;
+    }
+    if (!(n = calloc(1, sizeof(*n))))
+        abort();
+    n->ctx = ctx;
+    n->key = sub_dup(s->key);
+    n->final = final;
+    n->ct = sip_txn_client_start(sip_node_layer(ctx->node), req, &dst, NULL, on_notify_answer, n);
+    if (!n->ct) {
+        free(n->key);
+        free(n);
+        return;
+    }
+    n->next = ctx->notifies;
+    if (n->next)
+        n->next->prev = n;
+    ctx->notifies = n;
+    ctx->stats.notifies++;
+}
+
+void scscf_regevent_notify_all(scscf_reg_t *reg, bool terminated, const char *event,
+                               const char *reason)
+{
+    for (scscf_sub_t *s = reg->subs, *next; s; s = next) {
+        next = s->next;
+        send_notify(s, terminated, event, reason, terminated);
+        if (terminated)
+            sub_free(s);
+    }
+}
+
+static void on_sub_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    scscf_sub_t *s = arg;
+
+    (void)loop;
+    (void)t;
+    send_notify(s, false, "registered", "timeout", true);
+    sub_free(s);
+}
+
+void scscf_regevent_stop(scscf_ctx_t *ctx)
+{
+    while (ctx->notifies) {
+        scscf_notify_t *n = ctx->notifies;
+
+        ctx->notifies = n->next;
+        sip_txn_client_detach(n->ct);
+        free(n->key);
+        free(n);
+    }
+}
+
+/* ---- SUBSCRIBE ---- */
+
+static char *uri_str(const osip_uri_t *u)
+{
+    char *s = NULL, *d;
+
+    if (!u || osip_uri_to_str(u, &s) != 0 || !s)
+        return NULL;
+    d = sub_dup(s);
+    osip_free(s);
+    return d;
+}
+
+static uint32_t requested_expires(const sip_msg_t *req)
+{
+    osip_header_t *h = NULL;
+    uint32_t v = DEFAULT_SUB_EXPIRES;
+
+    if (osip_message_get_expires(req->m, 0, &h) >= 0 && h && h->hvalue &&
+        scscf_parse_seconds(h->hvalue, &v) != IMS_OK)
+        v = DEFAULT_SUB_EXPIRES;
+    return v;
+}
+
+static uint32_t grant(scscf_ctx_t *ctx, const scscf_reg_t *reg, uint32_t want)
+{
+    uint32_t left = scscf_reg_left(reg, ims_clock_now_ms());
+
+    if (want > ctx->cfg.max_sub_expires)
+        want = ctx->cfg.max_sub_expires;
+    return want < left ? want : left;
+}
+
+/* 200 OK: our tag, Expires, Contact, and the Record-Route copied (§12.1.1). */
+static void sub_reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req,
+                     const char *tag, uint32_t expires)
+{
+    sip_msg_t *r = sip_msg_make_response(req, 200, NULL, tag);
+    osip_record_route_t *rr;
+    char buf[200];
+    char *s;
+
+    if (!r) {
+        sip_proxy_reply(pr, 500, NULL);
+        return;
+    }
+    for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL; i++)
+        if (osip_record_route_to_str(rr, &s) == 0) {
+            osip_message_set_record_route(r->m, s);
+            osip_free(s);
+        }
+    snprintf(buf, sizeof(buf), "%u", expires);
+    sip_msg_header_add(r, "Expires", buf);
+    snprintf(buf, sizeof(buf), "<%s>", ctx->cfg.uri);
+    sip_msg_header_add(r, "Contact", buf);
+    sip_proxy_reply_msg(pr, r);
+}
+
+static void arm(scscf_sub_t *s, uint32_t expires)
+{
+    s->expires_at = ims_clock_now_ms() + (uint64_t)expires * 1000;
+    ims_timer_start(s->ctx->loop, &s->timer, (uint64_t)expires * 1000, on_sub_expiry, s);
+}
+
+static int refresh(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req)
+{
+    char key[512];
+    scscf_sub_t *s;
+    uint32_t exp;
+
+    snprintf(key, sizeof(key), "%s\n%s", sip_msg_call_id(req), sip_msg_to_tag(req));
+    if (!(s = ims_hash_find(ctx->subs, key)))
+        return sip_proxy_reply(pr, 481, NULL), IMS_OK;
+    exp = grant(ctx, s->reg, requested_expires(req));
+    sub_reply_ok(ctx, pr, req, NULL, exp);
+    if (exp == 0) {
+        send_notify(s, false, "registered", "timeout", true);
+        sub_free(s);
+        return IMS_OK;
+    }
+    arm(s, exp);
+    send_notify(s, false, "registered", NULL, false);
+    return IMS_OK;
+}
+
+/* The AOR of the first URI in a name-addr header value (P-Asserted-Identity). */
+static int header_aor(const char *v, char *out, size_t len)
+{
+    osip_from_t *f = NULL;
+    int rc = IMS_ERROR;
+
+    if (!v || osip_from_init(&f) != 0)
+        return IMS_ERROR;
+    if (osip_from_parse(f, v) == 0)
+        rc = scscf_uri_aor(f->url, out, len);
+    osip_from_free(f);
+    return rc;
+}
+
+static bool host_in_path(const scscf_reg_t *reg, const char *host)
+{
+    size_t n = strlen(host);
+
+    for (int i = 0; n && i < reg->ncontacts; i++) {
+        const char *start = reg->contacts[i].path, *p = start;
+
+        for (; p && (p = strstr(p, host)) != NULL; p += n)
+            if (p > start && (p[-1] == '@' || p[-1] == ':') && p[n] && strchr(";>:", p[n]))
+                return true;
+    }
+    return false;
+}
+
+/*
+ * Who may subscribe (24.229 §5.4.2.1.1): the user (an identity of the implicit
+ * set asserted by the P-CSCF, or From when nothing is asserted) or a P-CSCF on
+ * the user's Path.
+ */
+static bool subscriber_allowed(const scscf_reg_t *reg, const sip_msg_t *req)
+{
+    const char *pai = sip_msg_header(req, "P-Asserted-Identity");
+    char aor[256];
+
+    if (pai) {
+        if (header_aor(pai, aor, sizeof(aor)) == IMS_OK &&
+            scscf_profile_find(reg->profile, aor) >= 0)
+            return true;
+    } else if (req->m->from->url && scscf_uri_aor(req->m->from->url, aor, sizeof(aor)) == IMS_OK &&
+               scscf_profile_find(reg->profile, aor) >= 0) {
+        return true;
+    }
+    return req->m->from->url && req->m->from->url->host &&
+           host_in_path(reg, req->m->from->url->host);
+}
+
+/* The dialog state of a new subscription; NULL when the request lacks it. */
+static scscf_sub_t *sub_new(scscf_ctx_t *ctx, scscf_reg_t *reg, const sip_msg_t *req,
+                            const char *aor)
+{
+    osip_contact_t *c = NULL;
+    osip_record_route_t *rr;
+    char tag[17], key[512];
+    scscf_sub_t *s;
+
+    if (osip_message_get_contact(req->m, 0, &c) < 0 || !c || !c->url || !sip_msg_from_tag(req))
+        return NULL;
+    if (!(s = calloc(1, sizeof(*s))))
+        abort();
+    sip_random_token(tag, 16);
+    s->ctx = ctx;
+    s->reg = reg;
+    ims_timer_init(&s->timer);
+    s->call_id = sub_dup(sip_msg_call_id(req));
+    s->local_tag = sub_dup(tag);
+    s->remote_tag = sub_dup(sip_msg_from_tag(req));
+    s->local_uri = uri_str(req->m->to->url);
+    s->remote_uri = uri_str(req->m->from->url);
+    s->target = uri_str(c->url);
+    s->aor = sub_dup(aor);
+    snprintf(key, sizeof(key), "%s\n%s", s->call_id, tag);
+    s->key = sub_dup(key);
+    for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL &&
+                    s->nroutes < SCSCF_SUB_MAX_ROUTES; i++) {
+        char *v = NULL;
+
+        if (osip_record_route_to_str(rr, &v) == 0 && v) {
+            s->routes[s->nroutes++] = sub_dup(v);
+            osip_free(v);
+        }
+    }
+    if (!s->local_uri || !s->remote_uri || !s->target) {
+        sub_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int scscf_regevent_subscribe(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req)
+{
+    char aor[256];
+    scscf_reg_t *reg;
+    scscf_sub_t *s;
+    uint32_t exp;
+
+    ctx->stats.subscribes++;
+    if (sip_msg_to_tag(req))
+        return refresh(ctx, pr, req);
+    if (scscf_uri_aor(req->m->req_uri, aor, sizeof(aor)) != IMS_OK)
+        return sip_proxy_reply(pr, 400, "Bad Request-URI"), IMS_OK;
+    reg = scscf_reg_find_impu(ctx, aor);
+    if (!reg || !reg->registered || reg->ncontacts == 0)
+        return sip_proxy_reply(pr, 403, "Not Registered"), IMS_OK;
+    if (!subscriber_allowed(reg, req)) {
+        IMS_NOTICE("reg-event: SUBSCRIBE to %s from a stranger: 403", aor);
+        return sip_proxy_reply(pr, 403, NULL), IMS_OK;
+    }
+    if (!(s = sub_new(ctx, reg, req, aor)))
+        return sip_proxy_reply(pr, 400, "Missing Contact or From tag"), IMS_OK;
+    exp = grant(ctx, reg, requested_expires(req));
+    sub_reply_ok(ctx, pr, req, s->local_tag, exp);
+    if (exp == 0) {   /* a fetch: one NOTIFY and done */
+        send_notify(s, false, "registered", "timeout", true);
+        sub_free(s);
+        return IMS_OK;
+    }
+    if (ims_hash_insert(ctx->subs, s->key, s) != IMS_OK) {
+        sub_free(s);
+        return IMS_OK;
+    }
+    s->next = reg->subs;
+    reg->subs = s;
+    arm(s, exp);
+    IMS_INFO("reg-event: %s subscribed to %s for %us", s->remote_uri, aor, exp);
+    send_notify(s, false, "registered", NULL, false);
+    return IMS_OK;
+}
