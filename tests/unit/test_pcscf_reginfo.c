@@ -118,8 +118,8 @@ static void test_malformed(void **state)
         "<reginfo></ reginfo>",
         "<>",
         "</reginfo>",
-        "<reginfo><a><b><c><d><e><f><g><h><i><j><k><l><m><n><o><p><q></q></p></o></n></m>"
-        "</l></k></j></i></h></g></f></e></d></c></b></a></reginfo>",  /* too deep */
+        ("<reginfo><a><b><c><d><e><f><g><h><i><j><k><l><m><n><o><p><q></q></p></o></n></m>"
+         "</l></k></j></i></h></g></f></e></d></c></b></a></reginfo>"),  /* too deep */
     };
     pcscf_reginfo_t ri;
 
