@@ -64,11 +64,14 @@ start_capture() {
         sleep 0.05
     done
     grep -q "Capturing on" "$PCAP.log" || fail "tshark did not start capturing within 10 s"
+    # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
+    # first packets after it can still be missed: give it a moment.
+    sleep 1
     say "tshark pid $TSHARK_PID capturing lo, tcp port $PORT"
 }
 
 stop_capture() {
-    sleep 0.3   # let the last segments reach the capture
+    sleep 1   # let the last segments reach the capture (dumpcap lags on a loaded machine)
     kill -INT "$TSHARK_PID" 2>/dev/null
     for ((i = 0; i < 100; i++)); do
         alive "$TSHARK_PID" || break

@@ -101,12 +101,15 @@ start_capture() {
         sleep 0.05
     done
     grep -q "Capturing on" "$pcap.log" || fail "tshark did not start capturing in 10 s" "$pid"
+    # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
+    # first packets after it can still be missed: give it a moment.
+    sleep 1
     printf -v "$var" '%d' "$pid"
 }
 
 stop_capture() {
     local pid=$1 i
-    sleep 0.3  # let the last segments reach the capture
+    sleep 1  # let the last segments reach the capture (dumpcap lags on a loaded machine)
     kill -INT "$pid" 2>/dev/null
     for ((i = 0; i < 100; i++)); do
         alive "$pid" || break

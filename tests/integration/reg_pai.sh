@@ -28,13 +28,16 @@ for ((i = 0; i < 200; i++)); do
     sleep 0.05
 done
 grep -q "Capturing on" "$PCAP.log" || fail "tshark did not start capturing within 10 s"
+# "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
+# first packets after it can still be missed: give it a moment.
+sleep 1
 
 python3 "$UE" --pcscf "$REG_P:5060" --local "$REG_UE" --domain "$REG_DOMAIN" \
     --impi "$(reg_impi 61)" --impu "$(reg_impu 61)" --k "$REG_KHEX" --op "$REG_OPHEX" \
     --pai "$FORGED" >"$IT_WORK/ue.out" 2>&1
 RC=$?
 sed 's/^/    /' "$IT_WORK/ue.out"
-sleep 0.3
+sleep 1
 kill -INT "$TSHARK_PID"
 wait "$TSHARK_PID" 2>/dev/null
 untrack "$TSHARK_PID"
