@@ -216,26 +216,68 @@ static void on_server_end(void *arg, sip_txn_t *st)
     sip_proxy_req_t *pr = arg;
 
     pr->st = NULL;
-    pr->req = NULL;
     proxy_req_maybe_free(pr);
+}
+
+/* Unhook pr from its transactions (they run on alone) and free it. */
+static void req_release(sip_proxy_t *px, sip_proxy_req_t *pr)
+{
+    for (int i = 0; i < pr->nbranches; i++) {
+        proxy_branch_t *b = pr->br[i];
+
+        ims_timer_stop(px->loop, &b->timer_c);
+        if (b->ct) {
+            sip_txn_set_on_end(b->ct, NULL, NULL);
+            sip_txn_client_detach(b->ct);
+        }
+        free(b->target);
+        free(b);
+    }
+    if (pr->st) {
+        sip_txn_set_on_end(pr->st, NULL, NULL);
+        sip_txn_set_data(pr->st, NULL);
+    }
+    sip_msg_free(pr->best);
+    free(pr);
 }
 
 void proxy_req_maybe_free(sip_proxy_req_t *pr)
 {
     sip_proxy_t *px = pr->px;
 
-    if (pr->st)
+    if (pr->st || pr->retired)
         return;
     for (int i = 0; i < pr->nbranches; i++)
-        if (pr->br[i].ct)
+        if (pr->br[i]->ct)
             return;
-    for (int i = 0; i < pr->nbranches; i++) {
-        ims_timer_stop(px->loop, &pr->br[i].timer_c);
-        free(pr->br[i].target);
-    }
     ims_hash_remove_n(px->reqs, (const char *)&pr->id, sizeof(pr->id));
-    sip_msg_free(pr->best);
-    free(pr);
+    req_release(px, pr);
+}
+
+static void reap_retired(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    sip_proxy_t *px = arg;
+    sip_proxy_req_t *pr;
+
+    while ((pr = px->retired) != NULL) {
+        px->retired = pr->next_retired;
+        req_release(px, pr);
+    }
+}
+
+void proxy_req_settle(sip_proxy_req_t *pr)
+{
+    sip_proxy_t *px = pr->px;
+
+    if (pr->retired || !pr->final_sent || pr->pending > 0)
+        return;
+    /* Out of the id table now: a handler's later lookup finds nothing. */
+    pr->retired = true;
+    ims_hash_remove_n(px->reqs, (const char *)&pr->id, sizeof(pr->id));
+    pr->next_retired = px->retired;
+    px->retired = pr;
+    if (!ims_timer_armed(&px->reaper))
+        ims_timer_start(px->loop, &px->reaper, 0, reap_retired, px);
 }
 
 uint64_t sip_proxy_req_id(const sip_proxy_req_t *pr)
@@ -247,28 +289,33 @@ sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id)
 {
     sip_proxy_req_t *pr = ims_hash_find_n(px->reqs, (const char *)&id, sizeof(id));
 
-    return pr && pr->st ? pr : NULL;
+    return pr && pr->st && !pr->retired ? pr : NULL;
 }
 
 const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr)
 {
-    return pr->req;
+    return proxy_req(pr);
 }
 
 int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason)
 {
+    int rc;
+
     if (!pr->st || pr->final_sent)
         return IMS_ERROR;
     if (code >= 200) {
         pr->final_sent = true;
         pr->px->stats.local_replies++;
     }
-    return sip_txn_server_reply_code(pr->st, code, reason);
+    rc = sip_txn_server_reply_code(pr->st, code, reason);
+    proxy_req_settle(pr);
+    return rc;
 }
 
 int sip_proxy_reply_msg(sip_proxy_req_t *pr, sip_msg_t *resp)
 {
     int code = sip_msg_status(resp);
+    int rc;
 
     if (!pr->st || pr->final_sent) {
         sip_msg_free(resp);
@@ -278,7 +325,9 @@ int sip_proxy_reply_msg(sip_proxy_req_t *pr, sip_msg_t *resp)
         pr->final_sent = true;
         pr->px->stats.local_replies++;
     }
-    return sip_txn_server_reply(pr->st, resp);
+    rc = sip_txn_server_reply(pr->st, resp);
+    proxy_req_settle(pr);
+    return rc;
 }
 
 sip_txn_layer_t *sip_proxy_layer(const sip_proxy_t *px)
@@ -478,7 +527,7 @@ static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, sip_msg_t *ms
                              const sip_dest_t *dst)
 {
     sip_addr_t out;
-    const sip_rcv_t *in = &pr->req->rcv;
+    const sip_rcv_t *in = &proxy_req(pr)->rcv;
 
     if (sip_transport_local(px->tp, dst->proto, dst->addr.ss.ss_family, &out) != IMS_OK)
         return IMS_ERROR;
@@ -514,8 +563,10 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
 
     if (pr->nbranches >= SIP_PROXY_MAX_BRANCHES || pr->forwarded)
         return IMS_ERROR;
-    b = &pr->br[pr->nbranches++];
-    memset(b, 0, sizeof(*b));
+    b = calloc(1, sizeof(*b));
+    if (!b)
+        return IMS_ERROR;
+    pr->br[pr->nbranches++] = b;
     b->pr = pr;
     ims_timer_init(&b->timer_c);
     if (uri)
@@ -530,7 +581,7 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
 /* Build and send one branch. IMS_OK, or IMS_ERROR with b->final_code set. */
 static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b)
 {
-    sip_msg_t *msg = sip_msg_clone(pr->req);
+    sip_msg_t *msg = sip_msg_clone(proxy_req(pr));
     char hint[16];
     int rc;
 
@@ -564,7 +615,7 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
     if (ims_log_get_level() >= IMS_LOG_INFO) {
         char to[64];
 
-        IMS_INFO("%s forwarded to %s:%s", sip_msg_method(pr->req),
+        IMS_INFO("%s forwarded to %s:%s", sip_msg_method(proxy_req(pr)),
                  b->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
                  sip_addr_str(&b->dst.addr, to, sizeof(to)));
     }
@@ -595,13 +646,13 @@ int sip_proxy_forward(sip_proxy_req_t *pr)
     pr->forwarded = true;
     pr->pending = pr->nbranches;
     for (int i = 0; i < pr->nbranches; i++)
-        if (forward_branch(px, pr, &pr->br[i]) == IMS_OK)
+        if (forward_branch(px, pr, pr->br[i]) == IMS_OK)
             sent++;
     /* Record each failure as that branch's outcome; the last one to complete
      * sends the best response (possibly now, if nothing could be sent). */
     for (int i = 0; i < pr->nbranches; i++)
-        if (!pr->br[i].ct && pr->br[i].final_code)
-            proxy_branch_failed(&pr->br[i], pr->br[i].final_code);
+        if (!pr->br[i]->ct && pr->br[i]->final_code)
+            proxy_branch_failed(pr->br[i], pr->br[i]->final_code);
     return sent ? IMS_OK : IMS_ERROR;
 }
 
@@ -612,27 +663,32 @@ static bool validate(sip_proxy_t *px, sip_proxy_req_t *pr)
     osip_header_t *h;
     char unsupported[64];
 
-    if (max_forwards(pr->req, &h) == 0) {
+    if (max_forwards(proxy_req(pr), &h) == 0) {
         px->stats.too_many_hops++;
         sip_proxy_reply(pr, 483, NULL);
         return false;
     }
-    if (!proxy_require_ok(px, pr->req, unsupported, sizeof(unsupported))) {
-        sip_msg_t *r = sip_msg_make_response(pr->req, 420, NULL, NULL);
+    if (!proxy_require_ok(px, proxy_req(pr), unsupported, sizeof(unsupported))) {
+        sip_msg_t *r = sip_msg_make_response(proxy_req(pr), 420, NULL, NULL);
 
         if (r) {
             sip_msg_header_add(r, "Unsupported", unsupported);
             pr->final_sent = true;
             sip_txn_server_reply(pr->st, r);
+            proxy_req_settle(pr);
         }
         return false;
     }
     return true;
 }
 
-static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *req)
+static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *creq)
 {
     sip_proxy_t *px = arg;
+    /* The server transaction keeps the request only to match retransmissions
+     * (Via, CSeq) and to build responses; rewriting its Route and Request-URI
+     * here saves a copy per request and changes neither. */
+    sip_msg_t *req = (sip_msg_t *)creq;
     sip_proxy_req_t *pr;
 
     px->stats.requests++;
@@ -646,10 +702,6 @@ static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *req)
     pr->px = px;
     pr->id = ++px->next_id;
     pr->st = st;
-    /* The server transaction keeps the request only to match retransmissions
-     * (Via, CSeq) and to build responses; rewriting its Route and Request-URI
-     * here saves a copy per request and changes neither. */
-    pr->req = (sip_msg_t *)req;
     pr->is_invite = sip_txn_is_invite(st);
     if (ims_hash_insert_n(px->reqs, (const char *)&pr->id, sizeof(pr->id), pr) != IMS_OK)
         abort();
@@ -660,16 +712,16 @@ static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *req)
         sip_txn_server_reply_code(st, 100, NULL);
     if (!validate(px, pr))
         return;
-    proxy_preprocess_routes(px, pr->req);
-    pr->loop_hash = loop_hash(pr->req);
-    if (is_loop(px, pr->req, pr->loop_hash)) {
+    proxy_preprocess_routes(px, req);
+    pr->loop_hash = loop_hash(req);
+    if (is_loop(px, req, pr->loop_hash)) {
         px->stats.loops++;
         sip_proxy_reply(pr, 482, NULL);
         return;
     }
-    if (px->handler.on_request && px->handler.on_request(px->arg, pr, pr->req) != IMS_DECLINED)
+    if (px->handler.on_request && px->handler.on_request(px->arg, pr, req) != IMS_DECLINED)
         return;
-    if (osip_list_size(&pr->req->m->routes) == 0 && uri_is_local(px, pr->req->m->req_uri) &&
+    if (osip_list_size(&req->m->routes) == 0 && uri_is_local(px, req->m->req_uri) &&
         !px->cfg.has_next_hop) {
         /* Addressed to us with nowhere to go: answer keep-alive OPTIONS, refuse the rest. */
         sip_proxy_reply(pr, strcmp(sip_msg_method(req), "OPTIONS") == 0 ? 200 : 404, NULL);
@@ -703,6 +755,7 @@ sip_proxy_t *sip_proxy_new(sip_txn_layer_t *layer, const sip_proxy_cfg_t *cfg,
     px->reqs = ims_hash_new(1024);
     if (!px->reqs)
         abort();
+    ims_timer_init(&px->reaper);
     collect_locals(px);
     sip_txn_layer_set_user(layer, &user, px);
     return px;
@@ -710,21 +763,7 @@ sip_proxy_t *sip_proxy_new(sip_txn_layer_t *layer, const sip_proxy_cfg_t *cfg,
 
 static void drop_req(void *arg, const char *key, void *value)
 {
-    sip_proxy_req_t *pr = value;
-    sip_proxy_t *px = arg;
-
-    for (int i = 0; i < pr->nbranches; i++) {
-        ims_timer_stop(px->loop, &pr->br[i].timer_c);
-        if (pr->br[i].ct) {
-            sip_txn_set_on_end(pr->br[i].ct, NULL, NULL);
-            sip_txn_client_detach(pr->br[i].ct);
-        }
-        free(pr->br[i].target);
-    }
-    if (pr->st)
-        sip_txn_set_on_end(pr->st, NULL, NULL);
-    sip_msg_free(pr->best);
-    free(pr);
+    req_release(arg, value);
 }
 
 void sip_proxy_free(sip_proxy_t *px)
@@ -734,6 +773,8 @@ void sip_proxy_free(sip_proxy_t *px)
     /* The layer is freed by its owner after us, without on_end hooks; drop our
      * requests and their timers here. */
     ims_hash_foreach(px->reqs, drop_req, px);
+    reap_retired(px->loop, &px->reaper, px);
+    ims_timer_stop(px->loop, &px->reaper);
     ims_hash_free(px->reqs);
     free(px);
 }

@@ -25,7 +25,8 @@ struct sip_proxy_req {
     sip_proxy_t *px;
     uint64_t id;
     sip_txn_t *st;           /* NULL once the server transaction ended */
-    sip_msg_t *req;          /* preprocessed request (owned by st) */
+    sip_proxy_req_t *next_retired; /* on px->retired */
+    bool retired;            /* answered and settled: freed by the proxy's reaper */
     bool is_invite;
     bool forwarded;          /* sip_proxy_forward ran */
     bool final_sent;
@@ -33,7 +34,7 @@ struct sip_proxy_req {
     uint32_t loop_hash;
     int nbranches;
     int pending;             /* branches without a final response */
-    proxy_branch_t br[SIP_PROXY_MAX_BRANCHES];
+    proxy_branch_t *br[SIP_PROXY_MAX_BRANCHES]; /* nbranches allocated */
     sip_msg_t *best;         /* best non-2xx final so far (owned), or NULL */
     int best_code;           /* also set for local outcomes (408, 503) */
 };
@@ -50,12 +51,25 @@ struct sip_proxy {
     int nlocal;
     uint64_t next_id;
     ims_hash_t *reqs;        /* live requests by id (8 raw bytes) */
+    sip_proxy_req_t *retired; /* settled requests waiting for the reaper */
+    ims_timer_t reaper;
     sip_proxy_stats_t stats;
 };
+
+/* The preprocessed request: the server transaction's own, which it frees once
+ * the final response is out (NULL then). */
+static inline sip_msg_t *proxy_req(const sip_proxy_req_t *pr)
+{
+    return pr->st ? (sip_msg_t *)sip_txn_request(pr->st) : NULL;
+}
 
 /* proxy.c */
 bool proxy_addr_is_local(const sip_proxy_t *px, const char *host, const char *port, bool sips);
 void proxy_req_maybe_free(sip_proxy_req_t *pr);
+/* Final response sent and every branch settled: nothing more is ours to do, so
+ * the request is let go of (from a 0 ms timer, outside the caller's stack). Its
+ * transactions run out their timers alone; late 2xx go on statelessly. */
+void proxy_req_settle(sip_proxy_req_t *pr);
 
 /* proxy_resp.c */
 void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err);

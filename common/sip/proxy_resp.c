@@ -114,6 +114,7 @@ static void branch_final(proxy_branch_t *b, int code, sip_msg_t *resp)
         proxy_cancel_branches(pr);
     if (pr->pending == 0)
         send_best(pr);
+    proxy_req_settle(pr);
 }
 
 void proxy_branch_failed(proxy_branch_t *b, int code)
@@ -124,8 +125,8 @@ void proxy_branch_failed(proxy_branch_t *b, int code)
 void proxy_cancel_branches(sip_proxy_req_t *pr)
 {
     for (int i = 0; i < pr->nbranches; i++)
-        if (pr->br[i].ct && !pr->br[i].done)
-            sip_txn_client_cancel(pr->br[i].ct);
+        if (pr->br[i]->ct && !pr->br[i]->done)
+            sip_txn_client_cancel(pr->br[i]->ct);
 }
 
 static void branch_2xx(proxy_branch_t *b, sip_msg_t *resp)
@@ -144,6 +145,7 @@ static void branch_2xx(proxy_branch_t *b, sip_msg_t *resp)
     forward_upstream(pr, resp);
     if (pr->is_invite)
         proxy_cancel_branches(pr);
+    proxy_req_settle(pr);
 }
 
 void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
@@ -210,7 +212,9 @@ void proxy_handle_cancel(sip_proxy_t *px, sip_txn_t *st, const sip_msg_t *cancel
 
     px->stats.cancels++;
     if (!pr) {
-        sip_txn_server_reply_code(st, 481, NULL);
+        /* §9.2: 481 when nothing matches; an INVITE already answered and let go
+         * of still matches, and there is nothing left to cancel. */
+        sip_txn_server_reply_code(st, inv ? 200 : 481, NULL);
         return;
     }
     sip_txn_server_reply_code(st, 200, NULL);

@@ -200,12 +200,51 @@ static void txn_reap(ims_loop_t *loop, ims_timer_t *tm, void *arg)
     sip_txn_layer_t *l = arg;
     sip_txn_t *t;
 
-    /* on_end may terminate others: they join the list and are reaped here too. */
-    while ((t = l->dead) != NULL) {
-        l->dead = t->next_dead;
-        if (t->end_cb)
-            t->end_cb(t->end_arg, t);
-        txn_free(t);
+    /* on_end may answer or terminate others: they join the lists and are handled
+     * here too. Sheds go first: a queued shed may belong to a dead transaction. */
+    while (l->shed || l->dead) {
+        while ((t = l->shed) != NULL) {
+            l->shed = t->next_shed;
+            t->shed_queued = false;
+            txn_msg_drop(t->req);
+            t->req = NULL;
+        }
+        if ((t = l->dead) != NULL) {
+            l->dead = t->next_dead;
+            if (t->end_cb)
+                t->end_cb(t->end_arg, t);
+            txn_free(t);
+        }
+    }
+}
+
+static void txn_reaper_arm(sip_txn_layer_t *l)
+{
+    if (!ims_timer_armed(&l->reaper))
+        ims_timer_start(l->loop, &l->reaper, 0, txn_reap, l);
+}
+
+void txn_shed_server(sip_txn_t *t)
+{
+    sip_txn_layer_t *l = t->layer;
+
+    if (t->shed_queued || !t->req || t->state == TXN_TERMINATED)
+        return;
+    t->shed_queued = true;
+    t->next_shed = l->shed;
+    l->shed = t;
+    txn_reaper_arm(l);
+}
+
+void txn_shed_client(sip_txn_t *t)
+{
+    /* Retransmitted finals are answered from out (the ACK) or absorbed. */
+    txn_msg_drop(t->req);
+    t->req = NULL;
+    if (t->kind == TXN_NICT || t->state == TXN_ACCEPTED) {
+        txn_text_free(t->out);
+        t->out = NULL;
+        t->out_len = 0;
     }
 }
 
@@ -221,8 +260,7 @@ void txn_terminate(sip_txn_t *t)
     ims_hash_remove_n(l->table, t->key, t->key_len);
     t->next_dead = l->dead;
     l->dead = t;
-    if (!ims_timer_armed(&l->reaper))
-        ims_timer_start(l->loop, &l->reaper, 0, txn_reap, l);
+    txn_reaper_arm(l);
 }
 
 /* ---- the layer ---- */
@@ -266,6 +304,7 @@ void sip_txn_layer_free(sip_txn_layer_t *l)
 
     if (!l)
         return;
+    l->shed = NULL; /* every transaction is freed below, queued or not */
     ims_hash_foreach(l->table, free_one, NULL);
     while ((t = l->dead) != NULL) {
         l->dead = t->next_dead;

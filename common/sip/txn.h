@@ -117,12 +117,15 @@ sip_txn_t *sip_txn_client_start(sip_txn_layer_t *layer, sip_msg_t *req, const si
  */
 void sip_txn_client_cancel(sip_txn_t *ct);
 /* Stop delivering callbacks for ct, on_end included (its owner is going away);
- * it still runs to its end. */
+ * it still runs to its end. 2xx it receives in Accepted then go to on_stray_response. */
 void sip_txn_client_detach(sip_txn_t *ct);
 
 /* ---- both ---- */
 void sip_txn_set_on_end(sip_txn_t *t, sip_txn_end_cb cb, void *arg);
-const sip_msg_t *sip_txn_request(const sip_txn_t *t);   /* the original request */
+/* The original request, until the final response: a client transaction frees
+ * it once its callback has had the final response, a server transaction once
+ * the TU's final response is out and control is back in the loop. NULL after. */
+const sip_msg_t *sip_txn_request(const sip_txn_t *t);
 bool sip_txn_is_server(const sip_txn_t *t);
 bool sip_txn_is_invite(const sip_txn_t *t);
 /* The last final response code sent (server) or received (client); 0 if none. */

@@ -6,7 +6,8 @@
  *
  * The request is serialised once, when it is sent; retransmissions resend
  * that text. In INVITE Completed the text is replaced by the ACK, which is
- * what a retransmitted final response is answered with.
+ * what a retransmitted final response is answered with. After the final
+ * response has been delivered the request (parsed and text) is freed.
  *
  * RFC 3261 gives an INVITE in Proceeding no timeout (the proxy's Timer C or a
  * UA's CANCEL ends it). Once we send a CANCEL, §9.1's "no final response in
@@ -295,6 +296,7 @@ static int ict_final(sip_txn_t *t, sip_msg_t *resp)
         txn_start_end(t, t->reliable ? 0 : TXN_TIMER_D_MS); /* Timer D */
     }
     client_deliver(t, resp);
+    txn_shed_client(t);
     return IMS_OK;
 }
 
@@ -356,9 +358,15 @@ int txn_ict_accepted(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
     if (ev == TXN_EV_RESPONSE) {
         int code = sip_msg_status(msg);
 
-        /* Every 2xx (retransmissions, other forks) is the TU's to ACK. */
+        /* Every 2xx (retransmissions, other forks) is the TU's to ACK; once
+         * the TU has detached, it gets them as it gets any stray response. */
         if (code >= 200 && code < 300) {
-            client_deliver(t, msg);
+            if (t->cb)
+                client_deliver(t, msg);
+            else if (t->layer->user.on_stray_response)
+                t->layer->user.on_stray_response(t->layer->user_arg, msg);
+            else
+                txn_msg_drop(msg);
             return IMS_OK;
         }
     } else if (ev == TXN_EV_TIMER_END) { /* Timer M */
@@ -383,6 +391,8 @@ static int nict_response(sip_txn_t *t, sip_msg_t *resp)
         txn_start_end(t, t->reliable ? 0 : t->layer->tm.t4_ms); /* Timer K */
     }
     client_deliver(t, resp);
+    if (code >= 200)
+        txn_shed_client(t);
     return IMS_OK;
 }
 

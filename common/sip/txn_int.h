@@ -71,6 +71,8 @@ struct sip_txn {
     void *end_arg;
     void *data;
     sip_txn_t *next_dead; /* on the layer's list of terminated transactions */
+    sip_txn_t *next_shed; /* on the layer's list of requests to shed */
+    bool shed_queued;
     char to_tag[17];      /* server: the tag our locally built responses carry */
     size_t key_len;
     char key[]; /* hash key, NUL-terminated */
@@ -84,6 +86,7 @@ struct sip_txn_layer {
     void *user_arg;
     ims_hash_t *table;  /* key -> live (not yet terminated) transaction */
     sip_txn_t *dead;    /* terminated, waiting for on_end and free */
+    sip_txn_t *shed;    /* answered server transactions whose request is to be freed */
     ims_timer_t reaper; /* 0 ms: drains dead from the loop, outside user callbacks */
     size_t count;       /* allocated transactions, dead ones included */
     uint64_t branch_seq;
@@ -120,6 +123,11 @@ void txn_set_state(sip_txn_t *t, txn_state_t st);
 void txn_terminate(sip_txn_t *t);
 /* Free a transaction that was never handed to anyone (no on_end). */
 void txn_discard(sip_txn_t *t);
+/* After the final response: free what the rest of t's life no longer needs.
+ * Client: at once (the TU had the request during its callback). Server: from
+ * the reaper, since the TU may still read sip_txn_request() on this stack. */
+void txn_shed_client(sip_txn_t *t);
+void txn_shed_server(sip_txn_t *t);
 void txn_start_retx(sip_txn_t *t, uint32_t ms);
 void txn_start_end(sip_txn_t *t, uint32_t ms);
 

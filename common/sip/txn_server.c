@@ -7,6 +7,11 @@
  * kept while a retransmitted request may need it again (the last provisional
  * in Proceeding, the final in Completed). A 2xx to an INVITE is not kept: in
  * Accepted a retransmitted INVITE is absorbed and the TU retransmits the 2xx.
+ *
+ * Once the final response is out, the parsed request is freed (from the
+ * reaper, outside the TU's stack): the 32 s a transaction then waits out
+ * Timer H/J/L need only its key, destination and response text, and keeping
+ * every parsed request of the last half-minute costs memory and cache.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -171,6 +176,7 @@ static int ist_send(sip_txn_t *t, sip_msg_t *resp)
     if (code < 200)
         return server_send(t, resp, true);
     t->final_code = code;
+    txn_shed_server(t);
     if (code < 300) {
         /* The TU retransmits 2xx itself (§13.3.1.4); we only absorb and wait. */
         rc = server_send(t, resp, false);
@@ -279,6 +285,7 @@ static int nist_send(sip_txn_t *t, sip_msg_t *resp)
         return rc;
     }
     t->final_code = code;
+    txn_shed_server(t);
     txn_set_state(t, TXN_COMPLETED);
     txn_start_end(t, t->reliable ? 0 : 64 * t->layer->tm.t1_ms); /* Timer J */
     return rc;

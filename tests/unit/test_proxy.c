@@ -819,9 +819,10 @@ static void test_cancel_while_held(void **state)
     got_resp(h, &h->uac, 200, "CANCEL");
     r = expect_resp(h, &h->uac, 487, "INVITE");
     uac_ack(h, r);
-    pr = sip_proxy_req_find(h->px, h->held); /* its transaction waits for Timer I */
-    assert_non_null(pr);
-    assert_int_equal(sip_proxy_forward(pr), IMS_ERROR);
+    /* Answered: the proxy let go of it (its transaction waits out Timer I
+     * alone), so the handler's late lookup finds nothing to forward. */
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_null(pr);
     expect_quiet(h, &h->uas1);
     expect_quiet(h, &h->uac);
 }

@@ -666,21 +666,28 @@ static void test_ist_2xx_accepted_timer_l(void **state)
 {
     fx_t *f = *state;
     sip_txn_t *st;
+    sip_msg_t *again, *busy;
 
     peer_request(f, "INVITE", "z9hG4bKa1", NULL);
     st = f->st;
+    /* A UA keeps its own 2xx to retransmit (§13.3.1.4): the transaction frees
+     * the request once the final response is out. */
+    again = sip_msg_make_response(sip_txn_request(st), 200, NULL, "t2");
+    busy = sip_msg_make_response(sip_txn_request(st), 486, NULL, "t2");
     assert_int_equal(sip_txn_server_reply_code(st, 200, NULL), IMS_OK);
+    assert_non_null(sip_txn_request(st)); /* still ours on this stack */
     assert_int_equal(peer_read(f), 1);
     assert_memory_equal(f->last, "SIP/2.0 200 ", 12);
     peer_request(f, "INVITE", "z9hG4bKa1", NULL); /* absorbed */
     assert_int_equal(f->nreq, 1);
     assert_int_equal(peer_read(f), 0);
+    assert_null(sip_txn_request(st)); /* shed from the loop */
     peer_request(f, "ACK", "z9hG4bKa1-ack", "x"); /* a 2xx ACK: new branch */
     assert_int_equal(f->nack, 1);
     /* RFC 6026: more 2xx may go out while Accepted; nothing else may. */
-    assert_int_equal(sip_txn_server_reply_code(st, 200, NULL), IMS_OK);
+    assert_int_equal(sip_txn_server_reply(st, again), IMS_OK);
     assert_int_equal(peer_read(f), 1);
-    assert_int_equal(sip_txn_server_reply_code(st, 486, NULL), IMS_ERROR);
+    assert_int_equal(sip_txn_server_reply(st, busy), IMS_ERROR);
     assert_int_equal(peer_read(f), 0);
     at(f, 10000);
     assert_int_equal(peer_read(f), 0); /* no G for 2xx */
