@@ -77,10 +77,20 @@ reg_lab_start
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }  # KiB
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 DAEMONS=(pcscf icscf scscf ims-hss)
-declare -A RSS0
+# heap_in_use DAEMON: the bytes glibc's malloc has handed out and not had back (malloc_stats,
+# called through gdb, prints to the daemon's stderr, i.e. its log), or nothing without gdb.
+heap_in_use() {
+    local log=$REG_DIR/$1.log
+    # (gdb's exit status is no guide: sandboxes make it fail after the call ran)
+    gdb -batch -p "${REG_PID[$1]}" -ex 'call (void)malloc_stats()' >/dev/null 2>&1
+    awk '/^in use bytes/ { v = $NF } END { if (v != "") print v }' "$log"
+}
+declare -A RSS0 HEAP0 HEAP3
 for d in "${DAEMONS[@]}"; do
-    command -v gdb >/dev/null &&
+    command -v gdb >/dev/null && {
         gdb -batch -p "${REG_PID[$d]}" -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1
+        HEAP0[$d]=$(heap_in_use "$d")
+    }
     RSS0[$d]=$(rss "${REG_PID[$d]}")
 done
 PREV_CSUM=$((RSS0[pcscf] + RSS0[icscf] + RSS0[scscf]))
@@ -178,6 +188,7 @@ if [ "${BENCH_TRIM:-1}" = 1 ] && command -v gdb >/dev/null; then
     for d in "${DAEMONS[@]}"; do
         gdb -batch -p "${REG_PID[$d]}" -ex 'call (int)malloc_trim(0)' >"$IT_WORK/gdb-$d.out" 2>&1
         RSS3[$d]=$(rss "${REG_PID[$d]}")
+        HEAP3[$d]=$(heap_in_use "$d")
         # Some kernels (sandboxes) let the call run but fail to restore the FPU state after it.
         grep -q "Couldn't write extended state" "$IT_WORK/gdb-$d.out" &&
             say "note: gdb on $d: $(grep -m1 "Couldn't write" "$IT_WORK/gdb-$d.out")"
@@ -205,6 +216,18 @@ for d in "${DAEMONS[@]}"; do
     [ "$d" = ims-hss ] && continue
     s1=$((s1 + RSS1[$d] - RSS0[$d])) s2=$((s2 + RSS2[$d] - RSS0[$d])) s3=$((s3 + g3))
 done
+if [ "$TRIMMED" = 1 ]; then
+    echo "malloc heap in use (bytes, glibc malloc_stats) at start / at the end; per handset:"
+    h=0
+    for d in "${DAEMONS[@]}"; do
+        a=${HEAP0[$d]:-0} b=${HEAP3[$d]:-0}
+        printf '  %-8s %10d %10d   %s\n' "$d" "$a" "$b" \
+            "$(awk -v g=$((b - a)) -v n="$REGISTERED" 'BEGIN { if (n) printf "%.0f B", g / n }')"
+        [ "$d" = ims-hss ] || h=$((h + b - a))
+    done
+    awk -v h="$h" -v n="$REGISTERED" 'BEGIN { if (n) printf "malloc heap in use by the three " \
+        "CSCFs per registered handset: %.0f bytes\n", h / n }'
+fi
 awk -v a="$s1" -v b="$s2" -v c="$s3" -v n="$REGISTERED" -v t="$TRIMMED" 'BEGIN { if (n) {
     printf "RSS growth of the three CSCFs per registered handset: %.0f bytes right after the " \
         "last step (transactions included), %.0f bytes %s later", a * 1024 / n, b * 1024 / n, \

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* I-CSCF configuration and the REGISTERs in flight; keys: config/icscf.cfg. */
+/* I-CSCF configuration and the requests in flight; keys: config/icscf.cfg. */
 #include "icscf/context.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/sip/txn.h"
 
@@ -139,6 +140,8 @@ void icscf_ctx_free(icscf_ctx_t *ctx)
         return;
     while (ctx->regs)
         icscf_reg_free(ctx->regs);
+    while (ctx->lirs)
+        icscf_lir_free(ctx->lirs);
     free(ctx);
 }
 
@@ -175,4 +178,46 @@ void icscf_reg_free(icscf_reg_t *reg)
         reg->next->prev = reg->prev;
     ctx->nregs--;
     free(reg);
+}
+
+icscf_lir_t *icscf_lir_new(icscf_ctx_t *ctx, uint64_t pr_id)
+{
+    icscf_lir_t *lir = calloc(1, sizeof(*lir));
+
+    if (!lir)
+        abort();
+    lir->ctx = ctx;
+    lir->pr_id = pr_id;
+    lir->next = ctx->lirs;
+    if (ctx->lirs)
+        ctx->lirs->prev = lir;
+    ctx->lirs = lir;
+    ctx->nlirs++;
+    return lir;
+}
+
+void icscf_lir_free(icscf_lir_t *lir)
+{
+    icscf_ctx_t *ctx = lir->ctx;
+
+    if (lir->prev)
+        lir->prev->next = lir->next;
+    else
+        ctx->lirs = lir->next;
+    if (lir->next)
+        lir->next->prev = lir->prev;
+    ctx->nlirs--;
+    free(lir);
+}
+
+sip_proxy_req_t *icscf_req_resume(icscf_ctx_t *ctx, uint64_t pr_id)
+{
+    sip_proxy_req_t *pr = sip_proxy_req_find(sip_node_proxy(ctx->node), pr_id);
+    const sip_msg_t *req = pr ? sip_proxy_req_msg(pr) : NULL;
+
+    if (!req)
+        return NULL;
+    if (ims_log_get_level() >= IMS_LOG_INFO)
+        ims_log_ctx_set(sip_msg_call_id(req));
+    return pr;
 }

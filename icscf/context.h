@@ -2,13 +2,17 @@
 /*
  * I-CSCF state: its configuration (the `icscf` group: S-CSCFs with their
  * capabilities, the default S-CSCF, timers), the Diameter node and HSS client,
- * and the REGISTERs in flight.
+ * and the requests in flight (REGISTERs on their UAA, others on their LIA).
  *
  * A REGISTER in flight is an icscf_reg_t. It holds ids, not pointers, for what
  * may vanish while it waits: the proxy request (by sip_proxy_req_id). It is
  * owned by the context and freed when its REGISTER is answered or dropped;
  * the HSS client and the client transaction it waits on are told first, so a
  * late callback never finds it freed (see register-handler.c).
+ *
+ * An initial request other than REGISTER waiting on its LIA is an icscf_lir_t,
+ * held the same way: by the proxy request id, owned by the context, freed when
+ * the LIA (or its absence) has been acted on (see term-handler.c).
  */
 #ifndef ICSCF_CONTEXT_H
 #define ICSCF_CONTEXT_H
@@ -19,6 +23,7 @@
 #include "common/core/conf.h"
 #include "common/core/loop.h"
 #include "common/sip/node.h"
+#include "common/sip/proxy.h"
 #include "diameter/base/peer_conf.h"
 #include "diameter/hss_client.h"
 #include "icscf/scscf-select.h"
@@ -46,8 +51,19 @@ typedef struct icscf_reg {
     bool requeried; /* a second UAR, REGISTRATION_AND_CAPABILITIES, was sent */
 } icscf_reg_t;
 
+/* A terminating request (TS 24.229 §5.3.2) waiting on its LIA. */
+typedef struct icscf_lir {
+    icscf_ctx_t *ctx;
+    struct icscf_lir *prev, *next; /* the context's list of LIRs in flight */
+    uint64_t pr_id;                /* the proxy request (sip_proxy_req_find) */
+    char impu[CX_STR];             /* the identity asked for, for the logs */
+} icscf_lir_t;
+
 typedef struct icscf_stats {
     uint64_t registers, uar_ok, uar_rejected, hss_failures, forwarded, retries, scscf_failures;
+    /* terminating requests: LIRs sent, LIAs leading to an S-CSCF, LIAs answered
+     * here (404/480/500), no LIA (500 + Retry-After), request gone meanwhile */
+    uint64_t lir, lir_forwarded, lir_rejected, lir_hss_failures, lir_gone;
 } icscf_stats_t;
 
 struct icscf_ctx {
@@ -71,6 +87,8 @@ struct icscf_ctx {
     hss_client_t *hss; /* NULL once stopping */
     icscf_reg_t *regs; /* in flight, newest first */
     uint64_t nregs;
+    icscf_lir_t *lirs; /* LIRs in flight, newest first */
+    uint64_t nlirs;
     icscf_stats_t stats;
 };
 
@@ -87,5 +105,16 @@ void icscf_ctx_free(icscf_ctx_t *ctx);
 icscf_reg_t *icscf_reg_new(icscf_ctx_t *ctx, uint64_t pr_id);
 /* Unlink and free reg; its timer is stopped, its transaction detached. */
 void icscf_reg_free(icscf_reg_t *reg);
+
+/* The proxy request pr_id of a request waiting on the HSS, or NULL once it has
+ * been answered meanwhile (a CANCEL, shutdown) and let go of. When found, the
+ * log context is its Call-ID, as for SIP input (node.c); the caller clears it
+ * (ims_log_ctx_clear) when done. */
+sip_proxy_req_t *icscf_req_resume(icscf_ctx_t *ctx, uint64_t pr_id);
+
+/* A new LIR in flight for proxy request pr_id (never NULL); freed by icscf_lir_free,
+ * or by icscf_ctx_free when still in flight at shutdown. */
+icscf_lir_t *icscf_lir_new(icscf_ctx_t *ctx, uint64_t pr_id);
+void icscf_lir_free(icscf_lir_t *lir);
 
 #endif

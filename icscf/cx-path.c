@@ -2,13 +2,15 @@
 /*
  * Cx toward the HSS. The UAR's callback argument is the icscf_reg_t itself:
  * the context keeps it alive while uar_pending is set, and at shutdown the
- * HSS client is freed (dropping pending callbacks) before any reg is.
+ * HSS client is freed (dropping pending callbacks) before any reg is. The
+ * LIR's is the icscf_lir_t, kept alive the same way until its LIA.
  */
 #include "icscf/cx-path.h"
 
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "icscf/register-handler.h"
+#include "icscf/term-handler.h"
 
 /* Cx application (TS 29.229 §6): the I-CSCF advertises it in CER. */
 #define CX_APP_ID   16777216u
@@ -28,6 +30,16 @@ int icscf_cx_send_uar(icscf_reg_t *reg, const cx_uar_t *uar)
         return IMS_ERROR;
     reg->uar_pending = true;
     return IMS_OK;
+}
+
+static void on_lia(void *arg, int status, const cx_lia_t *a)
+{
+    icscf_term_on_lia(arg, status, a);
+}
+
+int icscf_cx_send_lir(icscf_lir_t *lir, const cx_lir_t *r)
+{
+    return hss_lir(lir->ctx->hss, r, on_lia, lir);
 }
 
 int icscf_cx_open(icscf_ctx_t *ctx)

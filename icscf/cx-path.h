@@ -13,6 +13,11 @@
  */
 int icscf_cx_send_uar(icscf_reg_t *reg, const cx_uar_t *uar);
 
+/* Send the LIR for lir; icscf_term_on_lia (term-handler.h) is called exactly
+ * once, later, in the same way; lir stays alive until then. IMS_ERROR when
+ * the LIR could not be built: no callback. */
+int icscf_cx_send_lir(icscf_lir_t *lir, const cx_lir_t *r);
+
 /* Start the Diameter node and HSS client of ctx (ctx->loop set). IMS_OK / IMS_ERROR. */
 int icscf_cx_open(icscf_ctx_t *ctx);
 /* Stop them: pending UAR callbacks are dropped; DPR sent to the HSS. */

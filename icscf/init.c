@@ -53,6 +53,12 @@ void icscf_stop(void *app)
                (unsigned long long)ctx->stats.hss_failures,
                (unsigned long long)ctx->stats.forwarded, (unsigned long long)ctx->stats.retries,
                (unsigned long long)ctx->stats.scscf_failures);
-    icscf_cx_close(ctx); /* no UAA callback after this */
-    icscf_ctx_free(ctx); /* the REGISTERs still in flight */
+    IMS_NOTICE("I-CSCF: %llu LIRs, %llu forwarded, %llu answered here, %llu HSS failures, "
+               "%llu requests gone before the LIA",
+               (unsigned long long)ctx->stats.lir, (unsigned long long)ctx->stats.lir_forwarded,
+               (unsigned long long)ctx->stats.lir_rejected,
+               (unsigned long long)ctx->stats.lir_hss_failures,
+               (unsigned long long)ctx->stats.lir_gone);
+    icscf_cx_close(ctx); /* no UAA or LIA callback after this */
+    icscf_ctx_free(ctx); /* the requests still in flight */
 }

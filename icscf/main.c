@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The I-CSCF daemon (TS 24.229 §5.3): REGISTER gets a UAR and goes to the
- * S-CSCF the HSS answer leads to; other requests are proxied by default
- * routing. Without an `icscf` group in its configuration it is a transparent
- * stateful proxy. Options: common/sip/node.h; keys: config/icscf.cfg.
+ * S-CSCF the HSS answer leads to; an initial request for a user of the home
+ * domain gets an LIR and goes to the S-CSCF serving that user; other requests
+ * (in-dialog, routed, other domains) are proxied by default routing. Without
+ * an `icscf` group in its configuration it is a transparent stateful proxy.
+ * Options: common/sip/node.h; keys: config/icscf.cfg.
  */
 #include "common/sip/node.h"
 #include "icscf/init.h"

@@ -26,6 +26,7 @@
 #include "icscf/cx-path.h"
 #include "icscf/reg-info.h"
 #include "icscf/scscf-path.h"
+#include "icscf/term-handler.h"
 
 void icscf_reply(sip_proxy_req_t *pr, int code, const char *reason, uint32_t retry_after_s)
 {
@@ -53,8 +54,10 @@ int icscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
     cx_uar_t uar;
     const char *why = NULL;
 
-    if (!ctx || strcmp(sip_msg_method(req), "REGISTER") != 0)
-        return IMS_DECLINED; /* sessions: default routing until LIR lands */
+    if (!ctx)
+        return IMS_DECLINED;
+    if (strcmp(sip_msg_method(req), "REGISTER") != 0)
+        return icscf_term_request(ctx, pr, req);
     ctx->stats.registers++;
     if (!ctx->hss) {
         sip_proxy_reply(pr, 503, "Service Unavailable - Shutting Down");
@@ -82,17 +85,9 @@ int icscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
 static void add_target(icscf_reg_t *reg, sip_proxy_t *px, const char *name)
 {
     icscf_target_t *t = &reg->targets[reg->ntargets];
-    osip_uri_t *u = NULL;
-    int rc;
 
-    if (osip_uri_init(&u) != 0)
+    if (icscf_scscf_resolve(px, name, &t->dst) != IMS_OK)
         return;
-    rc = osip_uri_parse(u, name) == 0 ? sip_proxy_resolve(px, u, &t->dst) : IMS_ERROR;
-    osip_uri_free(u);
-    if (rc != IMS_OK) {
-        IMS_WARN("S-CSCF %s: cannot resolve (sip.hosts?), skipped", name);
-        return;
-    }
     for (int i = 0; i < reg->ntargets; i++)
         if (reg->targets[i].dst.proto == t->dst.proto &&
             sip_addr_equal(&reg->targets[i].dst.addr, &t->dst.addr))
@@ -175,16 +170,13 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
 
 void icscf_reg_on_uaa(icscf_reg_t *reg, int status, const cx_uaa_t *a)
 {
-    sip_proxy_req_t *pr = sip_proxy_req_find(sip_node_proxy(reg->ctx->node), reg->pr_id);
+    sip_proxy_req_t *pr = icscf_req_resume(reg->ctx, reg->pr_id);
 
     if (!pr) {
         IMS_INFO("UAA: the REGISTER has gone");
         icscf_reg_free(reg);
         return;
     }
-    /* as for SIP input (node.c): the log lines carry the Call-ID */
-    if (ims_log_get_level() >= IMS_LOG_INFO)
-        ims_log_ctx_set(sip_msg_call_id(sip_proxy_req_msg(pr)));
     uaa_outcome(reg, pr, status, a);
     ims_log_ctx_clear();
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Forwarding a REGISTER to the S-CSCFs chosen for it, one at a time.
+ * Forwarding to the S-CSCFs: a REGISTER to those chosen for it, one at a
+ * time; any other request to the one chosen, through the proxy core
+ * (icscf_scscf_route, at the end).
  *
  * Why not the proxy core's forwarding: the core forks in parallel and reports
  * a branch's outcome only once the final response is on its way upstream, so
@@ -206,4 +208,59 @@ static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr)
 void icscf_scscf_forward(icscf_reg_t *reg, sip_proxy_req_t *pr)
 {
     attempt(reg, pr);
+}
+
+int icscf_scscf_resolve(const sip_proxy_t *px, const char *name, sip_dest_t *dst)
+{
+    osip_uri_t *u = NULL;
+    int rc;
+
+    if (osip_uri_init(&u) != 0)
+        return IMS_ERROR;
+    rc = osip_uri_parse(u, name) == 0 ? sip_proxy_resolve(px, u, dst) : IMS_ERROR;
+    osip_uri_free(u);
+    if (rc != IMS_OK)
+        IMS_WARN("S-CSCF %s: cannot resolve (sip.hosts?), skipped", name);
+    return rc;
+}
+
+/*
+ * Sessions and other initial requests: the proxy core forwards them, so that
+ * a CANCEL reaches the S-CSCF, Timer C runs and the best response is chosen
+ * as for any proxied request. It forks in parallel and answers upstream by
+ * itself, so only one S-CSCF is given to it and none is tried after it.
+ */
+
+/* Push <name;lr> as the top Route of msg. */
+static int push_route(sip_msg_t *msg, const char *name)
+{
+    osip_route_t *rt = NULL;
+    osip_uri_param_t *lr = NULL;
+
+    if (osip_route_init(&rt) != 0)
+        return IMS_ERROR;
+    if (osip_uri_init(&rt->url) != 0 || osip_uri_parse(rt->url, name) != 0) {
+        osip_route_free(rt);
+        return IMS_ERROR;
+    }
+    if (osip_uri_uparam_get_byname(rt->url, "lr", &lr) != 0)
+        osip_uri_uparam_add(rt->url, osip_strdup("lr"), NULL);
+    osip_list_add(&msg->m->routes, rt, 0);
+    return IMS_OK;
+}
+
+int icscf_scscf_route(sip_proxy_req_t *pr, const char *name, const sip_dest_t *dst)
+{
+    /* The core forwards copies of the request its server transaction keeps,
+     * and rewrites that request's Route set itself (§16.4): the transaction
+     * only matches retransmissions (Via, CSeq) and builds responses with it,
+     * and a Route changes neither. */
+    sip_msg_t *req = (sip_msg_t *)sip_proxy_req_msg(pr);
+
+    if (!req || push_route(req, name) != IMS_OK || sip_proxy_add_target(pr, NULL, dst) != IMS_OK) {
+        IMS_WARN("%s: cannot route to S-CSCF %s", req ? sip_msg_method(req) : "request", name);
+        sip_proxy_reply(pr, 500, NULL);
+        return IMS_ERROR;
+    }
+    return sip_proxy_forward(pr);
 }

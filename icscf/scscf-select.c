@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * UAA result mapping and S-CSCF selection. The mapping follows TS 29.228
- * §6.1.1 and what deployed I-CSCFs answer (Kamailio ims_icscf: 403 for the
- * identity errors, 500 for the rest); the order follows the Server-Capabilities
- * rules of TS 29.228 Annex A: mandatory capabilities must all be offered, the
- * optional ones rank the candidates.
+ * UAA and LIA result mapping and S-CSCF selection. The UAA mapping follows
+ * TS 29.228 §6.1.1 and what deployed I-CSCFs answer (Kamailio ims_icscf: 403
+ * for the identity errors, 500 for the rest); the LIA mapping TS 24.229
+ * §5.3.2.1 (404 for an unknown user, 480 for one not registered). The order
+ * follows the Server-Capabilities rules of TS 29.228 Annex A: mandatory
+ * capabilities must all be offered, the optional ones rank the candidates.
  */
 #include "icscf/scscf-select.h"
 
@@ -46,6 +47,30 @@ icscf_verdict_t icscf_uaa_verdict(cx_result_t r)
         return (icscf_verdict_t){ true, 0, NULL };
     if (r.code == DIA_AUTHORIZATION_REJECTED)
         return reply(403, "Forbidden - Authorization Rejected");
+    if (r.code == DIA_UNABLE_TO_COMPLY)
+        return reply(500, "Server Internal Error - HSS Unable To Comply");
+    if (r.code >= 3000 && r.code < 5000)
+        /* protocol errors (no route, busy) and transient failures: try later */
+        return reply(480, "Temporarily Unavailable");
+    return reply(500, "Server Internal Error - HSS Error");
+}
+
+icscf_verdict_t icscf_lia_verdict(cx_result_t r)
+{
+    if (r.experimental) {
+        switch (r.code) {
+        case CX_UNREGISTERED_SERVICE:
+            return (icscf_verdict_t){ true, 0, NULL };
+        case CX_ERROR_USER_UNKNOWN:
+            return reply(404, "Not Found");
+        case CX_ERROR_IDENTITY_NOT_REGISTERED:
+            return reply(480, "Temporarily Unavailable");
+        default:
+            return reply(500, "Server Internal Error - Unexpected HSS Answer");
+        }
+    }
+    if (r.code == DIA_SUCCESS_CODE)
+        return (icscf_verdict_t){ true, 0, NULL };
     if (r.code == DIA_UNABLE_TO_COMPLY)
         return reply(500, "Server Internal Error - HSS Unable To Comply");
     if (r.code >= 3000 && r.code < 5000)
@@ -109,16 +134,22 @@ static int add_by_caps(const cx_caps_t *caps, const icscf_scscf_t *list, int n, 
 int icscf_select(const cx_uaa_t *a, const icscf_scscf_t *list, int n, const char *def,
                  const char **out, int max)
 {
+    return icscf_select_by(a->server_name, a->has_caps ? &a->caps : NULL, list, n, def, out, max);
+}
+
+int icscf_select_by(const char *server_name, const cx_caps_t *caps, const icscf_scscf_t *list,
+                    int n, const char *def, const char **out, int max)
+{
     int k = 0;
 
     if (max > ICSCF_MAX_CANDIDATES)
         max = ICSCF_MAX_CANDIDATES;
-    if (a->server_name[0])
-        return add(out, 0, max, a->server_name);
-    if (a->has_caps) {
-        for (int i = 0; i < a->caps.nserver_names && i < CX_MAX_CAPS; i++)
-            k = add(out, k, max, a->caps.server_name[i]);
-        k = add_by_caps(&a->caps, list, n, out, k, max);
+    if (server_name && server_name[0])
+        return add(out, 0, max, server_name);
+    if (caps) {
+        for (int i = 0; i < caps->nserver_names && i < CX_MAX_CAPS; i++)
+            k = add(out, k, max, caps->server_name[i]);
+        k = add_by_caps(caps, list, n, out, k, max);
         return k ? k : add(out, 0, max, def);
     }
     k = add(out, k, max, def);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The I-CSCF's decisions on a UAA, as pure functions (no I/O, no state):
- * which SIP response a Cx result means (TS 29.228 §6.1.1, TS 24.229 §5.3.1.2)
- * and in which order to try the S-CSCFs (TS 29.228 §6.7, Annex A).
+ * The I-CSCF's decisions on a UAA or LIA, as pure functions (no I/O, no
+ * state): which SIP response a Cx result means (TS 29.228 §6.1.1 and §6.2.1,
+ * TS 24.229 §5.3.1.2 and §5.3.2.1) and in which order to try the S-CSCFs
+ * (TS 29.228 §6.7, Annex A).
  */
 #ifndef ICSCF_SCSCF_SELECT_H
 #define ICSCF_SCSCF_SELECT_H
@@ -40,6 +41,18 @@ typedef struct icscf_verdict {
 icscf_verdict_t icscf_uaa_verdict(cx_result_t r);
 
 /*
+ * Map an LIA result to the fate of the terminating request waiting on it
+ * (TS 29.228 §6.2.1, TS 24.229 §5.3.2.1): base 2001 DIAMETER_SUCCESS and
+ * Experimental 2003 UNREGISTERED_SERVICE forward (to the Server-Name, else by
+ * Server-Capabilities); 5001 USER_UNKNOWN is 404 Not Found; 5003
+ * IDENTITY_NOT_REGISTERED (known, not registered, no services for the
+ * unregistered state) is 480 Temporarily Unavailable; base 3xxx and 4xxx
+ * (routing, busy peers, transient failures) are 480 too; everything else,
+ * 5012 UNABLE_TO_COMPLY included, is 500.
+ */
+icscf_verdict_t icscf_lia_verdict(cx_result_t r);
+
+/*
  * The S-CSCFs to try, best first, into out[0..max) (pointers into a, list or
  * def; valid while those are). Returns how many (0: nothing to try).
  *   Server-Name in the UAA: that one alone (the HSS decided; no retries).
@@ -53,6 +66,10 @@ icscf_verdict_t icscf_uaa_verdict(cx_result_t r);
  */
 int icscf_select(const cx_uaa_t *a, const icscf_scscf_t *list, int n, const char *def,
                  const char **out, int max);
+/* The same from the answer's parts, for an LIA as for a UAA: server_name ""
+ * when absent, caps NULL when the answer had no Server-Capabilities. */
+int icscf_select_by(const char *server_name, const cx_caps_t *caps, const icscf_scscf_t *list,
+                    int n, const char *def, const char **out, int max);
 
 /* Capability score of s for caps: -1 when a mandatory one is missing, else the
  * number of optional ones it offers. */

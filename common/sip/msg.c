@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "common/core/rc.h"
+#include "common/core/slab.h"
 #include "common/sip/msg_int.h"
 
 static bool g_inited;
@@ -34,6 +35,11 @@ void sip_msg_global_init(void)
     if (g_inited)
         return;
     g_inited = true;
+#ifndef IMS_SANITIZED
+    /* libosip2's many small allocations come from our slab (see slab.h);
+     * sanitizer builds keep malloc so that ASan sees every one of them. */
+    osip_set_allocators(ims_slab_alloc, ims_slab_realloc, ims_slab_free);
+#endif
     parser_init();
     /* Debian builds libosip2 with tracing on: it would print every parse error. */
     osip_trace_initialize_func(TRACE_LEVEL0, osip_trace_sink);

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Size-class slab allocator (see slab.h for why). A block is 64 KiB of one
+ * class: a header, then objects laid out by a bump pointer and recycled
+ * through the block's own free list. Blocks with room are on their class's
+ * partial list; a block that empties goes back to malloc unless it is its
+ * class's last, so a burst leaves nothing behind but one block per class.
+ */
+#include "common/core/slab.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLAB_BLOCK   (64u * 1024u)
+#define SLAB_MAGIC   0x51ab0bu
+#define SLAB_BIG     0xffffu
+#define SLAB_NCLASS  16
+
+typedef struct slab_block slab_block_t;
+
+/* Before every object; 16 bytes, so payloads keep malloc's alignment. */
+typedef struct slab_hdr {
+    slab_block_t *block;   /* NULL for a big (malloc'd) object */
+    uint32_t magic;
+    uint16_t cls;
+    uint16_t pad;
+} slab_hdr_t;
+
+typedef struct slab_free {
+    struct slab_free *next;
+} slab_free_t;
+
+struct slab_block {
+    slab_block_t *prev, *next; /* on the class's partial list */
+    slab_free_t *free;         /* recycled objects (their payloads) */
+    uint32_t used;             /* live objects */
+    uint32_t bump;             /* offset of the next never-used slot */
+    uint16_t cls;
+    bool partial;              /* on the partial list */
+};
+
+typedef struct slab_class {
+    slab_block_t *partial;
+    size_t nblocks;
+} slab_class_t;
+
+static const uint32_t g_size[SLAB_NCLASS] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
+};
+static slab_class_t g_cls[SLAB_NCLASS];
+static size_t g_objects, g_big;
+
+/* The class for n payload bytes (n <= IMS_SLAB_MAX). */
+static unsigned class_of(size_t n)
+{
+    static const uint8_t by16[IMS_SLAB_MAX / 16 + 1] = {
+        0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 10, 10, 11, 11,
+        12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15,
+    };
+
+    return by16[(n + 15) / 16];
+}
+
+#define SLAB_FIRST ((uint32_t)((sizeof(slab_block_t) + 15) & ~(size_t)15))
+
+static void partial_add(slab_class_t *c, slab_block_t *b)
+{
+    b->prev = NULL;
+    b->next = c->partial;
+    if (c->partial)
+        c->partial->prev = b;
+    c->partial = b;
+    b->partial = true;
+}
+
+static void partial_del(slab_class_t *c, slab_block_t *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        c->partial = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->prev = b->next = NULL;
+    b->partial = false;
+}
+
+static slab_block_t *block_new(unsigned cls)
+{
+    slab_block_t *b = malloc(SLAB_BLOCK);
+
+    if (!b)
+        return NULL;
+    memset(b, 0, sizeof(*b));
+    b->cls = (uint16_t)cls;
+    b->bump = SLAB_FIRST;
+    g_cls[cls].nblocks++;
+    partial_add(&g_cls[cls], b);
+    return b;
+}
+
+static void *alloc_small(unsigned cls)
+{
+    slab_class_t *c = &g_cls[cls];
+    uint32_t stride = (uint32_t)sizeof(slab_hdr_t) + g_size[cls];
+    slab_block_t *b = c->partial ? c->partial : block_new(cls);
+    slab_hdr_t *h;
+
+    if (!b)
+        return NULL;
+    if (b->free) {
+        void *p = b->free;
+
+        b->free = b->free->next;
+        h = (slab_hdr_t *)p - 1;
+    } else {
+        h = (slab_hdr_t *)((char *)b + b->bump);
+        b->bump += stride;
+        h->block = b;
+        h->magic = SLAB_MAGIC;
+        h->cls = (uint16_t)cls;
+    }
+    b->used++;
+    if (!b->free && b->bump + stride > SLAB_BLOCK)
+        partial_del(c, b);
+    g_objects++;
+    return h + 1;
+}
+
+void *ims_slab_alloc(size_t n)
+{
+    slab_hdr_t *h;
+
+    if (n <= IMS_SLAB_MAX)
+        return alloc_small(class_of(n));
+    if (n > SIZE_MAX - sizeof(*h) || !(h = malloc(sizeof(*h) + n)))
+        return NULL;
+    h->block = NULL;
+    h->magic = SLAB_MAGIC;
+    h->cls = SLAB_BIG;
+    g_big++;
+    return h + 1;
+}
+
+static slab_hdr_t *hdr_of(void *p)
+{
+    slab_hdr_t *h = (slab_hdr_t *)p - 1;
+
+    return h->magic == SLAB_MAGIC ? h : NULL;
+}
+
+void ims_slab_free(void *p)
+{
+    slab_hdr_t *h;
+    slab_block_t *b;
+    slab_class_t *c;
+
+    if (!p)
+        return;
+    if (!(h = hdr_of(p))) {
+        free(p); /* not ours: a malloc'd string handed to libosip2 */
+        return;
+    }
+    if (!(b = h->block)) {
+        h->magic = 0;
+        g_big--;
+        free(h);
+        return;
+    }
+    c = &g_cls[b->cls];
+    ((slab_free_t *)p)->next = b->free;
+    b->free = p;
+    b->used--;
+    g_objects--;
+    if (b->used == 0 && c->nblocks > 1) {
+        if (b->partial)
+            partial_del(c, b);
+        c->nblocks--;
+        free(b);
+        return;
+    }
+    if (!b->partial)
+        partial_add(c, b);
+}
+
+void *ims_slab_realloc(void *p, size_t n)
+{
+    slab_hdr_t *h;
+    size_t have;
+    void *q;
+
+    if (!p)
+        return ims_slab_alloc(n);
+    if (!(h = hdr_of(p)))
+        return realloc(p, n);
+    if (h->block) {
+        have = g_size[h->cls];
+        if (n <= have)
+            return p;
+    } else {
+        if (n > SIZE_MAX - sizeof(*h) || !(q = realloc(h, sizeof(*h) + n)))
+            return NULL;
+        return (slab_hdr_t *)q + 1;
+    }
+    if (!(q = ims_slab_alloc(n)))
+        return NULL;
+    memcpy(q, p, have);
+    ims_slab_free(p);
+    return q;
+}
+
+void ims_slab_stats(ims_slab_stats_t *st)
+{
+    st->blocks = 0;
+    for (unsigned i = 0; i < SLAB_NCLASS; i++)
+        st->blocks += g_cls[i].nblocks;
+    st->objects = g_objects;
+    st->big = g_big;
+}
