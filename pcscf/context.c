@@ -10,6 +10,7 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/core/slab.h"
 
 pcscf_ctx_t *pcscf_ctx_new(ims_loop_t *loop)
 {
@@ -28,6 +29,10 @@ pcscf_ctx_t *pcscf_ctx_new(ims_loop_t *loop)
     ctx->by_sub = ims_hash_new(1024);
     if (!ctx->by_addr || !ctx->by_impu || !ctx->by_sub)
         abort();
+    /* UEs and their index entries live for a registration: the store pool. */
+    ims_hash_set_store(ctx->by_addr);
+    ims_hash_set_store(ctx->by_impu);
+    ims_hash_set_store(ctx->by_sub);
     pcscf_ctx_configured(ctx);
     return ctx;
 }
@@ -44,8 +49,8 @@ static void free_ue(void *arg, const char *key, void *value)
 
     if (ctx->loop)
         ims_timer_stop(ctx->loop, &ue->expiry);
-    free(ue->strs);
-    free(ue);
+    ims_store_free(ue->strs);
+    ims_store_free(ue);
 }
 
 void pcscf_ctx_free(pcscf_ctx_t *ctx)
@@ -130,7 +135,7 @@ static char *make_blob(const char *key, const pcscf_reg_data_t *d)
         len += d->impu[i].n + 1;
     for (size_t i = 0; i < d->nroute; i++)
         len += d->route[i].n + 1;
-    if (!(b = malloc(len)))
+    if (!(b = ims_store_alloc(len)))
         abort();
     p = b;
     memcpy(p, key, klen + 1);
@@ -191,7 +196,7 @@ pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_da
     if (!ue) {
         if (ims_hash_count(ctx->by_addr) >= ctx->cfg.max_ues)
             return NULL;
-        if (!(ue = calloc(1, sizeof(*ue))))
+        if (!(ue = ims_store_calloc(1, sizeof(*ue))))
             abort();
         ue->ctx = ctx;
         ims_timer_init(&ue->expiry);
@@ -199,7 +204,7 @@ pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_da
             abort();
     } else {
         unindex_impu(ctx, ue);
-        free(ue->strs);
+        ims_store_free(ue->strs);
     }
     ue->strs = make_blob(key, d);
     ue->nimpu = (uint8_t)d->nimpu;
@@ -238,8 +243,8 @@ void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
     pcscf_ue_end_sub(ctx, ue);
     unindex_impu(ctx, ue);
     ims_hash_remove(ctx->by_addr, pcscf_ue_key(ue));
-    free(ue->strs);
-    free(ue);
+    ims_store_free(ue->strs);
+    ims_store_free(ue);
 }
 
 /* Same IP (family and bytes), whatever the ports. */

@@ -6,6 +6,7 @@
  */
 #include "common/core/hash.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "common/core/rc.h"
+#include "common/core/slab.h"
 
 #define HASH_MIN_BUCKETS 16u
 
@@ -29,7 +31,18 @@ struct ims_hash {
     size_t nbuckets; /* power of two */
     size_t count;
     uint64_t k0, k1; /* SipHash key */
+    bool store;      /* entries from the store pool (long-lived tables) */
+    unsigned iterating; /* inside ims_hash_foreach: no resizing */
+    size_t min_buckets; /* the size asked for at creation: never below it */
 };
+
+static void entry_free(const ims_hash_t *h, hash_entry_t *e)
+{
+    if (h->store)
+        ims_store_free(e);
+    else
+        free(e);
+}
 
 /* ---- SipHash-1-3 (Aumasson, Bernstein) ---- */
 
@@ -120,8 +133,15 @@ ims_hash_t *ims_hash_new(size_t size_hint)
         return NULL;
     }
     h->nbuckets = n;
+    h->min_buckets = n;
     hash_seed(h);
     return h;
+}
+
+void ims_hash_set_store(ims_hash_t *h)
+{
+    if (h && h->count == 0)
+        h->store = true;
 }
 
 void ims_hash_free(ims_hash_t *h)
@@ -132,7 +152,7 @@ void ims_hash_free(ims_hash_t *h)
         hash_entry_t *e = h->buckets[i];
         while (e) {
             hash_entry_t *next = e->next;
-            free(e);
+            entry_free(h, e);
             e = next;
         }
     }
@@ -153,10 +173,10 @@ static hash_entry_t **hash_slot(const ims_hash_t *h, const char *key, size_t len
     return pp;
 }
 
-/* Double the bucket array; on allocation failure keep the old one (longer chains). */
-static void hash_grow(ims_hash_t *h)
+/* Rehash into n buckets; on allocation failure keep the old array (the chains
+ * are longer or the memory stays, nothing else). */
+static void hash_resize(ims_hash_t *h, size_t n)
 {
-    size_t n = h->nbuckets * 2;
     hash_entry_t **nb = calloc(n, sizeof(*nb));
 
     if (!nb)
@@ -176,6 +196,19 @@ static void hash_grow(ims_hash_t *h)
     h->nbuckets = n;
 }
 
+/* A burst's entries are gone: give their buckets back (to twice the count,
+ * not below the size asked for at creation). */
+static void hash_maybe_shrink(ims_hash_t *h)
+{
+    size_t n = h->min_buckets;
+
+    if (h->iterating || h->count >= h->nbuckets / 8 || h->nbuckets <= h->min_buckets)
+        return;
+    while (n < h->count * 2)
+        n <<= 1;
+    hash_resize(h, n);
+}
+
 int ims_hash_insert_n(ims_hash_t *h, const char *key, size_t len, void *value)
 {
     uint64_t hv = siphash13(key, len, h->k0, h->k1);
@@ -184,7 +217,7 @@ int ims_hash_insert_n(ims_hash_t *h, const char *key, size_t len, void *value)
 
     if (*pp)
         return IMS_DECLINED;
-    e = malloc(sizeof(*e) + len + 1);
+    e = h->store ? ims_store_alloc(sizeof(*e) + len + 1) : malloc(sizeof(*e) + len + 1);
     if (!e)
         return IMS_ERROR;
     e->next = NULL;
@@ -194,8 +227,8 @@ int ims_hash_insert_n(ims_hash_t *h, const char *key, size_t len, void *value)
     memcpy(e->key, key, len);
     e->key[len] = '\0';
     *pp = e;
-    if (++h->count > h->nbuckets)
-        hash_grow(h);
+    if (++h->count > h->nbuckets && !h->iterating)
+        hash_resize(h, h->nbuckets * 2);
     return IMS_OK;
 }
 
@@ -228,8 +261,9 @@ void *ims_hash_remove_n(ims_hash_t *h, const char *key, size_t len)
         return NULL;
     *pp = e->next;
     value = e->value;
-    free(e);
+    entry_free(h, e);
     h->count--;
+    hash_maybe_shrink(h);
     return value;
 }
 
@@ -243,8 +277,17 @@ size_t ims_hash_count(const ims_hash_t *h)
     return h->count;
 }
 
-void ims_hash_foreach(const ims_hash_t *h, ims_hash_iter_cb cb, void *arg)
+size_t ims_hash_buckets(const ims_hash_t *h)
 {
+    return h->nbuckets;
+}
+
+void ims_hash_foreach(const ims_hash_t *ch, ims_hash_iter_cb cb, void *arg)
+{
+    /* cb may remove entries: the array must hold still meanwhile. */
+    ims_hash_t *h = (ims_hash_t *)ch;
+
+    h->iterating++;
     for (size_t i = 0; i < h->nbuckets; i++) {
         hash_entry_t *e = h->buckets[i];
         while (e) {
@@ -253,4 +296,6 @@ void ims_hash_foreach(const ims_hash_t *h, ims_hash_iter_cb cb, void *arg)
             e = next;
         }
     }
+    h->iterating--;
+    hash_maybe_shrink(h);
 }

@@ -19,6 +19,9 @@ typedef struct ims_hash ims_hash_t;
 ims_hash_t *ims_hash_new(size_t size_hint);
 /* Frees the table and its keys; values are left to the caller. NULL is a no-op. */
 void ims_hash_free(ims_hash_t *h);
+/* Entries of h (still empty) come from the store pool (common/core/slab.h):
+ * for tables that live as long as their registrations do. */
+void ims_hash_set_store(ims_hash_t *h);
 
 /* Add key (len bytes, need not be NUL-terminated; copied) -> value.
  * IMS_OK; IMS_DECLINED when the key is already present (table unchanged);
@@ -35,6 +38,9 @@ void *ims_hash_remove_n(ims_hash_t *h, const char *key, size_t len);
 void *ims_hash_remove(ims_hash_t *h, const char *key);
 
 size_t ims_hash_count(const ims_hash_t *h);
+/* Size of the bucket array: doubles as entries come, halves (not below the
+ * size asked for) when they drop under an eighth of it. */
+size_t ims_hash_buckets(const ims_hash_t *h);
 
 /* Call cb for every entry, in no particular order. cb must not insert into or
  * remove from h (it may free the value). */

@@ -37,6 +37,7 @@ struct slab_block {
     uint32_t used;             /* live objects */
     uint32_t bump;             /* offset of the next never-used slot */
     uint16_t cls;
+    uint8_t pool;              /* SLAB_TRANSIENT or SLAB_STORE */
     bool partial;              /* on the partial list */
 };
 
@@ -48,8 +49,16 @@ typedef struct slab_class {
 static const uint32_t g_size[SLAB_NCLASS] = {
     16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
 };
-static slab_class_t g_cls[SLAB_NCLASS];
-static size_t g_objects, g_big;
+/* Two pools that never share a block: what libosip2 parses and builds lives
+ * for a transaction, what the store holds lives for a registration. */
+enum { SLAB_TRANSIENT, SLAB_STORE, SLAB_POOLS };
+
+typedef struct slab_pool {
+    slab_class_t cls[SLAB_NCLASS];
+    size_t objects, big;
+} slab_pool_t;
+
+static slab_pool_t g_pool[SLAB_POOLS];
 
 /* The class for n payload bytes (n <= IMS_SLAB_MAX). */
 static unsigned class_of(size_t n)
@@ -86,7 +95,7 @@ static void partial_del(slab_class_t *c, slab_block_t *b)
     b->partial = false;
 }
 
-static slab_block_t *block_new(unsigned cls)
+static slab_block_t *block_new(slab_pool_t *pool, unsigned cls)
 {
     slab_block_t *b = malloc(SLAB_BLOCK);
 
@@ -94,17 +103,18 @@ static slab_block_t *block_new(unsigned cls)
         return NULL;
     memset(b, 0, sizeof(*b));
     b->cls = (uint16_t)cls;
+    b->pool = (uint8_t)(pool - g_pool);
     b->bump = SLAB_FIRST;
-    g_cls[cls].nblocks++;
-    partial_add(&g_cls[cls], b);
+    pool->cls[cls].nblocks++;
+    partial_add(&pool->cls[cls], b);
     return b;
 }
 
-static void *alloc_small(unsigned cls)
+static void *alloc_small(slab_pool_t *pool, unsigned cls)
 {
-    slab_class_t *c = &g_cls[cls];
+    slab_class_t *c = &pool->cls[cls];
     uint32_t stride = (uint32_t)sizeof(slab_hdr_t) + g_size[cls];
-    slab_block_t *b = c->partial ? c->partial : block_new(cls);
+    slab_block_t *b = c->partial ? c->partial : block_new(pool, cls);
     slab_hdr_t *h;
 
     if (!b)
@@ -124,23 +134,29 @@ static void *alloc_small(unsigned cls)
     b->used++;
     if (!b->free && b->bump + stride > SLAB_BLOCK)
         partial_del(c, b);
-    g_objects++;
+    pool->objects++;
     return h + 1;
 }
 
-void *ims_slab_alloc(size_t n)
+static void *pool_alloc(slab_pool_t *pool, size_t n)
 {
     slab_hdr_t *h;
 
     if (n <= IMS_SLAB_MAX)
-        return alloc_small(class_of(n));
+        return alloc_small(pool, class_of(n));
     if (n > SIZE_MAX - sizeof(*h) || !(h = malloc(sizeof(*h) + n)))
         return NULL;
     h->block = NULL;
     h->magic = SLAB_MAGIC;
     h->cls = SLAB_BIG;
-    g_big++;
+    h->pad = (uint16_t)(pool - g_pool);
+    pool->big++;
     return h + 1;
+}
+
+void *ims_slab_alloc(size_t n)
+{
+    return pool_alloc(&g_pool[SLAB_TRANSIENT], n);
 }
 
 static slab_hdr_t *hdr_of(void *p)
@@ -164,15 +180,15 @@ void ims_slab_free(void *p)
     }
     if (!(b = h->block)) {
         h->magic = 0;
-        g_big--;
+        g_pool[h->pad].big--;
         free(h);
         return;
     }
-    c = &g_cls[b->cls];
+    c = &g_pool[b->pool].cls[b->cls];
     ((slab_free_t *)p)->next = b->free;
     b->free = p;
     b->used--;
-    g_objects--;
+    g_pool[b->pool].objects--;
     if (b->used == 0 && c->nblocks > 1) {
         if (b->partial)
             partial_del(c, b);
@@ -184,37 +200,124 @@ void ims_slab_free(void *p)
         partial_add(c, b);
 }
 
-void *ims_slab_realloc(void *p, size_t n)
+static void *pool_realloc(slab_pool_t *pool, void *p, size_t n)
 {
     slab_hdr_t *h;
     size_t have;
     void *q;
 
     if (!p)
-        return ims_slab_alloc(n);
+        return pool_alloc(pool, n);
     if (!(h = hdr_of(p)))
         return realloc(p, n);
     if (h->block) {
         have = g_size[h->cls];
         if (n <= have)
             return p;
+        pool = &g_pool[h->block->pool];
     } else {
         if (n > SIZE_MAX - sizeof(*h) || !(q = realloc(h, sizeof(*h) + n)))
             return NULL;
         return (slab_hdr_t *)q + 1;
     }
-    if (!(q = ims_slab_alloc(n)))
+    if (!(q = pool_alloc(pool, n)))
         return NULL;
     memcpy(q, p, have);
     ims_slab_free(p);
     return q;
 }
 
-void ims_slab_stats(ims_slab_stats_t *st)
+void *ims_slab_realloc(void *p, size_t n)
+{
+    return pool_realloc(&g_pool[SLAB_TRANSIENT], p, n);
+}
+
+static void pool_stats(const slab_pool_t *pool, ims_slab_stats_t *st)
 {
     st->blocks = 0;
     for (unsigned i = 0; i < SLAB_NCLASS; i++)
-        st->blocks += g_cls[i].nblocks;
-    st->objects = g_objects;
-    st->big = g_big;
+        st->blocks += pool->cls[i].nblocks;
+    st->objects = pool->objects;
+    st->big = pool->big;
+}
+
+void ims_slab_stats(ims_slab_stats_t *st)
+{
+    pool_stats(&g_pool[SLAB_TRANSIENT], st);
+}
+
+/* ---- the store ---- */
+
+#ifdef IMS_SANITIZED
+/* ASan and valgrind must see every record: plain malloc. */
+void *ims_store_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+void *ims_store_realloc(void *p, size_t n)
+{
+    return realloc(p, n);
+}
+
+void ims_store_free(void *p)
+{
+    free(p);
+}
+#else
+void *ims_store_alloc(size_t n)
+{
+    return pool_alloc(&g_pool[SLAB_STORE], n);
+}
+
+void *ims_store_realloc(void *p, size_t n)
+{
+    return pool_realloc(&g_pool[SLAB_STORE], p, n);
+}
+
+void ims_store_free(void *p)
+{
+    ims_slab_free(p);
+}
+#endif
+
+void *ims_store_calloc(size_t n, size_t size)
+{
+    void *p;
+
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    if ((p = ims_store_alloc(n * size)) != NULL)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *ims_store_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = ims_store_alloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+char *ims_store_strndup(const char *s, size_t n)
+{
+    char *d = ims_store_alloc(n + 1);
+
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+void ims_store_stats(ims_slab_stats_t *st)
+{
+#ifdef IMS_SANITIZED
+    memset(st, 0, sizeof(*st));
+#else
+    pool_stats(&g_pool[SLAB_STORE], st);
+#endif
 }

@@ -36,4 +36,19 @@ void *ims_slab_realloc(void *p, size_t n);
 void ims_slab_free(void *p);
 void ims_slab_stats(ims_slab_stats_t *st);
 
+/*
+ * The store: a second pool, for what lives as long as a registration or a
+ * subscription. Kept apart from the transient pool and from malloc so that
+ * the pages of a burst's transactions hold nothing long-lived once they are
+ * done, and records pack densely. Free with ims_store_free (never free()).
+ * Sanitizer builds map these to malloc/free.
+ */
+void *ims_store_alloc(size_t n);
+void *ims_store_calloc(size_t n, size_t size);
+void *ims_store_realloc(void *p, size_t n);
+char *ims_store_strdup(const char *s);
+char *ims_store_strndup(const char *s, size_t n);
+void ims_store_free(void *p);
+void ims_store_stats(ims_slab_stats_t *st);
+
 #endif

@@ -251,6 +251,26 @@ void sip_msg_free(sip_msg_t *msg)
     free(msg);
 }
 
+int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len)
+{
+    char *text, *exact;
+
+    if (osip_message_to_str(m, &text, len) != 0)
+        return IMS_ERROR;
+    /* libosip2 prints into an 8000-byte buffer whatever the length; a
+     * transaction keeps its last response for 32 s, so keep only the bytes. */
+    exact = osip_malloc(*len + 1);
+    if (!exact) {
+        osip_free(text);
+        return IMS_ERROR;
+    }
+    memcpy(exact, text, *len);
+    exact[*len] = '\0';
+    osip_free(text);
+    *buf = exact;
+    return IMS_OK;
+}
+
 int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len)
 {
     osip_message_t *m;
@@ -259,7 +279,7 @@ int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len)
         return IMS_ERROR;
     m = msg->m;
     osip_message_force_update(m);
-    if (osip_message_to_str(m, buf, len) != 0)
+    if (sip_osip_to_str(m, buf, len) != IMS_OK)
         return IMS_ERROR;
     osip_free(m->message);
     m->message = NULL;

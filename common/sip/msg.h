@@ -74,6 +74,8 @@ void sip_msg_free(sip_msg_t *msg);
 /* Serialise: malloc'd NUL-terminated text (free with osip_free), IMS_OK / IMS_ERROR.
  * Reflects changes made directly on osip lists too (forces libosip2's rebuild). */
 int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
+/* osip_message_to_str, into a buffer of the text's size (osip_free it). */
+int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len);
 
 /* Deep copy (rcv copied too). NULL on failure. */
 sip_msg_t *sip_msg_clone(const sip_msg_t *msg);

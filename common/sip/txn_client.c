@@ -132,7 +132,7 @@ static int build_sibling(const sip_msg_t *req, const char *method, const osip_to
         osip_cseq_set_number(m->cseq, osip_strdup(req->m->cseq->number));
         osip_cseq_set_method(m->cseq, osip_strdup(method));
         if (osip_message_set_max_forwards(m, "70") == 0 &&
-            osip_message_set_content_length(m, "0") == 0 && osip_message_to_str(m, text, len) == 0)
+            osip_message_set_content_length(m, "0") == 0 && sip_osip_to_str(m, text, len) == IMS_OK)
             rc = IMS_OK;
     }
     osip_message_free(m);

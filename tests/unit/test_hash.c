@@ -99,12 +99,51 @@ static void test_foreach(void **state)
     ims_hash_free(NULL);
 }
 
+static void remove_cb(void *arg, const char *key, void *value)
+{
+    assert_ptr_equal(ims_hash_remove(arg, key), value);
+}
+
+/* After a burst the buckets shrink back to the size asked for; removing
+ * every entry from inside foreach is safe (no resize while iterating); a
+ * store-backed table behaves the same. */
+static void test_shrink_after_burst(void **state)
+{
+    for (int store = 0; store < 2; store++) {
+        ims_hash_t *h = ims_hash_new(64);
+        char key[16];
+        int v = 1;
+
+        if (store)
+            ims_hash_set_store(h);
+        for (int i = 0; i < 20000; i++) {
+            snprintf(key, sizeof(key), "k%d", i);
+            assert_int_equal(ims_hash_insert(h, key, &v), IMS_OK);
+        }
+        assert_true(ims_hash_buckets(h) >= 16384);
+        for (int i = 0; i < 19000; i++) {
+            snprintf(key, sizeof(key), "k%d", i);
+            assert_ptr_equal(ims_hash_remove(h, key), &v);
+        }
+        assert_true(ims_hash_buckets(h) <= 8192);
+        assert_ptr_equal(ims_hash_find(h, "k19999"), &v);
+        ims_hash_foreach(h, remove_cb, h);
+        assert_int_equal(ims_hash_count(h), 0);
+        assert_true(ims_hash_buckets(h) >= 64);
+        assert_int_equal(ims_hash_insert(h, "again", &v), IMS_OK);
+        assert_int_equal(ims_hash_remove(h, "again") == &v, 1);
+        assert_int_equal(ims_hash_buckets(h), 64);
+        ims_hash_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_find_remove_grow),
         cmocka_unit_test(test_similar_keys),
         cmocka_unit_test(test_foreach),
+        cmocka_unit_test(test_shrink_after_burst),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

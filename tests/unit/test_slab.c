@@ -136,6 +136,37 @@ static void test_foreign_pointer(void **state)
 }
 #endif
 
+/* The store is its own pool: its objects are counted apart from the
+ * transient pool's, and its string helpers copy exactly. */
+static void test_store_pool(void **state)
+{
+    ims_slab_stats_t t0, t1, s0, s1;
+    char *a, *b;
+    int *z;
+
+    ims_slab_stats(&t0);
+    ims_store_stats(&s0);
+    a = ims_store_strdup("sip:alice@ims.example");
+    b = ims_store_strndup("sip:bob@ims.example;x", 19);
+    z = ims_store_calloc(16, sizeof(*z));
+    assert_string_equal(a, "sip:alice@ims.example");
+    assert_string_equal(b, "sip:bob@ims.example");
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(z[i], 0);
+    ims_slab_stats(&t1);
+    ims_store_stats(&s1);
+    assert_int_equal(t1.objects, t0.objects);
+#ifndef IMS_SANITIZED
+    assert_int_equal(s1.objects, s0.objects + 3);
+#endif
+    assert_null(ims_store_calloc(SIZE_MAX / 2, 4));
+    ims_store_free(a);
+    ims_store_free(b);
+    ims_store_free(z);
+    ims_store_stats(&s1);
+    assert_int_equal(s1.objects, s0.objects);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_blocks_released),
         cmocka_unit_test(test_realloc_keeps_bytes),
         cmocka_unit_test(test_foreign_pointer),
+        cmocka_unit_test(test_store_pool),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
