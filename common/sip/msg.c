@@ -196,6 +196,7 @@ static const char *parse_checked(const char *buf, size_t len, osip_message_t **o
         osip_message_free(m);
         return r;
     }
+    sip_msg_respell_names(m);
     *out = m;
     return NULL;
 }

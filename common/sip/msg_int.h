@@ -93,5 +93,7 @@ bool sip_raw_is_token_char(unsigned char c);
  * generic headers holding the values of buf[0..len) as received (msg_cred.c).
  * IMS_OK / IMS_ERROR (no memory). */
 int sip_msg_keep_raw_credentials(osip_message_t *m, const char *buf, size_t len);
+/* Give the generic headers' names their usual spelling back (msg_names.c). */
+void sip_msg_respell_names(osip_message_t *m);
 
 #endif

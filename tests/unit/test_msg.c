@@ -159,6 +159,38 @@ static void test_generic_headers(void **state)
     sip_msg_free(m);
 }
 
+/* Relayed headers keep their usual spelling (libosip2 would print "Service-route"). */
+static void test_header_names_respelled(void **state)
+{
+    static const char ok[] = "SIP/2.0 200 OK\r\n"
+                             "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK77\r\n"
+                             "From: <sip:a@ims.example>;tag=1\r\n"
+                             "To: <sip:a@ims.example>;tag=2\r\n"
+                             "Call-ID: c1\r\n"
+                             "CSeq: 2 REGISTER\r\n"
+                             "service-route: <sip:orig@scscf.ims.example;lr>\r\n"
+                             "P-ASSOCIATED-URI: <sip:a@ims.example>\r\n"
+                             "Retry-After: 5\r\n"
+                             "p-charging-vector: icid-value=1\r\n"
+                             "rseq: 1\r\n"
+                             "x-odd-NAME: 1\r\n"
+                             "Content-Length: 0\r\n\r\n";
+    sip_msg_t *m = parse_ok(ok, sizeof(ok) - 1);
+    char *txt;
+    size_t len;
+
+    assert_int_equal(sip_msg_to_str(m, &txt, &len), IMS_OK);
+    assert_non_null(strstr(txt, "\r\nService-Route: <sip:orig@"));
+    assert_non_null(strstr(txt, "\r\nP-Associated-URI: <sip:a@"));
+    assert_non_null(strstr(txt, "\r\nRetry-After: 5\r\n"));
+    assert_non_null(strstr(txt, "\r\nP-Charging-Vector: icid"));
+    assert_non_null(strstr(txt, "\r\nRSeq: 1\r\n"));
+    assert_non_null(strstr(txt, "\r\nX-Odd-Name: 1\r\n"));
+    assert_string_equal(sip_msg_header(m, "service-route"), "<sip:orig@scscf.ims.example;lr>");
+    osip_free(txt);
+    sip_msg_free(m);
+}
+
 static void test_make_response(void **state)
 {
     sip_msg_t *req = parse_ok(INVITE, sizeof(INVITE) - 1), *r, *r2;
@@ -664,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_parse_register_lf),
         cmocka_unit_test(test_parse_response),
         cmocka_unit_test(test_generic_headers),
+        cmocka_unit_test(test_header_names_respelled),
         cmocka_unit_test(test_make_response),
         cmocka_unit_test(test_make_response_keeps_tag),
         cmocka_unit_test(test_roundtrip_and_clone),
