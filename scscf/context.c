@@ -10,6 +10,7 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/core/slab.h"
 #include "scscf/regevent.h"
 
 void scscf_cfg_defaults(scscf_cfg_t *c)
@@ -38,18 +39,6 @@ void scscf_cfg_finish(scscf_cfg_t *c)
     }
 }
 
-static char *str_dup(const char *s)
-{
-    char *d;
-
-    if (!s)
-        return NULL;
-    d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
 scscf_ctx_t *scscf_ctx_new(ims_loop_t *loop, const scscf_cfg_t *cfg)
 {
     scscf_ctx_t *ctx = calloc(1, sizeof(*ctx));
@@ -61,9 +50,62 @@ scscf_ctx_t *scscf_ctx_new(ims_loop_t *loop, const scscf_cfg_t *cfg)
     ctx->by_impi = ims_hash_new(1024);
     ctx->by_impu = ims_hash_new(2048);
     ctx->subs = ims_hash_new(256);
-    if (!ctx->by_impi || !ctx->by_impu || !ctx->subs)
+    ctx->shared = ims_hash_new(16);
+    if (!ctx->by_impi || !ctx->by_impu || !ctx->subs || !ctx->shared)
         abort();
+    /* entries as long-lived as the records they index */
+    ims_hash_set_store(ctx->by_impi);
+    ims_hash_set_store(ctx->by_impu);
+    ims_hash_set_store(ctx->subs);
+    ims_hash_set_store(ctx->shared);
+    ctx->ifc_sets = scscf_ifc_sets_new();
     return ctx;
+}
+
+/* A shared string: its references and the text (the table key is a copy). */
+typedef struct shared_str {
+    uint32_t refs;
+    char s[];
+} shared_str_t;
+
+const char *scscf_str_share(scscf_ctx_t *ctx, const char *s)
+{
+    shared_str_t *r;
+    size_t n;
+
+    if (!s)
+        return NULL;
+    if ((r = ims_hash_find(ctx->shared, s)) != NULL) {
+        r->refs++;
+        return r->s;
+    }
+    n = strlen(s) + 1;
+    if (!(r = ims_store_alloc(sizeof(*r) + n)))
+        abort();
+    r->refs = 1;
+    memcpy(r->s, s, n);
+    if (ims_hash_insert(ctx->shared, r->s, r) != IMS_OK)
+        abort();
+    return r->s;
+}
+
+void scscf_str_unshare(scscf_ctx_t *ctx, const char *s)
+{
+    shared_str_t *r;
+
+    if (!s || !(r = ims_hash_find(ctx->shared, s)) || r->s != s)
+        return;   /* not ours: left alone */
+    if (--r->refs == 0) {
+        ims_hash_remove(ctx->shared, s);
+        ims_store_free(r);
+    }
+}
+
+static void free_shared(void *arg, const char *key, void *value)
+{
+    (void)arg;
+    (void)key;
+    ims_store_free(value);
 }
 
 typedef struct reg_list {
@@ -96,6 +138,9 @@ void scscf_ctx_free(scscf_ctx_t *ctx)
     ims_hash_free(ctx->by_impi);
     ims_hash_free(ctx->by_impu);
     ims_hash_free(ctx->subs);
+    ims_hash_foreach(ctx->shared, free_shared, NULL);   /* none left unless a leak */
+    ims_hash_free(ctx->shared);
+    scscf_ifc_sets_free(ctx->ifc_sets);
     free(ctx);
 }
 
@@ -112,14 +157,15 @@ scscf_reg_t *scscf_reg_find_impu(scscf_ctx_t *ctx, const char *impu)
 scscf_reg_t *scscf_reg_get(scscf_ctx_t *ctx, const char *impi)
 {
     scscf_reg_t *reg = scscf_reg_find(ctx, impi);
+    size_t n = strlen(impi) + 1;
 
     if (reg)
         return reg;
-    reg = calloc(1, sizeof(*reg));
+    reg = ims_store_calloc(1, offsetof(scscf_reg_t, impi) + n);   /* not sizeof: padding */
     if (!reg)
         abort();
     reg->ctx = ctx;
-    reg->impi = str_dup(impi);
+    memcpy(reg->impi, impi, n);
     ims_timer_init(&reg->expiry);
     if (ims_hash_insert(ctx->by_impi, reg->impi, reg) != IMS_OK)
         abort();
@@ -152,11 +198,10 @@ static void reindex(scscf_reg_t *reg)
     }
 }
 
-static void contact_free(scscf_contact_t *c)
+static void contact_free(scscf_ctx_t *ctx, scscf_contact_t *c)
 {
-    free(c->uri);
-    free(c->path);
-    free(c->call_id);
+    ims_store_free(c->uri);
+    scscf_str_unshare(ctx, c->path);
     memset(c, 0, sizeof(*c));
 }
 
@@ -173,11 +218,10 @@ void scscf_reg_free(scscf_reg_t *reg)
     scscf_reg_auth_clear(reg);
     scscf_subs_free_all(reg);
     for (int i = 0; i < reg->ncontacts; i++)
-        contact_free(&reg->contacts[i]);
-    free(reg->contacts);
+        contact_free(ctx, &reg->contacts[i]);
+    ims_store_free(reg->contacts);
     scscf_profile_free(reg->profile);
-    free(reg->impi);
-    free(reg);
+    ims_store_free(reg);
 }
 
 void scscf_reg_set_profile(scscf_reg_t *reg, scscf_profile_t *p)
@@ -186,6 +230,7 @@ void scscf_reg_set_profile(scscf_reg_t *reg, scscf_profile_t *p)
         unindex(reg);
     scscf_profile_free(reg->profile);
     reg->profile = p;
+    scscf_profile_share_ifcs(p, reg->ctx->ifc_sets);
     if (reg->registered)
         reindex(reg);
 }
@@ -206,22 +251,66 @@ static int find_contact(const scscf_reg_t *reg, const char *uri)
 
 static void remove_contact(scscf_reg_t *reg, int i)
 {
-    contact_free(&reg->contacts[i]);
+    contact_free(reg->ctx, &reg->contacts[i]);
     reg->contacts[i] = reg->contacts[reg->ncontacts - 1];
     if (--reg->ncontacts == 0) {
-        free(reg->contacts);
+        ims_store_free(reg->contacts);
         reg->contacts = NULL;
     }
+}
+
+const char *scscf_contact_call_id(const scscf_contact_t *c)
+{
+    return c->call_id_off ? c->uri + c->call_id_off : NULL;
+}
+
+/* (Re)write the binding's block: uri, then call_id (may be NULL). */
+static void contact_strings(scscf_contact_t *c, const char *uri, const char *call_id)
+{
+    size_t ul = strlen(uri) + 1, cl = call_id ? strlen(call_id) + 1 : 0;
+    char *b = ul <= UINT32_MAX ? ims_store_alloc(ul + cl) : NULL;
+
+    if (!b)
+        abort();
+    memcpy(b, uri, ul);
+    if (call_id)
+        memcpy(b + ul, call_id, cl);
+    ims_store_free(c->uri);
+    c->uri = b;
+    c->call_id_off = call_id ? (uint32_t)ul : 0;
+}
+
+/* The index of a new, empty binding (the one expiring first makes room). */
+static int add_contact(scscf_reg_t *reg)
+{
+    scscf_contact_t *v;
+    int i;
+
+    if (reg->ncontacts == SCSCF_MAX_CONTACTS) {
+        i = 0;
+        for (int k = 1; k < reg->ncontacts; k++)
+            if (reg->contacts[k].expires_at < reg->contacts[i].expires_at)
+                i = k;
+        remove_contact(reg, i);
+    }
+    v = ims_store_realloc(reg->contacts, sizeof(*v) * (size_t)(reg->ncontacts + 1));
+    if (!v)
+        abort();
+    reg->contacts = v;
+    i = reg->ncontacts++;
+    memset(&v[i], 0, sizeof(v[i]));
+    return i;
 }
 
 int scscf_reg_bind(scscf_reg_t *reg, const char *uri, const char *path, const char *call_id,
                    uint32_t cseq, uint32_t expires)
 {
     int i = find_contact(reg, uri);
+    const char *old_cid;
     scscf_contact_t *c;
 
-    if (i >= 0 && call_id && reg->contacts[i].call_id &&
-        strcmp(reg->contacts[i].call_id, call_id) == 0 && cseq <= reg->contacts[i].cseq)
+    old_cid = i >= 0 ? scscf_contact_call_id(&reg->contacts[i]) : NULL;
+    if (old_cid && call_id && strcmp(old_cid, call_id) == 0 && cseq <= reg->contacts[i].cseq)
         return IMS_DECLINED;
     if (expires == 0) {
         if (i >= 0)
@@ -229,28 +318,15 @@ int scscf_reg_bind(scscf_reg_t *reg, const char *uri, const char *path, const ch
         return IMS_OK;
     }
     if (i < 0) {
-        if (reg->ncontacts == SCSCF_MAX_CONTACTS) {
-            i = 0;
-            for (int k = 1; k < reg->ncontacts; k++)
-                if (reg->contacts[k].expires_at < reg->contacts[i].expires_at)
-                    i = k;
-            remove_contact(reg, i);
-        }
-        reg->contacts = realloc(reg->contacts, sizeof(*c) * (size_t)(reg->ncontacts + 1));
-        if (!reg->contacts)
-            abort();
-        i = reg->ncontacts++;
-        memset(&reg->contacts[i], 0, sizeof(*c));
-        reg->contacts[i].uri = str_dup(uri);
+        i = add_contact(reg);
+        contact_strings(&reg->contacts[i], uri, call_id);
+    } else if (!old_cid || !call_id || strcmp(old_cid, call_id) != 0) {
+        contact_strings(&reg->contacts[i], uri, call_id);
     }
     c = &reg->contacts[i];
     if (!c->path || !path || strcmp(c->path, path) != 0) {
-        free(c->path);
-        c->path = str_dup(path);
-    }
-    if (!c->call_id || !call_id || strcmp(c->call_id, call_id) != 0) {
-        free(c->call_id);
-        c->call_id = str_dup(call_id);
+        scscf_str_unshare(reg->ctx, c->path);
+        c->path = scscf_str_share(reg->ctx, path);
     }
     c->cseq = cseq;
     c->expires_at = ims_clock_now_ms() + (uint64_t)expires * 1000;

@@ -10,12 +10,17 @@
  * barring, iFCs) and its contacts, is found by IMPI and by every IMPU of the
  * set, and its expiry timer runs at the earliest contact expiry.
  *
- * Memory per registered user is kept small: strings are allocated to size,
- * the profile is one block, the pending vector exists only during a
- * challenge, and no SIP message is kept.
+ * Memory per registered user is kept small, and what lives as long as the
+ * registration comes from the store pool (common/core/slab.h: freed with
+ * ims_store_free, never free()): the record holds its IMPI inline, a binding
+ * keeps its URI and Call-ID in one block, the profile is one block whose
+ * iFC set is shared with the users that have the same iFCs, and strings that
+ * thousands of records repeat (the Path of a P-CSCF, its URIs in reg-event
+ * subscriptions) are kept once (scscf_str_share). The pending vector exists
+ * only during a challenge (malloc'd: transient), and no SIP message is kept.
  *
  * Across asynchronous gaps (HSS answers, NOTIFY responses) registrations are
- * named by IMPI and subscriptions by their dialog key, and re-resolved.
+ * named by IMPI and subscriptions by our tag, and re-resolved.
  */
 #ifndef SCSCF_CONTEXT_H
 #define SCSCF_CONTEXT_H
@@ -64,26 +69,28 @@ typedef struct scscf_auth {
 } scscf_auth_t;
 
 typedef struct scscf_contact {
-    char *uri;                   /* binding, e.g. sip:ue@1.2.3.4:5060 */
-    char *path;                  /* Path header values, or NULL */
-    char *call_id;
-    uint32_t cseq;
+    char *uri;                   /* binding, e.g. sip:ue@1.2.3.4:5060; one store block
+                                  * holding the URI, then the Call-ID */
+    const char *path;            /* Path header values (shared), or NULL */
     uint64_t expires_at;         /* ims_clock_now_ms() time */
+    uint32_t cseq;
+    uint32_t call_id_off;        /* Call-ID at uri + call_id_off; 0: none */
 } scscf_contact_t;
 
 typedef struct scscf_ctx scscf_ctx_t;
 typedef struct scscf_sub scscf_sub_t;
 
+/* One store block with the IMPI inline; fields ordered to pack. */
 typedef struct scscf_reg {
     scscf_ctx_t *ctx;
-    char *impi;
-    bool registered;
     scscf_profile_t *profile;    /* NULL until the first SAA with User-Data */
-    int ncontacts;
     scscf_contact_t *contacts;   /* ncontacts entries, allocated to size */
     scscf_auth_t *auth;          /* pending challenge, or NULL */
-    ims_timer_t expiry;
     scscf_sub_t *subs;           /* reg-event subscriptions to this user */
+    ims_timer_t expiry;
+    bool registered;
+    uint8_t ncontacts;           /* <= SCSCF_MAX_CONTACTS */
+    char impi[];
 } scscf_reg_t;
 
 typedef struct scscf_stats {
@@ -103,7 +110,9 @@ struct scscf_ctx {
     hss_client_t *hss;
     ims_hash_t *by_impi;         /* impi -> scscf_reg_t */
     ims_hash_t *by_impu;         /* impu -> scscf_reg_t (registered ones) */
-    ims_hash_t *subs;            /* dialog key -> scscf_sub_t */
+    ims_hash_t *subs;            /* our (local) tag -> scscf_sub_t */
+    ims_hash_t *shared;          /* string -> its shared copy (scscf_str_share) */
+    ims_hash_t *ifc_sets;        /* the profiles' shared iFC sets (scscf/user-data.h) */
     scscf_op_t *ops;             /* HSS requests in flight (freed at stop) */
     scscf_notify_t *notifies;    /* NOTIFY transactions in flight */
     scscf_stats_t stats;
@@ -126,8 +135,17 @@ scscf_reg_t *scscf_reg_get(scscf_ctx_t *ctx, const char *impi);
 /* Remove and free (subscriptions freed without NOTIFY: notify first). */
 void scscf_reg_free(scscf_reg_t *reg);
 
-/* Replace the profile (ownership of p passes) and re-index the IMPUs when
- * registered. */
+/*
+ * A copy of s that every caller asking for the same string shares: for the
+ * strings that many records repeat. Each scscf_str_share (NULL gives NULL)
+ * is matched by one scscf_str_unshare of the pointer it returned (NULL is a
+ * no-op); the copy goes with the last. Aborts on allocation failure.
+ */
+const char *scscf_str_share(scscf_ctx_t *ctx, const char *s);
+void scscf_str_unshare(scscf_ctx_t *ctx, const char *s);
+
+/* Replace the profile (ownership of p passes; its iFC set is shared with the
+ * equal ones of other users) and re-index the IMPUs when registered. */
 void scscf_reg_set_profile(scscf_reg_t *reg, scscf_profile_t *p);
 /* Mark registered and index the IMPUs of the profile. */
 void scscf_reg_set_registered(scscf_reg_t *reg);
@@ -142,6 +160,8 @@ int scscf_reg_bind(scscf_reg_t *reg, const char *uri, const char *path, const ch
                    uint32_t cseq, uint32_t expires);
 /* Drop the contacts that have expired by now; returns how many. */
 int scscf_reg_drop_expired(scscf_reg_t *reg, uint64_t now);
+/* The Call-ID of a binding's last REGISTER, or NULL. */
+const char *scscf_contact_call_id(const scscf_contact_t *c);
 /* Seconds left for contact i (0 when expired). */
 uint32_t scscf_contact_left(const scscf_contact_t *c, uint64_t now);
 /* Longest time left over all contacts, s. */

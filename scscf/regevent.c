@@ -10,6 +10,7 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/core/slab.h"
 #include "common/sip/txn.h"
 
 #define DEFAULT_SUB_EXPIRES 600000u
@@ -19,7 +20,7 @@ struct scscf_notify {
     scscf_notify_t *prev, *next;
     scscf_ctx_t *ctx;
     sip_txn_t *ct;
-    char *key;
+    char *key;                   /* our tag */
     bool final;                  /* the subscription is over anyway */
 };
 
@@ -121,17 +122,71 @@ char *scscf_reginfo_build(const scscf_reg_t *reg, const char *aor, uint32_t vers
 
 /* ---- subscriptions ---- */
 
-static char *sub_dup(const char *s)
-{
-    char *d = strdup(s ? s : "");
+/* The strings of a subscription's block (scscf/regevent.h), by position. */
+enum { SUB_LOCAL_TAG, SUB_CALL_ID, SUB_REMOTE_TAG, SUB_LOCAL_URI, SUB_AOR };
 
-    if (!d)
+/* What a subscription is made of (borrowed strings). */
+typedef struct sub_strs {
+    const char *str[SUB_AOR + 1];  /* by position; aor may equal local_uri */
+    const char *remote_uri, *target;
+    const char *routes[SCSCF_SUB_MAX_ROUTES];
+    int nroutes;
+} sub_strs_t;
+
+static const char *sub_nth(const scscf_sub_t *s, int i)
+{
+    const char *p = s->strs;
+
+    while (i-- > 0)
+        p += strlen(p) + 1;
+    return p;
+}
+
+static const char *sub_str(const scscf_sub_t *s, int which)
+{
+    if (which == SUB_AOR && s->aor_is_local)
+        which = SUB_LOCAL_URI;
+    return sub_nth(s, which);
+}
+
+/* Route i: after the AOR, or after the To URI when the AOR is that. */
+static const char *sub_route(const scscf_sub_t *s, int i)
+{
+    return sub_nth(s, (s->aor_is_local ? SUB_AOR : SUB_AOR + 1) + i);
+}
+
+/* A subscription of reg with copies of v's strings (not yet indexed or armed). */
+static scscf_sub_t *sub_make(scscf_reg_t *reg, const sub_strs_t *v)
+{
+    bool aor_is_local = strcmp(v->str[SUB_AOR], v->str[SUB_LOCAL_URI]) == 0;
+    int nstr = aor_is_local ? SUB_AOR : SUB_AOR + 1;
+    size_t len[SUB_AOR + 1 + SCSCF_SUB_MAX_ROUTES], sz = 0;
+    scscf_sub_t *s;
+    char *w;
+
+    for (int i = 0; i < nstr; i++)
+        sz += len[i] = strlen(v->str[i]) + 1;
+    for (int i = 0; i < v->nroutes; i++)
+        sz += len[nstr + i] = strlen(v->routes[i]) + 1;
+    if (!(s = ims_store_calloc(1, offsetof(scscf_sub_t, strs) + sz)))
         abort();
-    return d;
+    s->reg = reg;
+    s->aor_is_local = aor_is_local;
+    s->nroutes = (uint8_t)v->nroutes;
+    ims_timer_init(&s->timer);
+    w = s->strs;
+    for (int i = 0; i < nstr + v->nroutes; i++) {
+        memcpy(w, i < nstr ? v->str[i] : v->routes[i - nstr], len[i]);
+        w += len[i];
+    }
+    s->remote_uri = scscf_str_share(reg->ctx, v->remote_uri);
+    s->target = scscf_str_share(reg->ctx, v->target);
+    return s;
 }
 
 static void sub_free(scscf_sub_t *s)
 {
+    scscf_ctx_t *ctx = s->reg->ctx;
     scscf_sub_t **pp;
 
     for (pp = &s->reg->subs; *pp; pp = &(*pp)->next)
@@ -139,20 +194,12 @@ static void sub_free(scscf_sub_t *s)
             *pp = s->next;
             break;
         }
-    if (ims_hash_find(s->ctx->subs, s->key) == s)
-        ims_hash_remove(s->ctx->subs, s->key);
-    ims_timer_stop(s->ctx->loop, &s->timer);
-    free(s->key);
-    free(s->call_id);
-    free(s->local_tag);
-    free(s->remote_tag);
-    free(s->local_uri);
-    free(s->remote_uri);
-    free(s->target);
-    free(s->aor);
-    for (int i = 0; i < s->nroutes; i++)
-        free(s->routes[i]);
-    free(s);
+    if (ims_hash_find(ctx->subs, s->strs) == s)
+        ims_hash_remove(ctx->subs, s->strs);
+    ims_timer_stop(ctx->loop, &s->timer);
+    scscf_str_unshare(ctx, s->remote_uri);
+    scscf_str_unshare(ctx, s->target);
+    ims_store_free(s);
 }
 
 void scscf_subs_free_all(scscf_reg_t *reg)
@@ -226,15 +273,16 @@ static sip_msg_t *build_notify(scscf_sub_t *s, const char *state, bool terminate
     char *body;
     sip_msg_t *req;
 
-    snprintf(from, sizeof(from), "<%s>;tag=%s", s->local_uri, s->local_tag);
-    snprintf(to, sizeof(to), "<%s>;tag=%s", s->remote_uri, s->remote_tag);
-    req = sip_msg_new_request("NOTIFY", s->target, from, to, s->call_id, ++s->cseq);
+    snprintf(from, sizeof(from), "<%s>;tag=%s", sub_str(s, SUB_LOCAL_URI), s->strs);
+    snprintf(to, sizeof(to), "<%s>;tag=%s", s->remote_uri, sub_str(s, SUB_REMOTE_TAG));
+    req = sip_msg_new_request("NOTIFY", s->target, from, to, sub_str(s, SUB_CALL_ID),
+                              ++s->cseq);
     if (!req)
         return NULL;
     for (int i = 0; i < s->nroutes; i++)
-        osip_message_set_route(req->m, s->routes[i]);
-    snprintf(contact, sizeof(contact), "<%s>", s->ctx->cfg.uri);
-    body = scscf_reginfo_build(s->reg, s->aor, s->version++, terminated, event,
+        osip_message_set_route(req->m, sub_route(s, i));
+    snprintf(contact, sizeof(contact), "<%s>", s->reg->ctx->cfg.uri);
+    body = scscf_reginfo_build(s->reg, sub_str(s, SUB_AOR), s->version++, terminated, event,
                                ims_clock_now_ms(), &len);
     if (sip_msg_header_add(req, "Event", "reg") != IMS_OK ||
         sip_msg_header_add(req, "Subscription-State", state) != IMS_OK ||
@@ -251,7 +299,7 @@ static sip_msg_t *build_notify(scscf_sub_t *s, const char *state, bool terminate
 static void send_notify(scscf_sub_t *s, bool terminated, const char *event, const char *reason,
                         bool final)
 {
-    scscf_ctx_t *ctx = s->ctx;
+    scscf_ctx_t *ctx = s->reg->ctx;
     char state[64];
     sip_msg_t *req;
     sip_dest_t dst;
@@ -261,7 +309,7 @@ static void send_notify(scscf_sub_t *s, bool terminated, const char *event, cons
         snprintf(state, sizeof(state), "terminated;reason=%s", reason ? reason : "noresource");
     else
         snprintf(state, sizeof(state), "active;expires=%u",
-                 scscf_contact_left(&(scscf_contact_t){ .expires_at = s->expires_at },
+                 scscf_contact_left(&(scscf_contact_t){ .expires_at = s->timer.due_ms },
                                     ims_clock_now_ms()));
     if (!ctx->node) {
         s->version++;   /* unit tests: no stack, the version still moves */
@@ -278,7 +326,8 @@ static void send_notify(scscf_sub_t *s, bool terminated, const char *event, cons
     if (!(n = calloc(1, sizeof(*n))))
         abort();
     n->ctx = ctx;
-    n->key = sub_dup(s->key);
+    if (!(n->key = strdup(s->strs)))
+        abort();
     n->final = final;
     n->ct = sip_txn_client_start(sip_node_layer(ctx->node), req, &dst, NULL, on_notify_answer, n);
     if (!n->ct) {
@@ -328,15 +377,14 @@ void scscf_regevent_stop(scscf_ctx_t *ctx)
 
 /* ---- SUBSCRIBE ---- */
 
+/* The URI as text (osip_free it), or NULL. */
 static char *uri_str(const osip_uri_t *u)
 {
-    char *s = NULL, *d;
+    char *s = NULL;
 
-    if (!u || osip_uri_to_str(u, &s) != 0 || !s)
+    if (!u || osip_uri_to_str(u, &s) != 0)
         return NULL;
-    d = sub_dup(s);
-    osip_free(s);
-    return d;
+    return s;
 }
 
 static uint32_t requested_expires(const sip_msg_t *req)
@@ -384,20 +432,20 @@ static void sub_reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t 
     sip_proxy_reply_msg(pr, r);
 }
 
+/* The timer's due time is the subscription's end (NOTIFY reads it back). */
 static void arm(scscf_sub_t *s, uint32_t expires)
 {
-    s->expires_at = ims_clock_now_ms() + (uint64_t)expires * 1000;
-    ims_timer_start(s->ctx->loop, &s->timer, (uint64_t)expires * 1000, on_sub_expiry, s);
+    ims_timer_start(s->reg->ctx->loop, &s->timer, (uint64_t)expires * 1000, on_sub_expiry, s);
 }
 
 static int refresh(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req)
 {
-    char key[512];
-    scscf_sub_t *s;
+    const char *cid = sip_msg_call_id(req);
+    scscf_sub_t *s = ims_hash_find(ctx->subs, sip_msg_to_tag(req));
     uint32_t exp;
 
-    snprintf(key, sizeof(key), "%s\n%s", sip_msg_call_id(req), sip_msg_to_tag(req));
-    if (!(s = ims_hash_find(ctx->subs, key)))
+    /* the dialog is the tag and the Call-ID (the tag alone is the key) */
+    if (!s || !cid || strcmp(sub_str(s, SUB_CALL_ID), cid) != 0)
         return sip_proxy_reply(pr, 481, NULL), IMS_OK;
     exp = grant(ctx, s->reg, requested_expires(req));
     sub_reply_ok(ctx, pr, req, NULL, exp);
@@ -462,44 +510,42 @@ static bool subscriber_allowed(const scscf_reg_t *reg, const sip_msg_t *req)
 }
 
 /* The dialog state of a new subscription; NULL when the request lacks it. */
-static scscf_sub_t *sub_new(scscf_ctx_t *ctx, scscf_reg_t *reg, const sip_msg_t *req,
-                            const char *aor)
+static scscf_sub_t *sub_new(scscf_reg_t *reg, const sip_msg_t *req, const char *aor)
 {
     osip_contact_t *c = NULL;
     osip_record_route_t *rr;
-    char tag[17], key[512];
-    scscf_sub_t *s;
+    char tag[17], *local = NULL, *remote = NULL, *target = NULL;
+    char *routes[SCSCF_SUB_MAX_ROUTES];
+    sub_strs_t v = { .nroutes = 0 };
+    scscf_sub_t *s = NULL;
 
     if (osip_message_get_contact(req->m, 0, &c) < 0 || !c || !c->url || !sip_msg_from_tag(req))
         return NULL;
-    if (!(s = calloc(1, sizeof(*s))))
-        abort();
     sip_random_token(tag, 16);
-    s->ctx = ctx;
-    s->reg = reg;
-    ims_timer_init(&s->timer);
-    s->call_id = sub_dup(sip_msg_call_id(req));
-    s->local_tag = sub_dup(tag);
-    s->remote_tag = sub_dup(sip_msg_from_tag(req));
-    s->local_uri = uri_str(req->m->to->url);
-    s->remote_uri = uri_str(req->m->from->url);
-    s->target = uri_str(c->url);
-    s->aor = sub_dup(aor);
-    snprintf(key, sizeof(key), "%s\n%s", s->call_id, tag);
-    s->key = sub_dup(key);
     for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL &&
-                    s->nroutes < SCSCF_SUB_MAX_ROUTES; i++) {
-        char *v = NULL;
-
-        if (osip_record_route_to_str(rr, &v) == 0 && v) {
-            s->routes[s->nroutes++] = sub_dup(v);
-            osip_free(v);
+                    v.nroutes < SCSCF_SUB_MAX_ROUTES; i++)
+        if (osip_record_route_to_str(rr, &routes[v.nroutes]) == 0 && routes[v.nroutes]) {
+            v.routes[v.nroutes] = routes[v.nroutes];
+            v.nroutes++;
         }
+    local = uri_str(req->m->to->url);
+    remote = uri_str(req->m->from->url);
+    target = uri_str(c->url);
+    if (local && remote && target) {
+        v.str[SUB_LOCAL_TAG] = tag;
+        v.str[SUB_CALL_ID] = sip_msg_call_id(req) ? sip_msg_call_id(req) : "";
+        v.str[SUB_REMOTE_TAG] = sip_msg_from_tag(req);
+        v.str[SUB_LOCAL_URI] = local;
+        v.str[SUB_AOR] = aor;
+        v.remote_uri = remote;
+        v.target = target;
+        s = sub_make(reg, &v);
     }
-    if (!s->local_uri || !s->remote_uri || !s->target) {
-        sub_free(s);
-        return NULL;
-    }
+    for (int i = 0; i < v.nroutes; i++)
+        osip_free(routes[i]);
+    osip_free(local);
+    osip_free(remote);
+    osip_free(target);
     return s;
 }
 
@@ -522,16 +568,16 @@ int scscf_regevent_subscribe(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_ms
         IMS_NOTICE("reg-event: SUBSCRIBE to %s from a stranger: 403", aor);
         return sip_proxy_reply(pr, 403, NULL), IMS_OK;
     }
-    if (!(s = sub_new(ctx, reg, req, aor)))
+    if (!(s = sub_new(reg, req, aor)))
         return sip_proxy_reply(pr, 400, "Missing Contact or From tag"), IMS_OK;
     exp = grant(ctx, reg, requested_expires(req));
-    sub_reply_ok(ctx, pr, req, s->local_tag, exp);
+    sub_reply_ok(ctx, pr, req, s->strs, exp);
     if (exp == 0) {   /* a fetch: one NOTIFY and done */
         send_notify(s, false, "registered", "timeout", true);
         sub_free(s);
         return IMS_OK;
     }
-    if (ims_hash_insert(ctx->subs, s->key, s) != IMS_OK) {
+    if (ims_hash_insert(ctx->subs, s->strs, s) != IMS_OK) {
         sub_free(s);
         return IMS_OK;
     }

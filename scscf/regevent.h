@@ -24,21 +24,24 @@
 
 #define SCSCF_SUB_MAX_ROUTES 8
 
+/*
+ * A subscription: one store block, the dialog's strings inline after the
+ * struct (each NUL-terminated, in this order): our tag (the ctx->subs key),
+ * the Call-ID, the subscriber's tag, the SUBSCRIBE's To URI (our From), the
+ * IMPU subscribed to unless it is that same URI, then the routes. The
+ * subscriber's From URI and Contact are the same for every subscription a
+ * P-CSCF makes: shared strings (scscf_str_share).
+ */
 struct scscf_sub {
     scscf_sub_t *next;           /* in reg->subs */
-    scscf_ctx_t *ctx;
-    scscf_reg_t *reg;
-    char *key;                   /* Call-ID "\n" our tag: ctx->subs key */
-    char *call_id, *local_tag, *remote_tag;
-    char *local_uri;             /* the SUBSCRIBE's To URI (our From) */
-    char *remote_uri;            /* its From URI (our To) */
-    char *target;                /* its Contact URI */
-    char *aor;                   /* the IMPU subscribed to */
-    char *routes[SCSCF_SUB_MAX_ROUTES];
-    int nroutes;
+    scscf_reg_t *reg;            /* reg->ctx: the context */
+    const char *remote_uri;      /* its From URI (our To) */
+    const char *target;          /* its Contact URI */
+    ims_timer_t timer;           /* armed until the end: timer.due_ms is the end */
     uint32_t cseq, version;
-    uint64_t expires_at;
-    ims_timer_t timer;
+    uint8_t nroutes;
+    bool aor_is_local;           /* the IMPU subscribed to is the To URI */
+    char strs[];
 };
 
 /* A SUBSCRIBE with Event: reg (the event package name, any parameters). */

@@ -2,14 +2,18 @@
 /*
  * User-Data parser: a bounded XML scanner feeding a builder that knows the
  * few element paths of 29.228 Annex E the S-CSCF keeps. Strings are gathered
- * as offsets into one buffer and the result is frozen into one allocation,
- * so a registration holds its profile in a single block.
+ * as offsets into one buffer; the result is frozen into two store blocks,
+ * the profile (identities) and its iFC set, which scscf_profile_share_ifcs
+ * may later swap for an equal set other profiles already use.
  */
 #include "scscf/user-data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/core/rc.h"
+#include "common/core/slab.h"
 
 #define NO_STR SIZE_MAX
 #define NAME_MAX_LEN 64
@@ -36,7 +40,6 @@ typedef struct ud_b {
     const char *err;
     char strs[SCSCF_UD_MAX_STRINGS];
     size_t slen;
-    size_t impi;
     int nimpu;
     size_t impu[SCSCF_UD_MAX_IMPU];
     bool barred[SCSCF_UD_MAX_IMPU];
@@ -236,8 +239,6 @@ static int on_end(ud_b_t *b, const char *name)
         b->pi_identity = keep_text(b);
     } else if (named(name, "BarringIndication") && b->in_pi) {
         b->pi_barred = text_int(b) == 1;
-    } else if (named(name, "PrivateID") && named(up, "IMSSubscription")) {
-        b->impi = keep_text(b);
     } else if (named(name, "SPT")) {
         b->cur_spt = -1;
     } else if (named(name, "InitialFilterCriteria")) {
@@ -471,52 +472,181 @@ static int scan(ud_b_t *b, const char *x, size_t len)
     return 0;
 }
 
-/* One allocation: struct, iFC and SPT arrays, strings. */
-static scscf_profile_t *freeze(const ud_b_t *b)
-{
-    size_t sz = sizeof(scscf_profile_t) + (size_t)b->nifc * sizeof(scscf_ifc_t) +
-                (size_t)b->nspt * sizeof(scscf_spt_t) + b->slen + 1;
-    char *blk = calloc(1, sz), *strs;
-    scscf_profile_t *p = (scscf_profile_t *)blk;
-    scscf_spt_t *spts;
+/* ---- the frozen profile and its iFC set ---- */
 
-    if (!blk)
-        abort();
-    p->ifcs = (scscf_ifc_t *)(blk + sizeof(*p));
-    spts = (scscf_spt_t *)(blk + sizeof(*p) + (size_t)b->nifc * sizeof(scscf_ifc_t));
-    strs = (char *)(spts + b->nspt);
-    memcpy(strs, b->strs, b->slen);
-    strs[b->slen] = '\0';
-#define S(off) ((off) == NO_STR ? NULL : strs + (off))
-    p->impi = b->impi == NO_STR ? strs + b->slen : strs + b->impi;
-    p->nimpu = b->nimpu;
-    for (int i = 0; i < b->nimpu; i++) {
-        p->impu[i] = S(b->impu[i]);
-        p->barred[i] = b->barred[i];
+/*
+ * An iFC set: a profile's iFCs with their SPTs and strings, in one block.
+ * Private to its profile after parsing; once entered into a sharing table
+ * (table set) any profile with equal iFCs may hold a reference.
+ */
+typedef struct ifc_set {
+    ims_hash_t *table;         /* the sharing table it is in, or NULL */
+    uint64_t hv;               /* content hash: its key there */
+    uint32_t refs;
+    int nifc;
+    scscf_ifc_t ifcs[];
+} ifc_set_t;
+
+static ifc_set_t *set_of(const scscf_profile_t *p)
+{
+    return p->ifcs ? (ifc_set_t *)((const char *)p->ifcs - offsetof(ifc_set_t, ifcs)) : NULL;
+}
+
+static size_t str_size(const ud_b_t *b, size_t off)
+{
+    return off == NO_STR ? 0 : strlen(b->strs + off) + 1;
+}
+
+/* The builder's string at off copied to *w (advanced), or NULL for NO_STR. */
+static const char *put_str(const ud_b_t *b, size_t off, char **w)
+{
+    char *s = *w;
+    size_t n = str_size(b, off);
+
+    if (!n)
+        return NULL;
+    memcpy(s, b->strs + off, n);
+    *w += n;
+    return s;
+}
+
+/* FNV-1a over the content (a hash, not the identity: equality is checked). */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t fnv_int(uint64_t h, long v)
+{
+    return fnv(h, &v, sizeof(v));
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return s ? fnv(h, s, strlen(s) + 1) : fnv_int(h, -1);
+}
+
+static uint64_t set_hash(const ifc_set_t *s)
+{
+    uint64_t h = fnv_int(0xcbf29ce484222325ULL, s->nifc);
+
+    for (int i = 0; i < s->nifc; i++) {
+        const scscf_ifc_t *f = &s->ifcs[i];
+
+        h = fnv_int(h, f->priority * 8 + f->cnf * 4 + f->include_register_request * 2 +
+                           f->include_register_response);
+        h = fnv_int(h, f->profile_part * 4 + f->default_handling);
+        h = fnv_str(fnv_str(h, f->as_name), f->service_info);
+        h = fnv_int(h, f->nspts);
+        for (int k = 0; k < f->nspts; k++) {
+            const scscf_spt_t *t = &f->spts[k];
+
+            h = fnv_int(h, (long)t->kind * 2 + t->negated);
+            h = fnv_int(h, ((long)t->groups << 16) + t->session_case * 8 + (long)t->reg_types);
+            h = fnv_str(fnv_str(h, t->what), t->content);
+        }
     }
-    p->nifc = b->nifc;
+    return h;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool spt_eq(const scscf_spt_t *a, const scscf_spt_t *b)
+{
+    return a->kind == b->kind && a->negated == b->negated && a->groups == b->groups &&
+           a->session_case == b->session_case && a->reg_types == b->reg_types &&
+           str_eq(a->what, b->what) && str_eq(a->content, b->content);
+}
+
+static bool ifc_eq(const scscf_ifc_t *a, const scscf_ifc_t *b)
+{
+    if (a->priority != b->priority || a->cnf != b->cnf || a->profile_part != b->profile_part ||
+        a->default_handling != b->default_handling || a->nspts != b->nspts ||
+        a->include_register_request != b->include_register_request ||
+        a->include_register_response != b->include_register_response ||
+        !str_eq(a->as_name, b->as_name) || !str_eq(a->service_info, b->service_info))
+        return false;
+    for (int k = 0; k < a->nspts; k++)
+        if (!spt_eq(&a->spts[k], &b->spts[k]))
+            return false;
+    return true;
+}
+
+static bool set_eq(const ifc_set_t *a, const ifc_set_t *b)
+{
+    if (a->nifc != b->nifc)
+        return false;
+    for (int i = 0; i < a->nifc; i++)
+        if (!ifc_eq(&a->ifcs[i], &b->ifcs[i]))
+            return false;
+    return true;
+}
+
+/* One store block: the header, iFC and SPT arrays, their strings. */
+static ifc_set_t *freeze_set(const ud_b_t *b)
+{
+    size_t sz = sizeof(ifc_set_t) + (size_t)b->nifc * sizeof(scscf_ifc_t) +
+                (size_t)b->nspt * sizeof(scscf_spt_t);
+    ifc_set_t *s;
+    scscf_spt_t *spts;
+    char *w;
+
+    for (int i = 0; i < b->nifc; i++)
+        sz += str_size(b, b->ifcs[i].as_name) + str_size(b, b->ifcs[i].service_info);
+    for (int i = 0; i < b->nspt; i++)
+        sz += str_size(b, b->spts[i].what) + str_size(b, b->spts[i].content);
+    if (!(s = ims_store_alloc(sz)))
+        abort();
+    s->table = NULL;
+    s->refs = 1;
+    s->nifc = b->nifc;
+    spts = (scscf_spt_t *)&s->ifcs[b->nifc];
+    w = (char *)&spts[b->nspt];
     for (int i = 0; i < b->nifc; i++) {
         const ifc_tmp_t *f = &b->ifcs[i];
-        scscf_ifc_t *o = &p->ifcs[i];
+        const char *as = put_str(b, f->as_name, &w);
 
-        o->priority = f->priority;
-        o->cnf = f->cnf;
-        o->profile_part = f->profile_part;
-        o->as_name = f->as_name == NO_STR ? strs + b->slen : strs + f->as_name;
-        o->default_handling = f->default_handling;
-        o->service_info = S(f->service_info);
-        o->include_register_request = f->inc_req;
-        o->include_register_response = f->inc_resp;
-        o->spts = spts + f->spt_first;
-        o->nspts = f->nspts;
+        s->ifcs[i] = (scscf_ifc_t){ f->priority, f->cnf, f->profile_part, as ? as : "",
+                                    f->default_handling, put_str(b, f->service_info, &w),
+                                    f->inc_req, f->inc_resp, spts + f->spt_first, f->nspts };
     }
     for (int i = 0; i < b->nspt; i++) {
         const spt_tmp_t *t = &b->spts[i];
+        const char *what = put_str(b, t->what, &w);
 
         spts[i] = (scscf_spt_t){ t->kind, t->negated, t->groups, t->session_case,
-                                 t->reg_types, S(t->what), S(t->content) };
+                                 t->reg_types, what, put_str(b, t->content, &w) };
     }
-#undef S
+    s->hv = set_hash(s);
+    return s;
+}
+
+/* One store block: struct, identities, their strings; and the iFC set. */
+static scscf_profile_t *freeze(const ud_b_t *b)
+{
+    size_t sz = sizeof(scscf_profile_t) + (size_t)b->nimpu * sizeof(const char *);
+    scscf_profile_t *p;
+    char *w;
+
+    for (int i = 0; i < b->nimpu; i++)
+        sz += str_size(b, b->impu[i]);
+    if (!(p = ims_store_calloc(1, sz)))
+        abort();
+    w = (char *)&p->impu[b->nimpu];
+    p->nimpu = b->nimpu;
+    for (int i = 0; i < b->nimpu; i++) {
+        p->impu[i] = put_str(b, b->impu[i], &w);
+        p->barred[i] = b->barred[i];
+    }
+    p->nifc = b->nifc;
+    p->ifcs = b->nifc ? freeze_set(b)->ifcs : NULL;
     return p;
 }
 
@@ -535,7 +665,6 @@ scscf_profile_t *scscf_user_data_parse(const char *xml, size_t len, char *err, s
         abort();
     b->err = NULL;
     b->slen = 0;
-    b->impi = NO_STR;
     b->nimpu = b->nifc = b->nspt = 0;
     b->depth = 0;
     b->seen_root = false;
@@ -550,9 +679,75 @@ scscf_profile_t *scscf_user_data_parse(const char *xml, size_t len, char *err, s
     return p;
 }
 
+static void set_key(uint64_t hv, char key[17])
+{
+    snprintf(key, 17, "%016llx", (unsigned long long)hv);
+}
+
+static void set_unref(ifc_set_t *s)
+{
+    char key[17];
+
+    if (--s->refs > 0)
+        return;
+    set_key(s->hv, key);
+    if (s->table && ims_hash_find(s->table, key) == s)
+        ims_hash_remove(s->table, key);
+    ims_store_free(s);
+}
+
 void scscf_profile_free(scscf_profile_t *p)
 {
-    free(p);
+    if (!p)
+        return;
+    if (p->ifcs)
+        set_unref(set_of(p));
+    ims_store_free(p);
+}
+
+ims_hash_t *scscf_ifc_sets_new(void)
+{
+    ims_hash_t *h = ims_hash_new(16);
+
+    if (!h)
+        abort();
+    ims_hash_set_store(h);
+    return h;
+}
+
+static void set_orphan(void *arg, const char *key, void *value)
+{
+    ifc_set_t *s = value;
+
+    (void)arg;
+    (void)key;
+    s->table = NULL;
+}
+
+void scscf_ifc_sets_free(ims_hash_t *sets)
+{
+    if (!sets)
+        return;
+    ims_hash_foreach(sets, set_orphan, NULL);
+    ims_hash_free(sets);
+}
+
+void scscf_profile_share_ifcs(scscf_profile_t *p, ims_hash_t *sets)
+{
+    ifc_set_t *own = p ? set_of(p) : NULL, *other;
+    char key[17];
+
+    if (!own || own->table || !sets)
+        return;   /* no iFCs, or shared already */
+    set_key(own->hv, key);
+    other = ims_hash_find(sets, key);
+    if (other && set_eq(own, other)) {
+        other->refs++;
+        p->ifcs = other->ifcs;
+        set_unref(own);
+    } else if (!other && ims_hash_insert(sets, key, own) == IMS_OK) {
+        own->table = sets;
+    }   /* else another set has this hash: this one stays private */
 }
 
 int scscf_profile_find(const scscf_profile_t *p, const char *impu)

@@ -12,8 +12,13 @@
  * iFCs) fails the whole document. Several ServiceProfile elements are merged
  * into one profile (their identities and iFCs together).
  *
- * The result is one compact block: one allocation holds the struct, the
- * arrays and every string (scscf_profile_free frees it).
+ * The result is compact, for it lives as long as the registration: one
+ * block from the store (common/core/slab.h) holds the struct, the identities
+ * and their strings, and the iFCs sit in a second block, an iFC set, that
+ * profiles with the same iFCs share once scscf_profile_share_ifcs has found
+ * them equal (most users of a network have one of a handful of service
+ * profiles: the "shared iFC sets" idea of TS 29.228, done locally).
+ * The PrivateID of the document is not kept (the registration has it).
  */
 #ifndef SCSCF_USER_DATA_H
 #define SCSCF_USER_DATA_H
@@ -21,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/core/hash.h"
 
 #define SCSCF_UD_MAX_IMPU 8        /* identities in the implicit set (CX_MAX_IMPU) */
 #define SCSCF_UD_MAX_IFC 32
@@ -62,22 +69,35 @@ typedef struct scscf_ifc {
 } scscf_ifc_t;
 
 typedef struct scscf_profile {
-    const char *impi;          /* PrivateID, "" when absent */
-    int nimpu;
-    const char *impu[SCSCF_UD_MAX_IMPU];
-    bool barred[SCSCF_UD_MAX_IMPU];
+    const scscf_ifc_t *ifcs;   /* nifc, in document order, NULL when none; read-only:
+                                * the set may be shared with other profiles */
     int nifc;
-    scscf_ifc_t *ifcs;         /* in document order */
+    int nimpu;
+    bool barred[SCSCF_UD_MAX_IMPU];
+    const char *impu[];        /* nimpu entries */
 } scscf_profile_t;
 
 /*
  * Parse len octets of User-Data (from the network; need not be NUL-
  * terminated). Returns a new profile (free with scscf_profile_free), or NULL
  * when the document is malformed, exceeds a limit, or names no identity;
- * err (may be NULL) then gets a short reason.
+ * err (may be NULL) then gets a short reason. The profile's iFC set is its
+ * own until scscf_profile_share_ifcs.
  */
 scscf_profile_t *scscf_user_data_parse(const char *xml, size_t len, char *err, size_t errlen);
+/* Frees p and drops its reference to its iFC set. NULL is a no-op. */
 void scscf_profile_free(scscf_profile_t *p);
+
+/*
+ * The iFC sets in use, for sharing: a table from scscf_ifc_sets_new (a
+ * context keeps one), indexed by a hash of the sets' content. A shared set
+ * lives until the last profile using it is freed; freeing the table first
+ * leaves the sets still in use to their profiles, unshared.
+ */
+ims_hash_t *scscf_ifc_sets_new(void);
+void scscf_ifc_sets_free(ims_hash_t *sets);
+/* Replace p's own iFC set by an equal one of sets (or enter it there). */
+void scscf_profile_share_ifcs(scscf_profile_t *p, ims_hash_t *sets);
 
 /* Index of impu in the set, or -1. */
 int scscf_profile_find(const scscf_profile_t *p, const char *impu);

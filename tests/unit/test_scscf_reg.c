@@ -8,6 +8,10 @@
  * IMPUs, the reginfo XML (exact text, barred identities left out, escaping,
  * terminated state), the per-subscription version counter, and who may
  * subscribe to a user's reg event (the user, or a P-CSCF on the user's Path).
+ * And the memory layout: strings many records repeat (Path, the P-CSCF's
+ * URIs) shared and released with their last user, a subscription's strings in
+ * its one block, equal iFC sets shared between users, and (release builds,
+ * where the store is a real pool) the store objects a registered user costs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <cmocka.h>
 
 #include "common/core/clock.h"
+#include "common/core/slab.h"
 #include "scscf/context.c"
 #include "scscf/regevent.c"
 #include "scscf/user-data.c"
@@ -241,18 +246,11 @@ static void test_reginfo(void **state)
 /* A subscription as scscf_regevent_subscribe leaves it (no SIP stack here). */
 static scscf_sub_t *fake_sub(scscf_ctx_t *ctx, scscf_reg_t *r, const char *tag)
 {
-    scscf_sub_t *s = calloc(1, sizeof(*s));
-    char key[64];
+    sub_strs_t v = { .str = { tag, "call", "rtag", "sip:alice@ims.test", "sip:alice@ims.test" },
+                     .remote_uri = "sip:pcscf.ims.test", .target = "sip:pcscf.ims.test:5060" };
+    scscf_sub_t *s = sub_make(r, &v);
 
-    s->ctx = ctx;
-    s->reg = r;
-    ims_timer_init(&s->timer);
-    snprintf(key, sizeof(key), "call\n%s", tag);
-    s->key = strdup(key);
-    s->call_id = strdup("call");
-    s->local_tag = strdup(tag);
-    s->aor = strdup("sip:alice@ims.test");
-    assert_int_equal(ims_hash_insert(ctx->subs, s->key, s), IMS_OK);
+    assert_int_equal(ims_hash_insert(ctx->subs, s->strs, s), IMS_OK);
     s->next = r->subs;
     r->subs = s;
     arm(s, 600);
@@ -335,6 +333,166 @@ static void test_who_may_subscribe(void **state)
     }
 }
 
+static void test_shared_strings(void **state)
+{
+    fx_t *f = *state;
+    scscf_ctx_t *ctx = f->ctx;
+    scscf_reg_t *a = scscf_reg_get(ctx, "a@ims.test"), *b = scscf_reg_get(ctx, "b@ims.test");
+    char path[64];
+    const char *shared;
+
+    snprintf(path, sizeof(path), "<sip:term@pcscf.ims.test;lr>");
+    assert_int_equal(scscf_reg_bind(a, "sip:a@1", path, "c1", 1, 60), IMS_OK);
+    assert_int_equal(scscf_reg_bind(b, "sip:b@1", path, "c2", 1, 60), IMS_OK);
+    assert_int_equal(scscf_reg_bind(b, "sip:b@2", path, NULL, 1, 60), IMS_OK);
+    shared = a->contacts[0].path;
+    assert_ptr_not_equal(shared, path);                 /* a copy ... */
+    assert_ptr_equal(b->contacts[0].path, shared);      /* ... that all three hold */
+    assert_ptr_equal(b->contacts[1].path, shared);
+    assert_int_equal(ims_hash_count(ctx->shared), 1);
+    assert_string_equal(scscf_contact_call_id(&a->contacts[0]), "c1");
+    assert_null(scscf_contact_call_id(&b->contacts[1]));
+    /* the Call-ID changes, the URI stays */
+    assert_int_equal(scscf_reg_bind(a, "sip:a@1", path, "c9", 1, 60), IMS_OK);
+    assert_string_equal(a->contacts[0].uri, "sip:a@1");
+    assert_string_equal(scscf_contact_call_id(&a->contacts[0]), "c9");
+    assert_int_equal(scscf_reg_bind(a, "sip:a@1", path, "c9", 1, 60), IMS_DECLINED);
+    /* a user that goes releases its references; the last one frees the copy */
+    scscf_reg_free(a);
+    assert_string_equal(b->contacts[0].path, path);
+    assert_int_equal(scscf_reg_bind(b, "sip:b@1", "<sip:term@other;lr>", "c2", 2, 60), IMS_OK);
+    assert_int_equal(ims_hash_count(ctx->shared), 2);
+    assert_int_equal(scscf_reg_bind(b, "sip:b@2", NULL, NULL, 2, 0), IMS_OK);
+    assert_int_equal(ims_hash_count(ctx->shared), 1);
+    assert_string_equal(b->contacts[0].path, "<sip:term@other;lr>");
+    scscf_reg_free(b);
+    assert_int_equal(ims_hash_count(ctx->shared), 0);
+    /* NULL in, NULL out; a string that is not a shared copy is left alone */
+    assert_null(scscf_str_share(ctx, NULL));
+    scscf_str_unshare(ctx, NULL);
+    shared = scscf_str_share(ctx, "x");
+    scscf_str_unshare(ctx, "x");                       /* not the shared pointer */
+    assert_int_equal(ims_hash_count(ctx->shared), 1);
+    scscf_str_unshare(ctx, shared);
+    assert_int_equal(ims_hash_count(ctx->shared), 0);
+}
+
+static void test_subscription_block(void **state)
+{
+    fx_t *f = *state;
+    scscf_reg_t *r = scscf_reg_get(f->ctx, "alice@ims.test");
+    sub_strs_t v = { .str = { "tag1", "cid", "rtag", "sip:alice@ims.test;x=y", "tel:+1" },
+                     .remote_uri = "sip:pcscf.ims.test", .target = "sip:pcscf.ims.test:5060",
+                     .routes = { "<sip:p1;lr>", "<sip:p2;lr>" }, .nroutes = 2 };
+    scscf_sub_t *a = sub_make(r, &v), *b;
+
+    assert_string_equal(a->strs, "tag1");               /* the key comes first */
+    assert_string_equal(sub_str(a, SUB_CALL_ID), "cid");
+    assert_string_equal(sub_str(a, SUB_REMOTE_TAG), "rtag");
+    assert_string_equal(sub_str(a, SUB_LOCAL_URI), "sip:alice@ims.test;x=y");
+    assert_string_equal(sub_str(a, SUB_AOR), "tel:+1");
+    assert_false(a->aor_is_local);
+    assert_int_equal(a->nroutes, 2);
+    assert_string_equal(sub_route(a, 0), "<sip:p1;lr>");
+    assert_string_equal(sub_route(a, 1), "<sip:p2;lr>");
+    /* the AOR equal to the To URI is kept once; the P-CSCF's URIs are shared */
+    v.str[SUB_LOCAL_TAG] = "tag2";
+    v.str[SUB_AOR] = v.str[SUB_LOCAL_URI];
+    v.nroutes = 1;
+    b = sub_make(r, &v);
+    assert_true(b->aor_is_local);
+    assert_string_equal(sub_str(b, SUB_AOR), "sip:alice@ims.test;x=y");
+    assert_string_equal(sub_route(b, 0), "<sip:p1;lr>");
+    assert_ptr_equal(a->remote_uri, b->remote_uri);
+    assert_ptr_equal(a->target, b->target);
+    assert_string_equal(b->target, "sip:pcscf.ims.test:5060");
+    assert_int_equal(ims_hash_count(f->ctx->shared), 2);
+    a->next = b;
+    r->subs = a;
+    scscf_reg_free(r);
+    assert_int_equal(ims_hash_count(f->ctx->shared), 0);
+}
+
+static scscf_profile_t *profile_ifc(const char *impi, const char *method)
+{
+    char xml[1024];
+
+    snprintf(xml, sizeof(xml),
+             "<IMSSubscription><PrivateID>%s</PrivateID><ServiceProfile><PublicIdentity>"
+             "<Identity>sip:%s</Identity></PublicIdentity><InitialFilterCriteria>"
+             "<Priority>0</Priority><TriggerPoint><ConditionTypeCNF>0</ConditionTypeCNF>"
+             "<SPT><Group>0</Group><Method>%s</Method></SPT></TriggerPoint>"
+             "<ApplicationServer><ServerName>sip:as.ims.test</ServerName></ApplicationServer>"
+             "</InitialFilterCriteria></ServiceProfile></IMSSubscription>", impi, impi, method);
+    return scscf_user_data_parse(xml, strlen(xml), NULL, 0);
+}
+
+static void test_shared_ifcs(void **state)
+{
+    fx_t *f = *state;
+    scscf_reg_t *a = scscf_reg_get(f->ctx, "a@ims.test"), *b = scscf_reg_get(f->ctx, "b@ims.test");
+
+    scscf_reg_set_profile(a, profile_ifc("a@ims.test", "INVITE"));
+    scscf_reg_set_profile(b, profile_ifc("b@ims.test", "INVITE"));
+    assert_ptr_equal(a->profile->ifcs, b->profile->ifcs);
+    assert_int_equal(ims_hash_count(f->ctx->ifc_sets), 1);
+    /* a PPR gives b other iFCs: its own set, a keeps the old one */
+    scscf_reg_set_profile(b, profile_ifc("b@ims.test", "MESSAGE"));
+    assert_ptr_not_equal(a->profile->ifcs, b->profile->ifcs);
+    assert_string_equal(a->profile->ifcs[0].spts[0].what, "INVITE");
+    assert_string_equal(b->profile->ifcs[0].spts[0].what, "MESSAGE");
+    assert_int_equal(ims_hash_count(f->ctx->ifc_sets), 2);
+    scscf_reg_free(a);
+    assert_int_equal(ims_hash_count(f->ctx->ifc_sets), 1);
+    scscf_reg_free(b);
+    assert_int_equal(ims_hash_count(f->ctx->ifc_sets), 0);
+}
+
+/*
+ * A registered user with one binding and one subscription holds 9 store
+ * objects: record (IMPI inline), its by_impi entry, the profile, two by_impu
+ * entries, the bindings array, the binding's block, the subscription and its
+ * ctx->subs entry. Shared strings cost per distinct value, not per user.
+ */
+static void test_store_objects(void **state)
+{
+    fx_t *f = *state;
+    ims_slab_stats_t st0, st1;
+    enum { N = 50 };
+
+#ifdef IMS_SANITIZED
+    (void)f;
+    (void)st0;
+    (void)st1;
+    skip();   /* the store is plain malloc here: nothing to count */
+#else
+    ims_store_stats(&st0);
+    for (int i = 0; i < N; i++) {
+        char impi[32], impu[40], tag[16], uri[40];
+        scscf_reg_t *r;
+        scscf_sub_t *s;
+        sub_strs_t v = { .str = { tag, "cid", "rtag", impu, impu },
+                         .remote_uri = "sip:pcscf.ims.test", .target = "sip:pcscf.ims.test:5060" };
+
+        snprintf(impi, sizeof(impi), "u%d@ims.test", i);
+        snprintf(impu, sizeof(impu), "sip:u%d@ims.test", i);
+        snprintf(uri, sizeof(uri), "tel:+%d", i);
+        snprintf(tag, sizeof(tag), "t%d", i);
+        r = scscf_reg_get(f->ctx, impi);
+        scscf_reg_set_profile(r, profile(impi, impu, uri, false));
+        scscf_reg_bind(r, "sip:ue@10.0.0.1:5060", "<sip:term@pcscf.ims.test;lr>", "c", 1, 600);
+        scscf_reg_set_registered(r);
+        s = sub_make(r, &v);
+        assert_int_equal(ims_hash_insert(f->ctx->subs, s->strs, s), IMS_OK);
+        r->subs = s;
+    }
+    ims_store_stats(&st1);
+    /* 3 shared strings, each its copy and its table entry */
+    assert_int_equal(st1.objects - st0.objects, 9 * N + 3 * 2);
+    assert_int_equal(st1.big, st0.big);
+#endif
+}
+
 static void test_parse_helpers(void **state)
 {
     uint32_t v = 7;
@@ -372,6 +530,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reginfo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_may_subscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_ifcs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_objects, setup, teardown),
         cmocka_unit_test(test_parse_helpers),
     };
 

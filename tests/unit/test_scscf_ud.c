@@ -5,7 +5,8 @@
  * tel: identity and an iFC of every SPT kind), a hand-written pretty-printed
  * one with namespace prefixes, comments, CDATA and entities, and malformed
  * input: unbalanced tags, truncation at every byte, nesting and count limits,
- * bad entities, NUL bytes, text outside the root, missing identities.
+ * bad entities, NUL bytes, text outside the root, missing identities; and
+ * iFC sets shared between the profiles whose iFCs are equal (and only those).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,7 +70,6 @@ static void test_hss_document(void **state)
     assert_non_null(xml);
     p = scscf_user_data_parse(xml, len, NULL, 0);
     assert_non_null(p);
-    assert_string_equal(p->impi, "alice@ims.test");
     assert_int_equal(p->nimpu, 3);
     assert_string_equal(p->impu[0], "sip:alice@ims.test");
     assert_string_equal(p->impu[1], "tel:+100");
@@ -158,7 +158,7 @@ static void test_pretty_document(void **state)
 
     (void)state;
     assert_non_null(p);
-    assert_string_equal(p->impi, "bob@ims.test");
+    assert_string_equal(p->impu[0], "sip:bob@ims.test");   /* PrivateID not kept */
     assert_int_equal(p->nimpu, 3);
     assert_string_equal(p->impu[1], "tel:+123");
     assert_string_equal(p->impu[2], "sip:bob2@ims.test");
@@ -245,6 +245,75 @@ static void test_malformed(void **state)
     }
 }
 
+/* The document with its first occurrence of from replaced by to. */
+static char *doc_with(const char *from, const char *to, size_t *len)
+{
+    char *xml = hss_doc(len), *at = strstr(xml, from), *out;
+
+    assert_non_null(at);
+    out = malloc(*len + strlen(to) + 1);
+    memcpy(out, xml, (size_t)(at - xml));
+    sprintf(out + (at - xml), "%s%s", to, at + strlen(from));
+    *len = strlen(out);
+    free(xml);
+    return out;
+}
+
+static void test_shared_ifc_sets(void **state)
+{
+    ims_hash_t *sets = scscf_ifc_sets_new();
+    size_t len, len2, len3;
+    char *xml = hss_doc(&len);
+    char *other_user = doc_with("sip:alice@ims.test", "sip:carol@ims.test", &len2);
+    char *negated = doc_with("<ConditionNegated>0", "<ConditionNegated>1", &len3);
+    scscf_profile_t *a = scscf_user_data_parse(xml, len, NULL, 0);
+    scscf_profile_t *b = scscf_user_data_parse(other_user, len2, NULL, 0);
+    scscf_profile_t *c = scscf_user_data_parse(negated, len3, NULL, 0);
+    scscf_profile_t *d = parse(PRETTY);
+    const scscf_ifc_t *own_b = b->ifcs;
+
+    (void)state;
+    assert_ptr_not_equal(a->ifcs, b->ifcs);   /* each its own after parsing */
+    scscf_profile_share_ifcs(a, sets);
+    scscf_profile_share_ifcs(a, sets);        /* twice: no change */
+    scscf_profile_share_ifcs(b, sets);
+    scscf_profile_share_ifcs(c, sets);
+    scscf_profile_share_ifcs(d, sets);
+    assert_ptr_equal(a->ifcs, b->ifcs);       /* same iFCs: one set */
+    assert_ptr_not_equal(b->ifcs, own_b);
+    assert_string_equal(b->impu[0], "sip:carol@ims.test");
+    assert_ptr_not_equal(c->ifcs, a->ifcs);   /* one SPT negated: another set */
+    assert_true(c->ifcs[0].spts[0].negated);
+    assert_false(a->ifcs[0].spts[0].negated);
+    assert_ptr_not_equal(d->ifcs, a->ifcs);
+    assert_int_equal(ims_hash_count(sets), 3);
+    /* the set outlives the first of its users */
+    scscf_profile_free(a);
+    assert_int_equal(ims_hash_count(sets), 3);
+    assert_string_equal(b->ifcs[0].spts[0].what, "INVITE");
+    assert_string_equal(b->ifcs[1].service_info, "info<x>");
+    scscf_profile_free(b);
+    assert_int_equal(ims_hash_count(sets), 2);
+    scscf_profile_free(c);
+    /* a table freed before its last user: the set stays with the profile */
+    scscf_ifc_sets_free(sets);
+    assert_string_equal(d->ifcs[0].as_name, "sip:as<1>");
+    scscf_profile_free(d);
+    /* no iFCs: nothing to share */
+    sets = scscf_ifc_sets_new();
+    d = parse("<IMSSubscription><PublicIdentity><Identity>sip:x@y</Identity>"
+              "</PublicIdentity></IMSSubscription>");
+    assert_null(d->ifcs);
+    assert_int_equal(d->nifc, 0);
+    scscf_profile_share_ifcs(d, sets);
+    assert_int_equal(ims_hash_count(sets), 0);
+    scscf_profile_free(d);
+    scscf_ifc_sets_free(sets);
+    free(xml);
+    free(other_user);
+    free(negated);
+}
+
 /* Random mutations of a good document never crash (ASan build checks reads). */
 static void test_mutations(void **state)
 {
@@ -273,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_hss_document),
         cmocka_unit_test(test_pretty_document),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_shared_ifc_sets),
         cmocka_unit_test(test_mutations),
     };
 
