@@ -44,6 +44,7 @@ RATES=(${BENCH_RATES:-500 1000 1500 2000 2500 3000 4000})
 SECS=${BENCH_SECONDS:-3}
 NSIPP=${BENCH_SIPP:-2}
 MIN_UES=${BENCH_MIN_UES:-10000}
+WARMUP=${BENCH_WARMUP:-500}   # handsets registered (and drained) before the baseline
 HZ=$(getconf CLK_TCK)
 
 cache=$IMS_BUILD_DIR/CMakeCache.txt
@@ -70,8 +71,8 @@ for s in pcscf icscf scscf; do reg_section_needed "$s"; done
 # 001010000100001 and up, clear of the explicit test subscribers (9001, 9002).
 FIRST=100001
 sed -i -E "s/imsi_from = \"001010000000001\"; count = [0-9]+;/$(
-    )imsi_from = \"0010100$(printf %08d $FIRST)\"; count = $((total + 10));/" "$REG_DIR/hss.cfg"
-grep -q "count = $((total + 10));" "$REG_DIR/hss.cfg" || fail "cannot resize the demo range"
+    )imsi_from = \"0010100$(printf %08d $FIRST)\"; count = $((total + WARMUP + 10));/" "$REG_DIR/hss.cfg"
+grep -q "count = $((total + WARMUP + 10));" "$REG_DIR/hss.cfg" || fail "cannot resize the demo range"
 reg_lab_start
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }  # KiB
@@ -85,14 +86,35 @@ heap_in_use() {
     gdb -batch -p "${REG_PID[$1]}" -ex 'call (void)malloc_stats()' >/dev/null 2>&1
     awk '/^in use bytes/ { v = $NF } END { if (v != "") print v }' "$log"
 }
-declare -A RSS0 HEAP0 HEAP3
-for d in "${DAEMONS[@]}"; do
-    command -v gdb >/dev/null && {
-        gdb -batch -p "${REG_PID[$d]}" -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1
-        HEAP0[$d]=$(heap_in_use "$d")
-    }
-    RSS0[$d]=$(rss "${REG_PID[$d]}")
-done
+# baseline: RSS and heap in use of every daemon, after malloc_trim when gdb is there.
+declare -A RSS0 HEAP0 HEAP3 RSSC HEAPC
+baseline() {
+    for d in "${DAEMONS[@]}"; do
+        command -v gdb >/dev/null && {
+            gdb -batch -p "${REG_PID[$d]}" -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1
+            HEAP0[$d]=$(heap_in_use "$d")
+        }
+        RSS0[$d]=$(rss "${REG_PID[$d]}")
+    done
+}
+baseline
+for d in "${DAEMONS[@]}"; do RSSC[$d]=${RSS0[$d]} HEAPC[$d]=${HEAP0[$d]:-0}; done
+# What a daemon allocates once, on its first traffic (a spare slab block per size class,
+# tables sized for the load), is not memory per handset: a warm-up batch is registered
+# and drained first (from its own address: the P-CSCF knows a UE by its address and port),
+# and the per-handset figures count from there (the cold figure, from
+# the daemons' start, is printed too).
+if [ "$WARMUP" -gt 0 ]; then
+    say "warm-up: $WARMUP handsets, then ${BENCH_DRAIN:-35} s for their transactions to end"
+    reg_users_csv "$IT_WORK/u-warm.csv" "$FIRST" "$WARMUP"
+    REG_UE=127.0.1.90 REG_MAX_SOCKET=10000 reg_sipp warm reg_aka.xml "$WARMUP" 60 \
+        -inf "$IT_WORK/u-warm.csv" -r 500 -key expires 3600 -auth_uri "sip:$REG_DOMAIN" \
+        -recv_timeout 5000 -buff_size 4194304 -nd ||
+        say "warm-up: some registrations failed"
+    FIRST=$((FIRST + WARMUP))
+    sleep "${BENCH_DRAIN:-35}"
+    baseline
+fi
 PREV_CSUM=$((RSS0[pcscf] + RSS0[icscf] + RSS0[scscf]))
 
 # percentile FILE P: the P-th percentile of the numbers in FILE (one per line), nearest rank.
@@ -227,6 +249,15 @@ if [ "$TRIMMED" = 1 ]; then
     done
     awk -v h="$h" -v n="$REGISTERED" 'BEGIN { if (n) printf "malloc heap in use by the three " \
         "CSCFs per registered handset: %.0f bytes\n", h / n }'
+fi
+if [ "$TRIMMED" = 1 ] && [ "$WARMUP" -gt 0 ]; then
+    cr=0 ch=0
+    for d in pcscf icscf scscf; do
+        cr=$((cr + ${RSS3[$d]:-0} - RSSC[$d])) ch=$((ch + ${HEAP3[$d]:-0} - HEAPC[$d]))
+    done
+    awk -v r="$cr" -v h="$ch" -v n="$((REGISTERED + WARMUP))" 'BEGIN { if (n) printf \
+        "cold (from the daemons'"'"' start, %d handsets incl. the warm-up, one-off allocations " \
+        "included): %.0f bytes RSS, %.0f bytes heap per handset\n", n, r * 1024 / n, h / n }'
 fi
 awk -v a="$s1" -v b="$s2" -v c="$s3" -v n="$REGISTERED" -v t="$TRIMMED" 'BEGIN { if (n) {
     printf "RSS growth of the three CSCFs per registered handset: %.0f bytes right after the " \

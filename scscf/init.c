@@ -12,6 +12,7 @@
 #include "scscf/cx-path.h"
 #include "scscf/regevent.h"
 #include "scscf/register-handler.h"
+#include "scscf/session.h"
 
 #define CX_APP_ID 16777216u
 #define VENDOR_3GPP 10415u
@@ -113,7 +114,7 @@ int scscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
     scscf_ctx_t *ctx;
     int rc = scscf_conf_load(conf, &cfg);
 
-    if (rc == IMS_ERROR)
+    if (rc == IMS_ERROR || (rc == IMS_OK && scscf_session_conf_load(conf, &cfg) != IMS_OK))
         return IMS_ERROR;
     ctx = scscf_ctx_new(sip_node_loop(node), &cfg);
     ctx->node = node;
@@ -185,7 +186,7 @@ static int on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
         return scscf_register(ctx, pr, req);
     if (scscf_is_reg_subscribe(req))
         return scscf_regevent_subscribe(ctx, pr, req);
-    return IMS_DECLINED;
+    return scscf_session_request(ctx, pr, req);
 }
 
 const sip_proxy_handler_t scscf_handler = {

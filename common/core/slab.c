@@ -49,9 +49,10 @@ typedef struct slab_class {
 static const uint32_t g_size[SLAB_NCLASS] = {
     16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
 };
-/* Two pools that never share a block: what libosip2 parses and builds lives
- * for a transaction, what the store holds lives for a registration. */
-enum { SLAB_TRANSIENT, SLAB_STORE, SLAB_POOLS };
+/* One pool today (what libosip2 parses and builds, living for a
+ * transaction); the store, for what lives as long as a registration, is
+ * store.c. */
+enum { SLAB_TRANSIENT, SLAB_POOLS };
 
 typedef struct slab_pool {
     slab_class_t cls[SLAB_NCLASS];
@@ -244,80 +245,4 @@ static void pool_stats(const slab_pool_t *pool, ims_slab_stats_t *st)
 void ims_slab_stats(ims_slab_stats_t *st)
 {
     pool_stats(&g_pool[SLAB_TRANSIENT], st);
-}
-
-/* ---- the store ---- */
-
-#ifdef IMS_SANITIZED
-/* ASan and valgrind must see every record: plain malloc. */
-void *ims_store_alloc(size_t n)
-{
-    return malloc(n);
-}
-
-void *ims_store_realloc(void *p, size_t n)
-{
-    return realloc(p, n);
-}
-
-void ims_store_free(void *p)
-{
-    free(p);
-}
-#else
-void *ims_store_alloc(size_t n)
-{
-    return pool_alloc(&g_pool[SLAB_STORE], n);
-}
-
-void *ims_store_realloc(void *p, size_t n)
-{
-    return pool_realloc(&g_pool[SLAB_STORE], p, n);
-}
-
-void ims_store_free(void *p)
-{
-    ims_slab_free(p);
-}
-#endif
-
-void *ims_store_calloc(size_t n, size_t size)
-{
-    void *p;
-
-    if (size && n > SIZE_MAX / size)
-        return NULL;
-    if ((p = ims_store_alloc(n * size)) != NULL)
-        memset(p, 0, n * size);
-    return p;
-}
-
-char *ims_store_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = ims_store_alloc(n);
-
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-char *ims_store_strndup(const char *s, size_t n)
-{
-    char *d = ims_store_alloc(n + 1);
-
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-void ims_store_stats(ims_slab_stats_t *st)
-{
-#ifdef IMS_SANITIZED
-    memset(st, 0, sizeof(*st));
-#else
-    pool_stats(&g_pool[SLAB_STORE], st);
-#endif
 }

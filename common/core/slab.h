@@ -37,11 +37,12 @@ void ims_slab_free(void *p);
 void ims_slab_stats(ims_slab_stats_t *st);
 
 /*
- * The store: a second pool, for what lives as long as a registration or a
- * subscription. Kept apart from the transient pool and from malloc so that
- * the pages of a burst's transactions hold nothing long-lived once they are
- * done, and records pack densely. Free with ims_store_free (never free()).
- * Sanitizer builds map these to malloc/free.
+ * The store (store.c): a second pool, for what lives as long as a
+ * registration or a subscription. Kept apart from the transient pool and
+ * from malloc so that the pages of a burst's transactions hold nothing
+ * long-lived once they are done, and records pack densely, with no header
+ * per object. Only store pointers may reach ims_store_free (anything else
+ * aborts); never free() them. Sanitizer builds map these to malloc/free.
  */
 void *ims_store_alloc(size_t n);
 void *ims_store_calloc(size_t n, size_t size);

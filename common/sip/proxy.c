@@ -292,6 +292,16 @@ sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id)
     return pr && pr->st && !pr->retired ? pr : NULL;
 }
 
+const char *sip_proxy_req_route_user(const sip_proxy_req_t *pr)
+{
+    return pr->route.user;
+}
+
+bool sip_proxy_req_route_orig(const sip_proxy_req_t *pr)
+{
+    return pr->route.orig;
+}
+
 const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr)
 {
     return proxy_req(pr);
@@ -449,7 +459,22 @@ static bool is_loop(const sip_proxy_t *px, const sip_msg_t *req, uint32_t hash)
 
 /* ---- §16.4 route preprocessing ---- */
 
-void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req)
+/* What the first of our Route entries said besides our address: its user part
+ * ("orig" in a Service-Route, an AS's ODI token) and an "orig" parameter. */
+static void note_route(proxy_route_note_t *note, const osip_uri_t *u)
+{
+    osip_uri_param_t *p = NULL;
+
+    if (!note || note->seen)
+        return;
+    note->seen = true;
+    if (u->username && strlen(u->username) < sizeof(note->user))
+        strcpy(note->user, u->username);
+    note->orig = osip_uri_uparam_get_byname((osip_uri_t *)u, "orig", &p) == 0 ||
+                 strcmp(note->user, "orig") == 0;
+}
+
+void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req, proxy_route_note_t *note)
 {
     osip_message_t *m = req->m;
     osip_route_t *rt;
@@ -472,6 +497,7 @@ void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req)
     }
     /* Our own entries on top (one, or two after double record-routing). */
     while ((rt = osip_list_get(&m->routes, 0)) != NULL && rt->url && uri_is_local(px, rt->url)) {
+        note_route(note, rt->url);
         osip_list_remove(&m->routes, 0);
         osip_route_free(rt);
     }
@@ -712,8 +738,11 @@ static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *creq)
         sip_txn_server_reply_code(st, 100, NULL);
     if (!validate(px, pr))
         return;
-    proxy_preprocess_routes(px, req);
-    pr->loop_hash = loop_hash(req);
+    proxy_preprocess_routes(px, req, &pr->route);
+    /* A request back from an AS, or spiralling through us toward the other
+     * side, differs from its earlier self only in the Route entry it reached
+     * us by (its ODI, orig): that is part of its identity for loop detection. */
+    pr->loop_hash = fnv(loop_hash(req), pr->route.user) ^ (pr->route.orig ? 0x9e3779b9u : 0);
     if (is_loop(px, req, pr->loop_hash)) {
         px->stats.loops++;
         sip_proxy_reply(pr, 482, NULL);

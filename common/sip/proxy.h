@@ -110,6 +110,12 @@ uint64_t sip_proxy_req_id(const sip_proxy_req_t *pr);
 sip_proxy_req_t *sip_proxy_req_find(sip_proxy_t *px, uint64_t id);
 /* The request as received (after route preprocessing). Owned by the core. */
 const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr);
+/* The Route entry of ours the request arrived with, which the core removed
+ * before the handler runs: its user part ("" when none; e.g. "orig" from a
+ * Service-Route, or the ODI token an AS sends back), and whether it marked
+ * the originating case ("orig" as user part or URI parameter). */
+const char *sip_proxy_req_route_user(const sip_proxy_req_t *pr);
+bool sip_proxy_req_route_orig(const sip_proxy_req_t *pr);
 
 /* Next hop for a URI per RFC 3263 without DNS (IP literals; transport param;
  * default port 5060, 5061 for sips). IMS_OK or IMS_ERROR (not an IP literal). */

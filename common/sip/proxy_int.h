@@ -9,6 +9,12 @@
 
 #define PROXY_MAX_LOCAL 8
 
+typedef struct proxy_route_note {
+    bool seen;
+    bool orig;               /* "orig" user part or parameter (TS 24.229 §5.4.3.2) */
+    char user[48];           /* its user part, "" when none (or too long) */
+} proxy_route_note_t;
+
 typedef struct proxy_branch {
     sip_proxy_req_t *pr;
     sip_txn_t *ct;           /* NULL once the client transaction ended */
@@ -27,6 +33,7 @@ struct sip_proxy_req {
     sip_txn_t *st;           /* NULL once the server transaction ended */
     sip_proxy_req_t *next_retired; /* on px->retired */
     bool retired;            /* answered and settled: freed by the proxy's reaper */
+    proxy_route_note_t route; /* our Route entry as the request arrived */
     bool is_invite;
     bool forwarded;          /* sip_proxy_forward ran */
     bool final_sent;
@@ -81,6 +88,8 @@ void proxy_on_ack(void *arg, sip_msg_t *ack);
 void proxy_on_stray_response(void *arg, sip_msg_t *resp);
 void proxy_cancel_branches(sip_proxy_req_t *pr);
 int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst);
-void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req);
+/* §16.4: drop our own Route entries (strict-router fix-up first); note (may be
+ * NULL) gets what the first of them carried besides our address. */
+void proxy_preprocess_routes(sip_proxy_t *px, sip_msg_t *req, proxy_route_note_t *note);
 
 #endif

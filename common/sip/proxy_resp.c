@@ -263,7 +263,7 @@ void proxy_on_ack(void *arg, sip_msg_t *ack)
     long v = 70;
 
     px->stats.stateless_acks++;
-    proxy_preprocess_routes(px, ack);
+    proxy_preprocess_routes(px, ack, NULL);
     osip_message_get_max_forwards(ack->m, 0, &h);
     if (h && h->hvalue)
         v = strtol(h->hvalue, NULL, 10);

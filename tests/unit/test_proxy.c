@@ -806,6 +806,47 @@ static void test_async_handler(void **state)
     assert_null(sip_proxy_req_find(h->px, h->held + 1));
 }
 
+/* The handler learns what our Route entry carried ("orig", an ODI token); the
+ * request coming back through us from an AS (our Via inside it) by another
+ * entry of ours is no loop, while the very same request again is (482). */
+static void test_route_note(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *inv;
+    char hdrs[600], *via = NULL;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold = true });
+    snprintf(hdrs, sizeof(hdrs), "Route: <sip:orig@127.0.0.1:%u;lr>\r\nMax-Forwards: 70\r\n",
+             h->port);
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, hdrs, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr);
+    assert_string_equal(sip_proxy_req_route_user(pr), "orig");
+    assert_true(sip_proxy_req_route_orig(pr));
+    assert_int_equal(osip_list_size(&sip_proxy_req_msg(pr)->m->routes), 0);
+    assert_int_equal(sip_proxy_forward(pr), IMS_OK);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    assert_int_equal(osip_via_to_str(sip_msg_top_via(inv), &via), 0);
+    /* Back from the AS by its ODI: our Via inside, a new branch on top. */
+    snprintf(hdrs, sizeof(hdrs), "Via: %s\r\nRoute: <sip:odi-7f3a@127.0.0.1:%u;lr>\r\n"
+             "Max-Forwards: 69\r\n", via, h->port);
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, "z9hG4bKfromas1", hdrs, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr); /* held by the handler, not answered 482 */
+    assert_string_equal(sip_proxy_req_route_user(pr), "odi-7f3a");
+    assert_false(sip_proxy_req_route_orig(pr));
+    /* The same request by the same entry as the first time: a loop. */
+    snprintf(hdrs, sizeof(hdrs), "Via: %s\r\nRoute: <sip:orig@127.0.0.1:%u;lr>\r\n"
+             "Max-Forwards: 69\r\n", via, h->port);
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, "z9hG4bKfromas2", hdrs, NULL });
+    got_resp(h, &h->uac, 100, "INVITE");
+    got_resp(h, &h->uac, 482, "INVITE");
+    osip_free(via);
+}
+
 /* A CANCEL while the handler still decides is answered for it: 487. */
 static void test_cancel_while_held(void **state)
 {
@@ -1139,6 +1180,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stray_2xx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_while_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_before_provisional, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_ignored, setup, teardown),

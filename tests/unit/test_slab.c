@@ -167,6 +167,41 @@ static void test_store_pool(void **state)
     assert_int_equal(s1.objects, s0.objects);
 }
 
+/* Store objects of every size keep their bytes through realloc, across
+ * classes and into (and out of) a block of their own; emptied blocks go. */
+static void test_store_sizes(void **state)
+{
+    ims_slab_stats_t s0, s1;
+    unsigned char *p[3000];
+    unsigned char *q;
+
+    ims_store_stats(&s0);
+    for (size_t n = 1; n < 3000; n++) {
+        p[n] = ims_store_alloc(n);
+        assert_non_null(p[n]);
+        assert_int_equal((uintptr_t)p[n] % 8, 0);
+        fill(p[n], n, (unsigned)n);
+    }
+    for (size_t n = 1; n < 3000; n++) {
+        assert_true(check(p[n], n, (unsigned)n));
+        ims_store_free(p[n]);
+    }
+    q = ims_store_realloc(NULL, 40);
+    fill(q, 40, 1);
+    q = ims_store_realloc(q, 5000);
+    assert_true(check(q, 40, 1));
+    fill(q, 5000, 2);
+    q = ims_store_realloc(q, 100000);
+    assert_true(check(q, 5000, 2));
+    q = ims_store_realloc(q, 30);
+    assert_true(check(q, 30, 2));
+    ims_store_free(q);
+    ims_store_free(NULL);
+    ims_store_stats(&s1);
+    assert_int_equal(s1.objects, s0.objects);
+    assert_int_equal(s1.big, s0.big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_realloc_keeps_bytes),
         cmocka_unit_test(test_foreign_pointer),
         cmocka_unit_test(test_store_pool),
+        cmocka_unit_test(test_store_sizes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Initial requests other than REGISTER at the S-CSCF (TS 24.229 §5.4.3):
+ * the originating and the terminating session case.
+ *
+ * Which case: the Route entry the request reached us by (the proxy core
+ * removes it, RFC 3261 §16.4, and keeps what it said: sip_proxy_req_route_orig).
+ *   originating - it carried "orig" (the Service-Route we gave the P-CSCF);
+ *                 the served user is the P-Asserted-Identity, which must be
+ *                 registered here (else 403);
+ *   terminating - otherwise, when the Request-URI is an identity of the
+ *                 home domain (sip: with our domain, tel:, user=phone).
+ * A request with neither is routed by default. See scscf_session_request.
+ *
+ * Originating: the target registered here -> on to the terminating case at
+ * once (no spiral through the I-CSCF: the core's loop detection would see the
+ * same request come back); a home-domain or tel: target registered elsewhere
+ * -> the I-CSCF (scscf.icscf, a Route to it; its LIR answers 404 / 480 or
+ * finds the S-CSCF); anything else -> default routing.
+ * Terminating: the Request-URI is retargeted to each live contact of the
+ * registration (parallel fork), with the contact's Path as Route (via its
+ * P-CSCF); an identity not registered here -> 480.
+ *
+ * Not done yet (issue 5): iFC evaluation and ISC (ODI), the unregistered-user
+ * terminating case (SAR UNREGISTERED_USER), ENUM / number mapping.
+ */
+#ifndef SCSCF_SESSION_H
+#define SCSCF_SESSION_H
+
+#include <stddef.h>
+
+#include "common/core/conf.h"
+#include "common/sip/proxy.h"
+#include "scscf/context.h"
+
+#define SCSCF_SESSION_MAX_PAI 4      /* P-Asserted-Identity values looked at */
+
+/*
+ * Read scscf.icscf (optional; default "sip:icscf.<domain>") for the sessions
+ * of this process. conf may be NULL. IMS_OK, or IMS_ERROR (logged) for a value
+ * that is too long or does not parse.
+ */
+int scscf_session_conf_load(ims_conf_t *conf, const scscf_cfg_t *c);
+
+/*
+ * An initial request (no To tag, no Route left) that is neither a REGISTER nor
+ * a reg-event SUBSCRIBE. Returns IMS_DECLINED for default routing, else IMS_OK
+ * (forwarded or answered through pr).
+ */
+int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req);
+
+/*
+ * The identity of u for lookups in the registration store: tel: URIs and
+ * sip:/sips: URIs with user=phone as "tel:<number>" (visual separators
+ * - . ( ) removed, URI parameters dropped), other sip: URIs as
+ * scscf_uri_aor does. IMS_OK, or IMS_ERROR (unusable, or longer than len).
+ */
+int scscf_session_impu(const osip_uri_t *u, char *out, size_t len);
+
+/*
+ * The i-th P-Asserted-Identity URI of req (over every header instance and the
+ * comma-separated values in one; the name-addr's URI) into out. IMS_OK, or
+ * IMS_DECLINED when there is no i-th value, IMS_ERROR when it is too long.
+ */
+int scscf_session_pai(const sip_msg_t *req, int i, char *out, size_t len);
+
+#endif

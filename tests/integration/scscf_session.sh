@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Sessions through the S-CSCF (TS 24.229 §5.4.3): originating and terminating session cases on
+# the 127.0.1.x lab of lib/reg.sh (P-CSCF, I-CSCF, S-CSCF, ims-hss). Handsets register with
+# tests/tools/aka_ue.py (IMS AKA through P -> I -> S) from a fixed address and port, and sipp
+# then plays the handset from that same address (the P-CSCF knows its UEs by address):
+#   A = subscriber 1 on 127.0.1.100, B = subscriber 2 on 127.0.1.101, B2 = subscriber 2 again
+#   (a second contact) on 127.0.1.102. Checked:
+#   1. A calls B's sip: IMPU: INVITE/180/200/ACK/BYE complete through P -> S -> P -> B; B gets
+#      the INVITE with its registered contact as Request-URI and P-Asserted-Identity A; the
+#      S-CSCF logged the originating case for A and the terminating case for B via B's Path;
+#      ACK and BYE follow the Record-Route set (the BYE passed the S-CSCF)
+#   2. A calls tel:+15550000002 (B's tel: IMPU): normalised, delivered to B the same way
+#   3. B registers a second contact (B2): A's call forks to both; B answers, B2 (ringing) gets
+#      CANCEL and answers 487
+#   4. A calls subscriber 3 (known, not registered): the S-CSCF sends it to the I-CSCF, whose
+#      LIR gives 480; A calls sip:nobody@<domain> (unknown): 404 the same way
+#   5. every daemon stops with exit 0 and no sanitizer report.
+# Exit 77 when a tool (sipp, python3, ss) is missing.
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/reg.sh
+. "$(dirname "$0")/lib/reg.sh"
+for t in sipp python3 ss; do
+    command -v "$t" >/dev/null || { echo "$t not found: skipped"; exit 77; }
+done
+it_init 18500
+UE=$IMS_SOURCE_DIR/tests/tools/aka_ue.py
+D=$REG_DOMAIN
+D_RE=${D//./\\.}
+A_IP=127.0.1.100
+B_IP=127.0.1.101
+B2_IP=127.0.1.102
+IMPU1=$(reg_impu 1)
+IMPU2=$(reg_impu 2)
+IMPU3=$(reg_impu 3)
+re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
+
+reg_lab_prepare
+for s in pcscf icscf scscf; do reg_section_needed "$s"; done
+reg_lab_start
+
+# register N IP PORT: subscriber N registers from IP:PORT (contact sip:ue@IP:PORT).
+register() {
+    python3 "$UE" --pcscf "$REG_P:5060" --local "$2" --port "$3" --domain "$D" \
+        --impi "$(reg_impi "$1")" --impu "$(reg_impu "$1")" --k "$REG_KHEX" --op "$REG_OPHEX" \
+        >"$IT_WORK/reg-$1-$2.out" 2>&1 ||
+        fail "subscriber $1 did not register from $2:$3: $(tail -3 "$IT_WORK/reg-$1-$2.out")"
+    say "subscriber $1 registered from $2:$3"
+}
+pick_port_into PA
+pick_port_into PB
+pick_port_into PB2
+register 1 "$A_IP" "$PA"
+register 2 "$B_IP" "$PB"
+
+mkdir -p "$IT_WORK/sc"
+scenario() {
+    {
+        echo "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><scenario name=\"$1\">"
+        cat
+        echo '</scenario>'
+    } >"$IT_WORK/sc/$1.xml"
+}
+# The caller: INVITE -> (100, 180) -> 200 -> ACK -> BYE -> 200, in-dialog along the route set.
+# -key target URI.
+# invite [TXN]: the INVITE (TXN: a transaction name, for the ACK of a non-2xx).
+invite() {
+    cat <<EOF
+<send retrans="500"${1:+ start_txn=\"$1\"}><![CDATA[
+
+INVITE [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <$IMPU1>;tag=[pid]A[call_number]
+To: <[target]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+EOF
+}
+{
+    invite
+    cat <<'EOF'
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true"/>
+EOF
+    for m in ACK BYE; do
+        cseq=1 attr=''
+        [ "$m" = BYE ] && cseq=2 attr=' retrans="500" start_txn="bye"'
+        cat <<EOF
+<send$attr><![CDATA[
+
+$m [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+[routes]
+From: <$IMPU1>;tag=[pid]A[call_number]
+To: <[target]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: $cseq $m
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+EOF
+    done
+    echo '<recv response="200" response_txn="bye"/>'
+} | scenario uac_call
+# uac_fail NAME CODE: the INVITE is answered CODE; ACK hop by hop.
+uac_fail() {
+    {
+        invite inv
+        cat <<EOF
+<recv response="100" optional="true" response_txn="inv"/>
+<recv response="$2" response_txn="inv"/>
+<send ack_txn="inv"><![CDATA[
+
+ACK [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
+From: <$IMPU1>;tag=[pid]A[call_number]
+To: <[target]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+EOF
+    } | scenario "$1"
+}
+uac_fail uac_480 480
+uac_fail uac_404 404
+# An originating INVITE (Route orig) straight to the S-CSCF asserting a user not registered
+# there: 403, nothing forwarded.
+{
+    cat <<EOF
+<send retrans="500" start_txn="inv"><![CDATA[
+
+INVITE [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+Route: <sip:orig@scscf.$REG_DOMAIN;lr>
+P-Asserted-Identity: <$IMPU3>
+From: <$IMPU3>;tag=[pid]X[call_number]
+To: <[target]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="100" optional="true" response_txn="inv"/>
+<recv response="403" response_txn="inv"/>
+<send ack_txn="inv"><![CDATA[
+
+ACK [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
+From: <$IMPU3>;tag=[pid]X[call_number]
+To: <[target]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+EOF
+} | scenario uac_403_orig
+
+# The callee at IP:PORT: the INVITE must be for its contact and assert A's identity.
+inv_checks() {
+    cat <<EOF
+<recv request="INVITE" rrs="true"><action>
+  <ereg regexp="^INVITE sip:ue@$(re "$1"):$2 SIP/2\\.0" search_in="msg" check_it="true"
+    assign_to="rl"/>
+  <ereg regexp="P-Asserted-Identity: *&lt;$(re "$IMPU1")&gt;" search_in="msg" check_it="true"
+    assign_to="pai"/>
+</action></recv>
+<Reference variables="rl,pai"/>
+EOF
+}
+# resp CODE [CSEQ]: a response to the last request, echoing the Record-Route set.
+resp() {
+    cat <<EOF
+<send${3:+ $3}><![CDATA[
+
+SIP/2.0 $1 X
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]B[call_number]
+[last_Call-ID:]
+${2:-[last_CSeq:]}
+Contact: <sip:ue@[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+EOF
+}
+{
+    inv_checks "$B_IP" "$PB"
+    resp 180
+    echo '<pause milliseconds="300"/>'
+    resp 200 '' 'retrans="500"'
+    cat <<'EOF'
+<recv request="ACK"/>
+<recv request="BYE"/>
+<send><![CDATA[
+
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+<timewait milliseconds="500"/>
+EOF
+} | scenario uas_b
+{
+    inv_checks "$B2_IP" "$PB2"
+    resp 180
+    echo '<recv request="CANCEL"/>'
+    resp 200
+    resp 487 'CSeq: 1 INVITE'
+    echo '<recv request="ACK"/><timewait milliseconds="500"/>'
+} | scenario uas_b2
+
+# uas VAR NAME SCEN IP PORT CALLS: a callee in the background.
+uas() {
+    local cp pid
+    pick_port_into cp
+    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
+    (cd "$IT_WORK" && exec sipp -sf "$IT_WORK/sc/$3.xml" -t u1 -i "$4" -p "$5" -m "$6" \
+        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin -timeout 60s -timeout_error \
+        -trace_stat -stf "$IT_WORK/$2.csv" -fd 1 -trace_msg -message_file "$IT_WORK/$2.msg" \
+        -trace_err -error_file "$IT_WORK/$2.errors") >"$IT_WORK/$2.out" 2>&1 &
+    pid=$!
+    track "$pid" "sipp-$2" "$IT_WORK/$2.errors"
+    for ((i = 0; i < 100; i++)); do
+        [ -n "$(ss -Hlnu "src $4:$5" 2>/dev/null)" ] && break
+        alive "$pid" || fail "sipp $2 exited at start" "" "$IT_WORK/$2"
+        sleep 0.05
+    done
+    printf -v "$1" '%d' "$pid"
+}
+# uac NAME SCEN TARGET [TO]: one call from A (127.0.1.100:$PA) to the P-CSCF (or TO), foreground.
+uac() {
+    local cp
+    pick_port_into cp
+    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
+    SIPP_TAG=$IT_WORK/$1
+    (cd "$IT_WORK" && exec timeout -k 5 30 sipp -sf "$IT_WORK/sc/$2.xml" -t u1 -i "$A_IP" \
+        -p "$PA" -m 1 -timeout 20s -timeout_error -key target "$3" \
+        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin \
+        -trace_stat -stf "$SIPP_TAG.csv" -fd 1 -trace_msg -message_file "$SIPP_TAG.msg" \
+        -trace_err -error_file "$SIPP_TAG.errors" "${4:-$REG_P:5060}") >"$SIPP_TAG.out" 2>&1 &
+    local pid=$!
+    track "$pid" "sipp-$1" "$SIPP_TAG.errors"
+    wait "$pid"
+    SIPP_RC=$?
+    untrack "$pid"
+}
+callid() { sed -n 's/^Call-ID: *//p' "$1.msg" | head -1 | tr -d '\r'; }
+slog() { grep -F "[$1]" "$REG_DIR/scscf.log"; }
+
+# 1. A calls B
+uas UAS_B uas-b uas_b "$B_IP" "$PB" 3
+uac call1 uac_call "$IMPU2"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "1. A calls $IMPU2 (INVITE/180/200/ACK/BYE)"
+C1=$(callid "$IT_WORK/call1")
+slog "$C1" | grep -q "INVITE originating for $IMPU1 to $IMPU2$" ||
+    fail "1. no originating case for A at the S-CSCF"
+slog "$C1" | grep -q "INVITE terminating for $IMPU2: 1 contact via <sip:term@pcscf\\.$D_RE;lr>" ||
+    fail "1. no terminating case for B via its Path"
+slog "$C1" | grep -q "BYE forwarded to" || fail "1. the BYE did not pass the S-CSCF"
+say "1. S-CSCF: $(slog "$C1" | grep -E 'originating|terminating' | sed 's/.*\] //' | tr '\n' ';')"
+
+# 2. tel: URI of B
+uac call2 uac_call "tel:+15550000002"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "2. A calls tel:+15550000002"
+C2=$(callid "$IT_WORK/call2")
+slog "$C2" | grep -q "INVITE terminating for tel:+15550000002: 1 contact" ||
+    fail "2. tel: target not found in the registrations"
+
+# 3. B's second contact: the call forks; B answers, B2 is cancelled
+register 2 "$B2_IP" "$PB2"
+uas UAS_B2 uas-b2 uas_b2 "$B2_IP" "$PB2" 1
+uac call3 uac_call "$IMPU2"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "3. A calls $IMPU2 with two contacts"
+C3=$(callid "$IT_WORK/call3")
+slog "$C3" | grep -q "INVITE terminating for $IMPU2: 2 contacts (fork)" ||
+    fail "3. no fork to both contacts"
+wait_sipp "$UAS_B" 15
+expect_calls "$IT_WORK/uas-b" "$SIPP_RC" 3 "1-3. B: 3 calls, contact R-URI and P-Asserted-Identity"
+wait_sipp "$UAS_B2" 15
+expect_calls "$IT_WORK/uas-b2" "$SIPP_RC" 1 "3. B2: forked INVITE, CANCEL, 487"
+
+# 4. not registered, unknown
+uac call4 uac_480 "$IMPU3"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "4. A calls $IMPU3 (known, not registered) -> 480"
+C4=$(callid "$IT_WORK/call4")
+slog "$C4" | grep -q "INVITE to $IMPU3: via the I-CSCF sip:icscf\\.$D_RE" ||
+    fail "4. the S-CSCF did not send the INVITE for $IMPU3 to the I-CSCF"
+uac call5 uac_404 "sip:nobody@$D"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "4. A calls sip:nobody@$D (unknown) -> 404"
+grep -q "LIA 5001 (exp) for sip:nobody@$D: 404" "$REG_DIR/icscf.log" || fail "4. no LIA 5001"
+
+# 5. originating (Route orig) for an identity not registered here -> 403 at the S-CSCF
+uac call6 uac_403_orig "$IMPU2" "$REG_S:5060"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "5. originating INVITE asserting $IMPU3 (not registered) -> 403"
+C6=$(callid "$IT_WORK/call6")
+slog "$C6" | grep -q "no asserted identity registered here: 403" || fail "5. no 403 logged"
+slog "$C6" | grep -q "forwarded" && fail "5. the refused INVITE was forwarded"
+
+# 6. clean stop
+assert_alive "${REG_PID[scscf]}"
+reg_lab_stop
+ok "A -> B through P -> S -> P (sip: and tel: targets, P-Asserted-Identity A, Path as Route," \
+    "fork to two contacts with CANCEL of the loser), 480 / 404 via the I-CSCF's LIR," \
+    "403 for an originating request from an unregistered identity"
