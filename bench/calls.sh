@@ -148,7 +148,9 @@ for ((s = 0; s < ${#RATES[@]}; s++)); do
         mv "$f" "$f.step$s"
     done
     # per_call TICKS: microseconds of CPU per successful call.
-    per_call() { awk -v t="$1" -v hz="$HZ" -v o="$okc" 'BEGIN { printf "%.0f", o ? t * 1e6 / hz / o : 0 }'; }
+    per_call() {
+        awk -v t="$1" -v hz="$HZ" -v o="$okc" 'BEGIN { printf "%.0f", o ? t * 1e6 / hz / o : 0 }'
+    }
     declare -A US=()
     cs=0
     for d in "${DAEMONS[@]}"; do
