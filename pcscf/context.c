@@ -57,6 +57,8 @@ void pcscf_ctx_free(pcscf_ctx_t *ctx)
 {
     if (!ctx)
         return;
+    if (ctx->free_hook)
+        ctx->free_hook(ctx);  /* dialogs point at UEs: they go first */
     ims_hash_foreach(ctx->by_addr, free_ue, ctx);
     ims_hash_free(ctx->by_addr);
     ims_hash_free(ctx->by_impu);
@@ -238,6 +240,9 @@ void pcscf_ue_end_sub(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
 
 void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
 {
+    /* A registration that ends takes its calls with it (TS 24.229 §5.2.8.1.2). */
+    if (ue->dialogs && ctx->ue_gone_hook)
+        ctx->ue_gone_hook(ctx, ue);
     if (ctx->loop)
         ims_timer_stop(ctx->loop, &ue->expiry);
     pcscf_ue_end_sub(ctx, ue);

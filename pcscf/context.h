@@ -65,6 +65,7 @@ typedef enum pcscf_sub_state {
 } pcscf_sub_state_t;
 
 typedef struct pcscf_ctx pcscf_ctx_t;
+typedef struct pcscf_dialog pcscf_dialog_t;
 
 typedef struct pcscf_ue {
     pcscf_ctx_t *ctx;
@@ -75,6 +76,7 @@ typedef struct pcscf_ue {
     uint8_t nimpu, nroute;
     uint8_t sub_state;          /* pcscf_sub_state_t */
     char sub_cid[PCSCF_CID_LEN + 1]; /* our SUBSCRIBE's Call-ID, "" when none */
+    pcscf_dialog_t *dialogs;    /* its calls (dialog.c), released when it goes */
 } pcscf_ue_t;
 
 /* A borrowed string slice (need not be NUL-terminated). */
@@ -96,6 +98,8 @@ typedef struct pcscf_stats {
     uint64_t registered, refreshed, deregistered, expired, dropped, refused;
     uint64_t pai_stripped, pai_asserted, routes_enforced;
     uint64_t subscribes, subscribe_failed, notifies, notifies_unknown;
+    uint64_t unregistered_refused;  /* 403 to a source without registration */
+    uint64_t dialogs_early, dialogs_confirmed, dialogs_ended, dialogs_released, byes_sent;
 } pcscf_stats_t;
 
 struct pcscf_ctx {
@@ -110,6 +114,11 @@ struct pcscf_ctx {
     ims_hash_t *by_addr, *by_impu, *by_sub;
     uint64_t icid_seq;
     pcscf_stats_t stats;
+    /* The dialog table (dialog.c) comes into being with the first dialog; these
+     * hooks keep this file free of it (the unit tests compile it alone). */
+    ims_hash_t *dialogs;
+    void (*ue_gone_hook)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);  /* release ue's dialogs */
+    void (*free_hook)(pcscf_ctx_t *ctx);                    /* free every dialog */
 };
 
 /* The state with default configuration (disabled until init.c loads a section).
@@ -134,7 +143,8 @@ pcscf_ue_t *pcscf_ue_find_sub(const pcscf_ctx_t *ctx, const char *call_id);
  */
 pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_data_t *d,
                            uint32_t expires, bool *is_new);
-/* Remove and free ue (its timer stopped, its indexes dropped). */
+/* Remove and free ue (its timer stopped, its indexes dropped, its calls
+ * released through ctx->ue_gone_hook). */
 void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
 /* Give ue a new subscription Call-ID (indexed); the old one is forgotten. */
 const char *pcscf_ue_new_sub(pcscf_ctx_t *ctx, pcscf_ue_t *ue);

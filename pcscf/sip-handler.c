@@ -5,6 +5,7 @@
 
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "pcscf/dialog.h"
 #include "pcscf/identity.h"
 #include "pcscf/register-handler.h"
 #include "pcscf/regevent-path.h"
@@ -43,27 +44,57 @@ static int terminating(sip_proxy_req_t *pr, sip_msg_t *req)
     return IMS_OK;
 }
 
+/*
+ * TS 24.229 §5.2.6.3.1: from a UE that has not registered only REGISTER is
+ * accepted (emergency requests would be the exception: not supported). What
+ * stays open: keep-alive OPTIONS for the P-CSCF itself (the proxy core answers
+ * 200) and in-dialog requests of a call we know (its far end need not be a
+ * node we trust, e.g. an AS or a peer network that Record-Routed).
+ */
+static int unregistered(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    char key[PCSCF_KEY_LEN];
+
+    if (pcscf_is_trusted(ctx, &req->rcv)) {
+        /* A node of the network keeps what it asserted; never trust a UE. */
+        pcscf_dialog_on_request(ctx, req, false);
+        return terminating(pr, req);
+    }
+    if (sip_msg_to_tag(req) && pcscf_dialog_known(ctx, req)) {
+        if (pcscf_identity_strip(req))
+            ctx->stats.pai_stripped++;
+        pcscf_dialog_on_request(ctx, req, false);
+        return terminating(pr, req);
+    }
+    if (strcmp(sip_msg_method(req), "OPTIONS") == 0 && osip_list_size(&req->m->routes) == 0 &&
+        sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), req->m->req_uri))
+        return IMS_DECLINED;
+    ctx->stats.unregistered_refused++;
+    IMS_NOTICE("%s from %s refused: not registered", sip_msg_method(req),
+               pcscf_addr_key(&req->rcv, key, sizeof(key)));
+    sip_proxy_reply(pr, 403, NULL);
+    return IMS_OK;
+}
+
 static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     char key[PCSCF_KEY_LEN];
     pcscf_ue_t *ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)));
 
-    if (!ue) {
-        /* A node of the network keeps what it asserted; never trust a UE. */
-        if (pcscf_is_trusted(ctx, &req->rcv))
-            return terminating(pr, req);
-        if (pcscf_identity_strip(req))
-            ctx->stats.pai_stripped++;
-        return IMS_DECLINED;
-    }
+    if (!ue)
+        return unregistered(ctx, pr, req);
     if (!pcscf_identity_assert(req, ue)) {
         sip_proxy_reply(pr, 500, NULL);
         return IMS_OK;
     }
     ctx->stats.pai_asserted++;
-    /* Service-Route binds initial and standalone requests; in a dialog the
-     * route set is the dialog's. Requests for the P-CSCF itself stay here. */
-    if (ctx->cfg.enforce_service_route && !sip_msg_to_tag(req) && ue->nroute &&
+    if (sip_msg_to_tag(req)) {
+        pcscf_dialog_on_request(ctx, req, true);
+        return IMS_DECLINED;  /* in a dialog the route set is the dialog's */
+    }
+    /* Service-Route binds initial and standalone requests. Requests for the
+     * P-CSCF itself stay here. */
+    if (ctx->cfg.enforce_service_route && ue->nroute &&
         !sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), req->m->req_uri)) {
         if (pcscf_enforce_service_route(req, ue) != IMS_OK) {
             sip_proxy_reply(pr, 500, NULL);
@@ -82,6 +113,8 @@ int pcscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
     if (!ctx || !ctx->enabled)
         return IMS_DECLINED;
     ctx->px = sip_proxy_req_proxy(pr);
+    if (!ctx->dialogs)
+        pcscf_dialogs_init(ctx);
     if (strcmp(method, "REGISTER") == 0)
         return pcscf_register_request(ctx, pr, req);
     if (strcmp(method, "NOTIFY") == 0 && pcscf_regevent_notify(ctx, pr, req) == IMS_OK)
@@ -95,8 +128,12 @@ void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
     int code = sip_msg_status(resp);
     const char *m = sip_msg_cseq_method(resp);
 
-    if (!ctx || !ctx->enabled || !m || strcmp(m, "REGISTER") != 0)
+    if (!ctx || !ctx->enabled || !m)
         return;
+    if (strcmp(m, "REGISTER") != 0) {
+        pcscf_dialog_on_response(ctx, sip_proxy_req_proxy(pr), sip_proxy_req_msg(pr), resp);
+        return;
+    }
     if (code == 401)
         pcscf_register_challenge(resp);
     else if (code >= 200 && code < 300)

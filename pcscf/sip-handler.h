@@ -9,12 +9,14 @@
  *                             requests outside a dialog the route set replaced
  *                             by the UE's Service-Route (RFC 3608): the UE
  *                             cannot bypass its S-CSCF. Then default routing.
- *   from an unregistered UE   P-Asserted-Identity / P-Preferred-Identity
- *                             stripped, otherwise transparent (refusing them
- *                             is the sessions issue's).
+ *   from an unregistered UE   403 (TS 24.229 §5.2.6.3.1), except keep-alive
+ *                             OPTIONS for us and in-dialog requests of a call
+ *                             we know (identities stripped).
  *   from a trusted node       identities untouched (sip.hosts and pcscf.trusted);
  *                             toward a UE (no Route left, Request-URI not ours)
  *                             sent to the Request-URI, not the outbound proxy.
+ *   INVITE dialogs            of registered UEs, both directions: dialog.c
+ *                             (responses and in-dialog requests feed it).
  *
  * Without a pcscf section the handler declines everything: a transparent proxy.
  */

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "pcscf/context.c"
+#include "pcscf/dialog.c"
 #include "pcscf/headers.c"
 #include "pcscf/identity.c"
 #include "pcscf/register-handler.c"
