@@ -8,8 +8,9 @@
 #   lab.sh quickstart              install dependencies, build, demo (the README's first command)
 # ims-hss serves the demo subscribers over Cx. The demo's sipp handsets register with IMS
 # AKA (sipp computes RES from K/OP/AMF) through P-CSCF -> I-CSCF -> S-CSCF, which ask the HSS
-# (UAR, MAR, SAR); then UE-A calls UE-B: the P-CSCF sends the INVITE along UE-A's
-# Service-Route to the S-CSCF (originating requests skip the I-CSCF), which sends it on to UE-B.
+# (UAR, MAR, SAR); then UE-A calls UE-B's IMPU: the P-CSCF sends the INVITE along UE-A's
+# Service-Route to the S-CSCF (originating case), which routes it to B's registered contact
+# (terminating case) through B's P-CSCF (its Path).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD_DIR:-$root/build/release}
@@ -87,7 +88,8 @@ declare -A since
 ladder() {
   for d in "${cscfs[@]}"; do
     tail -n +"${since[$d]}" "$run/$d.log" |
-      grep -E "forwarded|REGISTER|UA[RA] |MA[RA] |SA[RA] |[Rr]egistered|challenge" |
+      grep -E -e "forwarded|REGISTER|UA[RA] |MA[RA] |SA[RA] |LI[RA] |[Rr]egistered|challenge" \
+        -e "originating|terminating" |
       awk -v d="$d" '{ m = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ (\[[^]]*\] )?/, "", m)
                      print $1, d, m }' || true
   done | sort -s -k1,1 | awk '{ t = $1; d = $2; $1 = $2 = ""; printf "  %s  %-6s %s\n", t, d, substr($0, 3) }'
@@ -127,19 +129,21 @@ do_demo() {
   say "registration ladder (from the daemons' logs):"
   ladder
   for d in "${cscfs[@]}"; do since[$d]=$(( $(wc -l <"$run/$d.log") + 1 )); done
-  say "UE-B ($ue_b) waits for a call; UE-A ($ue_a) calls it through its P-CSCF"
-  # UE-A addresses sip:ue-b@<S-CSCF> and sends to its P-CSCF (-rsa), as a handset
-  # sends everything to its P-CSCF.
-  sipp -sf "$root/tests/sipp/uas_call.xml" -i "$ue_b" -p 5060 -m 1 -timeout 30 -nostdin \
+  say "UE-B ($ue_b) waits for a call; UE-A ($ue_a) calls sip:$imsi_b@$domain through its P-CSCF"
+  # A handset calls an IMPU and sends everything to its P-CSCF; the S-CSCF serving A
+  # (originating), the I-CSCF (LIR) and the S-CSCF serving B (terminating) route it to
+  # B's registered contact through B's P-CSCF.
+  printf 'SEQUENTIAL\nsip:%s@%s\n' "$imsi_b" "$domain" >"$run/callee.csv"
+  sipp -sf "$root/bench/sipp/uas_ims.xml" -i "$ue_b" -p 5060 -m 1 -timeout 30 -nostdin \
        -trace_err -error_file "$run/ue-b.err" </dev/null >/dev/null 2>&1 &
   uas_pid=$!
   for _ in $(seq 50); do
     [ -n "$(ss -Hlnu "src $ue_b:5060" 2>/dev/null)" ] && break; sleep 0.1
   done
-  sipp -sf "$root/tests/sipp/uac_call.xml" -i "$ue_a" -p 5060 -m 1 -s ue-b \
-       "${addr[scscf]}" -rsa "${addr[pcscf]}" -timeout 20 -timeout_error \
-       -trace_msg -message_file "$run/ue-a.msg" -trace_err -error_file "$run/ue-a.err" \
-       >/dev/null 2>&1 && rc=0 || rc=$?
+  sipp -sf "$root/bench/sipp/uac_ims_call.xml" -inf "$run/callee.csv" -i "$ue_a" -p 5060 \
+       -m 1 -d 1000 -key caller "sip:$imsi_a@$domain" "${addr[pcscf]}" -timeout 20 \
+       -timeout_error -trace_msg -message_file "$run/ue-a.msg" \
+       -trace_err -error_file "$run/ue-a.err" >/dev/null 2>&1 && rc=0 || rc=$?
   kill "$uas_pid" 2>/dev/null || true
   wait "$uas_pid" 2>/dev/null || true
   say "call ladder (from the daemons' logs):"
