@@ -159,6 +159,7 @@ void scscf_stop(void *app)
     hss_client_free(ctx->hss);   /* pending callbacks dropped: free their ops next */
     ctx->hss = NULL;
     scscf_ops_free_all(ctx);
+    scscf_session_stop();
     if (ctx->dia) {
         dia_node_stop(ctx->dia, on_dia_stopped, ctx->loop);
         ims_loop_run(ctx->loop);
@@ -191,5 +192,6 @@ static int on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
 
 const sip_proxy_handler_t scscf_handler = {
     .on_request = on_request,
-    .on_response = NULL,
+    .on_response = scscf_session_on_response,
+    .on_failure = scscf_session_on_failure,
 };

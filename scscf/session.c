@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Originating and terminating session cases (see session.h for how the case
- * is told and what is not done yet).
+ * is told and what is not done yet), with the iFCs of each through
+ * scscf/isc.h.
  */
 #include "scscf/session.h"
 
@@ -12,6 +13,8 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "scscf/cx-path.h"
+#include "scscf/isc.h"
 
 #define SESS_URI_MAX 256
 
@@ -38,9 +41,11 @@ int scscf_session_conf_load(ims_conf_t *conf, const scscf_cfg_t *c)
     if (rc == IMS_OK && (osip_uri_init(&u) != 0 || osip_uri_parse(u, icscf_uri) != 0))
         rc = IMS_ERROR;
     osip_uri_free(u);
-    if (rc != IMS_OK)
+    if (rc != IMS_OK) {
         IMS_ERR("scscf.icscf: not a usable SIP URI: %s", icscf_uri);
-    return rc;
+        return rc;
+    }
+    return scscf_isc_conf_load(conf, c);
 }
 
 /* ---- identities ---- */
@@ -224,13 +229,13 @@ static bool same_path(const char *a, const char *b)
 }
 
 /*
- * Terminating case for a user registered here: fork to its live contacts.
+ * Terminating routing for a user registered here: fork to its live contacts.
  * The Route set is the request's (one for every branch), so only the contacts
  * behind the same Path as the latest-expiring one are forked to (in practice
  * a UE's contacts share its P-CSCF); the others are logged.
  */
-static int terminating(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
-                       const char *impu)
+static int term_route(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                      const char *impu)
 {
     scscf_reg_t *reg = scscf_reg_find_impu(ctx, impu);
     const scscf_contact_t *best = NULL;
@@ -301,10 +306,12 @@ static int to_icscf(sip_proxy_req_t *pr, sip_msg_t *req, const char *target)
     return IMS_OK;
 }
 
-/* TODO(issue 5): originating iFCs (scscf_ifc_next, SessionCase 0) and ISC with
- * an ODI Route back to us, before the target is resolved. */
-static int originating(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
-                       const char *served)
+static int terminating(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                       const char *impu);
+
+/* Originating routing once the iFCs are done: resolve the target. */
+static int orig_route(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                      const char *served)
 {
     const osip_uri_t *ru = req->m->req_uri;
     char target[SESS_URI_MAX];
@@ -324,6 +331,146 @@ static int originating(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
     return IMS_DECLINED;
 }
 
+/* ---- iFCs and ISC (scscf/isc.h) ---- */
+
+/* After the iFCs of st: the normal routing of its session case. A terminating
+ * AS may have retargeted the request: its Request-URI names the user. */
+static int route_case(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                      scscf_isc_state_t *st)
+{
+    char target[SESS_URI_MAX];
+
+    scscf_profile_free(st->unreg);  /* unregistered: nobody to deliver to (480) */
+    st->unreg = NULL;
+    if (st->session_case == SCSCF_CASE_ORIG)
+        return orig_route(ctx, pr, req, st->impu);
+    if (scscf_session_impu(req->m->req_uri, target, sizeof(target)) != IMS_OK)
+        snprintf(target, sizeof(target), "%s", st->impu);
+    return term_route(ctx, pr, req, target);
+}
+
+/* The next iFC after st's cursor sends req to its AS; none left: route it. */
+static int isc_then_route(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                          scscf_isc_state_t *st)
+{
+    if (scscf_isc_run(ctx, pr, req, st) == IMS_OK)
+        return IMS_OK;
+    return route_case(ctx, pr, req, st);
+}
+
+static int start_case(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req, int session_case,
+                      const char *impu)
+{
+    scscf_isc_state_t st = { .session_case = session_case, .pos = SCSCF_IFC_START };
+
+    snprintf(st.impu, sizeof(st.impu), "%s", impu);
+    return isc_then_route(ctx, pr, req, &st);
+}
+
+/* The SAA of an unregistered user's terminating request: its iFCs of
+ * SessionCase 2 with the profile from User-Data; none (or no profile): 480. */
+static void on_unreg_saa(void *arg, int status, const cx_saa_t *a)
+{
+    scscf_op_t *op = arg;
+    scscf_ctx_t *ctx = op->ctx;
+    sip_proxy_req_t *pr = ctx->node ? sip_proxy_req_find(sip_node_proxy(ctx->node), op->req_id)
+                                    : NULL;
+    scscf_isc_state_t st = { .session_case = SCSCF_CASE_TERM_UNREG, .pos = SCSCF_IFC_START };
+    char err[96] = "no User-Data";
+
+    if (!pr) {
+        scscf_op_free(op);
+        return;
+    }
+    ims_log_ctx_set(sip_msg_call_id(sip_proxy_req_msg(pr)));
+    snprintf(st.impu, sizeof(st.impu), "%s", op->impu);
+    if (status == IMS_OK && scscf_cx_ok(&a->result) && a->user_data)
+        st.unreg = scscf_user_data_parse(a->user_data, a->user_data_len, err, sizeof(err));
+    if (!st.unreg) {
+        IMS_INFO("%s for %s: not registered, SAR UNREGISTERED_USER %s: 480",
+                 sip_msg_method(sip_proxy_req_msg(pr)), op->impu,
+                 status != IMS_OK ? "unanswered" : !scscf_cx_ok(&a->result) ? "refused" : err);
+        sip_proxy_reply(pr, 480, NULL);
+    } else {
+        IMS_INFO("%s terminating for %s: not registered, profile by SAR UNREGISTERED_USER",
+                 sip_msg_method(sip_proxy_req_msg(pr)), op->impu);
+        if (isc_then_route(ctx, pr, (sip_msg_t *)sip_proxy_req_msg(pr), &st) == IMS_DECLINED)
+            sip_proxy_forward(pr);
+    }
+    ims_log_ctx_clear();
+    scscf_op_free(op);
+}
+
+/* Terminating case for a user registered here: its iFCs, then its contacts.
+ * For one that is not (24.229 §5.4.3.3), the HSS is asked for the profile of
+ * the unregistered user (SAR UNREGISTERED_USER, assigning us), whose iFCs may
+ * send the request to an AS (voicemail, SMS store); else 480. The request
+ * waits for the SAA (the core's id names it). */
+static int terminating(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
+                       const char *impu)
+{
+    scscf_reg_t *reg = scscf_reg_find_impu(ctx, impu);
+    scscf_op_t *op;
+
+    if ((reg && reg->registered) || !ctx->hss || !ctx->node)
+        return start_case(ctx, pr, req, SCSCF_CASE_TERM_REG, impu);
+    op = scscf_op_new(ctx, sip_proxy_req_id(pr), "", impu);
+    if (scscf_cx_sar(op, CX_SAT_UNREGISTERED_USER, false, on_unreg_saa) != IMS_OK) {
+        scscf_op_free(op);
+        return term_route(ctx, pr, req, impu);
+    }
+    return IMS_OK;
+}
+
+/* A request back from an AS by its ODI Route: evaluation goes on after the iFC
+ * that sent it there, in the same session case. */
+static int from_as(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req, const char *token)
+{
+    scscf_isc_state_t st;
+
+    if (scscf_isc_resume(pr, token, &st) != IMS_OK) {
+        IMS_INFO("%s back from an AS with unknown ODI %s: 500", sip_msg_method(req), token);
+        sip_proxy_reply(pr, 500, "Unknown ODI");
+        return IMS_OK;
+    }
+    IMS_INFO("%s back from the AS, ODI %s: %s for %s continues", sip_msg_method(req), token,
+             st.session_case == SCSCF_CASE_ORIG ? "originating" : "terminating", st.impu);
+    return isc_then_route(ctx, pr, req, &st);
+}
+
+int scscf_session_on_failure(void *arg, sip_proxy_req_t *pr, int code, bool replied)
+{
+    scscf_ctx_t *ctx = arg;
+    scscf_isc_state_t st;
+    sip_msg_t *req;
+    int rc;
+
+    (void)replied;  /* a record still there says the request never came back */
+    if (!ctx || !ctx->enabled)
+        return IMS_DECLINED;
+    rc = scscf_isc_failed(pr, code, &st);
+    if (rc != IMS_OK)
+        return IMS_DECLINED;
+    /* SESSION_CONTINUED: as if the AS had returned the request. */
+    req = (sip_msg_t *)sip_proxy_req_msg(pr);
+    if (isc_then_route(ctx, pr, req, &st) == IMS_DECLINED)
+        sip_proxy_forward(pr);
+    return IMS_OK;
+}
+
+void scscf_session_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    scscf_ctx_t *ctx = arg;
+
+    if (ctx && sip_msg_status(resp) >= 200)
+        scscf_isc_settled(pr);
+}
+
+void scscf_session_stop(void)
+{
+    scscf_isc_free_all();
+}
+
 int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     const osip_uri_t *ru = req->m->req_uri;
@@ -335,6 +482,9 @@ int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
         strcmp(sip_msg_method(req), "ACK") == 0 ||
         sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), ru))
         return IMS_DECLINED;
+    /* Back from an AS by the ODI we gave it. */
+    if (scscf_isc_is_token(sip_proxy_req_route_user(pr)))
+        return from_as(ctx, pr, req, sip_proxy_req_route_user(pr));
     /* The Service-Route we gave the UE's P-CSCF marks the originating case
      * (orig); its asserted identity names the served user. */
     if (sip_proxy_req_route_orig(pr)) {
@@ -344,9 +494,9 @@ int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
             sip_proxy_reply(pr, 403, "Forbidden - Not Registered");
             return IMS_OK;
         }
-        return originating(ctx, pr, req, served);
+        return start_case(ctx, pr, req, SCSCF_CASE_ORIG, served);
     }
-    /* TODO(issue 5): terminating iFCs; unregistered user: SAR UNREGISTERED_USER. */
+    /* TODO(issue 5): unregistered user: SAR UNREGISTERED_USER, its iFCs. */
     if (!home_target(ctx, ru) || scscf_session_impu(ru, target, sizeof(target)) != IMS_OK)
         return IMS_DECLINED;
     return terminating(ctx, pr, req, target);

@@ -19,14 +19,27 @@
  * finds the S-CSCF); anything else -> default routing.
  * Terminating: the Request-URI is retargeted to each live contact of the
  * registration (parallel fork), with the contact's Path as Route (via its
- * P-CSCF); an identity not registered here -> 480.
+ * P-CSCF). An identity not registered here: the HSS assigns us as its
+ * S-CSCF and gives its profile (SAR UNREGISTERED_USER); its iFCs for the
+ * unregistered state (SessionCase 2) may send the request to an AS (voicemail,
+ * SMS store), else (or without an HSS) 480.
  *
- * Not done yet (issue 5): iFC evaluation and ISC (ODI), the unregistered-user
- * terminating case (SAR UNREGISTERED_USER), ENUM / number mapping.
+ * iFCs (scscf/isc.h): before its routing, each case runs the served user's
+ * iFCs (originating: SessionCase 0 for the asserted user; terminating:
+ * SessionCase 1 for the registered target, also right after an originating
+ * case that reached a user registered here). A request that triggers one goes
+ * to the AS with an ODI Route; back from it (Route user part = the ODI) the
+ * evaluation continues after that iFC; with none left the case routes as
+ * above. An AS that does not answer is handled per the iFC's DefaultHandling
+ * (scscf_session_on_failure).
+ *
+ * Not done yet (issue 5): the originating case of an unregistered user
+ * (SessionCase 3), ENUM / number mapping.
  */
 #ifndef SCSCF_SESSION_H
 #define SCSCF_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/core/conf.h"
@@ -36,11 +49,23 @@
 #define SCSCF_SESSION_MAX_PAI 4      /* P-Asserted-Identity values looked at */
 
 /*
- * Read scscf.icscf (optional; default "sip:icscf.<domain>") for the sessions
- * of this process. conf may be NULL. IMS_OK, or IMS_ERROR (logged) for a value
- * that is too long or does not parse.
+ * Read scscf.icscf (optional; default "sip:icscf.<domain>") and
+ * scscf.as_timeout_ms (scscf_isc_conf_load) for the sessions of this process.
+ * conf may be NULL. IMS_OK, or IMS_ERROR (logged) for a value that is too long
+ * or does not parse.
  */
 int scscf_session_conf_load(ims_conf_t *conf, const scscf_cfg_t *c);
+
+/*
+ * sip_proxy_handler_t hooks (arg: the scscf_ctx_t). on_failure applies the
+ * DefaultHandling of an iFC whose AS did not answer (IMS_OK: the request was
+ * routed on; else IMS_DECLINED); on_response lets go of the ODI record of a
+ * request once its final response goes upstream.
+ */
+int scscf_session_on_failure(void *arg, sip_proxy_req_t *pr, int code, bool replied);
+void scscf_session_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp);
+/* Free what the sessions keep (the ODI records), at shutdown. */
+void scscf_session_stop(void);
 
 /*
  * An initial request (no To tag, no Route left) that is neither a REGISTER nor

@@ -652,8 +652,12 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
         return IMS_ERROR;
     }
     sip_txn_set_on_end(b->ct, proxy_branch_end, b);
-    if (pr->is_invite)
+    if (pr->reply_timeout_ms) {
+        b->reply_wait = true;
+        ims_timer_start(px->loop, &b->timer_c, pr->reply_timeout_ms, proxy_reply_timeout, b);
+    } else if (pr->is_invite) {
         ims_timer_start(px->loop, &b->timer_c, px->cfg.timer_c_ms, proxy_timer_c, b);
+    }
     px->stats.forwarded++;
     return IMS_OK;
 }
@@ -661,25 +665,55 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
 int sip_proxy_forward(sip_proxy_req_t *pr)
 {
     sip_proxy_t *px = pr->px;
-    int sent = 0;
+    int sent = 0, first;
 
     if (!pr->st || pr->forwarded || pr->final_sent)
         return IMS_ERROR;
     if (pr->cancelled)
         return sip_proxy_reply(pr, 487, NULL) == IMS_OK ? IMS_OK : IMS_ERROR;
-    if (pr->nbranches == 0)
-        sip_proxy_add_target(pr, NULL, NULL);
+    first = pr->round;
+    if (pr->nbranches == first && sip_proxy_add_target(pr, NULL, NULL) != IMS_OK) {
+        sip_proxy_reply(pr, 500, NULL);
+        return IMS_ERROR;
+    }
+    if (first > 0) {
+        /* A new round from on_failure: the last one's best is not this one's. */
+        sip_msg_free(pr->best);
+        pr->best = NULL;
+        pr->best_code = 0;
+    }
     pr->forwarded = true;
-    pr->pending = pr->nbranches;
-    for (int i = 0; i < pr->nbranches; i++)
+    pr->pending = pr->nbranches - first;
+    for (int i = first; i < pr->nbranches; i++)
         if (forward_branch(px, pr, pr->br[i]) == IMS_OK)
             sent++;
     /* Record each failure as that branch's outcome; the last one to complete
      * sends the best response (possibly now, if nothing could be sent). */
-    for (int i = 0; i < pr->nbranches; i++)
+    for (int i = first; i < pr->nbranches; i++)
         if (!pr->br[i]->ct && pr->br[i]->final_code)
             proxy_branch_failed(pr->br[i], pr->br[i]->final_code);
     return sent ? IMS_OK : IMS_ERROR;
+}
+
+void sip_proxy_set_reply_timeout(sip_proxy_req_t *pr, uint32_t ms)
+{
+    sip_proxy_t *px = pr->px;
+
+    pr->reply_timeout_ms = ms;
+    for (int i = pr->round; i < pr->nbranches; i++) {
+        proxy_branch_t *b = pr->br[i];
+
+        if (!b->reply_wait || b->done || !b->ct)
+            continue;
+        if (ms) {
+            ims_timer_start(px->loop, &b->timer_c, ms, proxy_reply_timeout, b);
+            continue;
+        }
+        b->reply_wait = false;
+        ims_timer_stop(px->loop, &b->timer_c);
+        if (pr->is_invite)
+            ims_timer_start(px->loop, &b->timer_c, px->cfg.timer_c_ms, proxy_timer_c, b);
+    }
 }
 
 /* ---- entry from the transaction layer ---- */

@@ -18,7 +18,9 @@
  *   §16.7  forwards provisionals (not 100) and every 2xx at once, cancels the other
  *          branches on a 2xx to INVITE or a 6xx, keeps the best of the rest and
  *          sends it when every branch has finished (503 becomes 500, timeouts 408,
- *          transport errors count as 503 per §16.9);
+ *          transport errors count as 503 per §16.9) - unless the handler's
+ *          on_failure answers itself or forwards anew (§16.7 item 6 allows new
+ *          branches; sip_proxy_set_reply_timeout gives up early on silent ones);
  *   §16.10 answers CANCEL and cancels the pending branches.
  * ACKs for 2xx and stray responses are forwarded statelessly (§16.11).
  *
@@ -76,6 +78,17 @@ typedef struct sip_proxy_handler {
     /* A response about to be forwarded upstream (top Via already removed); the
      * handler may edit it. May be NULL. */
     void (*on_response)(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp);
+    /*
+     * Every branch of the current round has failed (no 2xx; not after a CANCEL) and the
+     * best response (code: a response's, or 408 timeout / 503 transport error) is about
+     * to go upstream; replied tells whether any of those branches got a response at all
+     * (even 100). Return IMS_DECLINED to let the core send it, or IMS_OK when the handler
+     * answered (sip_proxy_reply) or forwarded anew: sip_proxy_add_target and
+     * sip_proxy_forward now start a new round of branches (the old best is dropped).
+     * E.g. an S-CSCF applying an iFC's DefaultHandling when the AS does not answer.
+     * May be NULL.
+     */
+    int (*on_failure)(void *arg, sip_proxy_req_t *pr, int code, bool replied);
 } sip_proxy_handler_t;
 
 typedef struct sip_proxy_stats {
@@ -96,6 +109,14 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
 /* Forward to the targets added (none added: the default route). IMS_OK, or
  * IMS_ERROR when nothing could be sent (a final response was then sent). */
 int sip_proxy_forward(sip_proxy_req_t *pr);
+/*
+ * Branches of pr forwarded from now on that have had no response at all (not even
+ * 100) after ms are given up as 408 (an INVITE branch is CANCELled once it rings);
+ * on_failure then sees it. For an application server that must answer quickly, far
+ * below Timer C. Branches already forwarded and still waiting get ms from now; 0
+ * turns the limit off for them and later ones (Timer C again for INVITE).
+ */
+void sip_proxy_set_reply_timeout(sip_proxy_req_t *pr, uint32_t ms);
 /* Answer the request locally with a final response. */
 int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason);
 /* Answer with a response the handler built (sip_msg_make_response on

@@ -24,6 +24,8 @@ typedef struct proxy_branch {
     int final_code;          /* the branch's outcome (response or local), 0 while pending */
     bool done;               /* final outcome recorded and counted */
     bool got_provisional;
+    bool replied;            /* any response received */
+    bool reply_wait;         /* timer_c runs the reply timeout (no response yet) */
     ims_timer_t timer_c;
 } proxy_branch_t;
 
@@ -40,6 +42,8 @@ struct sip_proxy_req {
     bool cancelled;          /* CANCEL received */
     uint32_t loop_hash;
     int nbranches;
+    int round;               /* first branch of the current round (on_failure) */
+    uint32_t reply_timeout_ms; /* sip_proxy_set_reply_timeout, 0: none */
     int pending;             /* branches without a final response */
     proxy_branch_t *br[SIP_PROXY_MAX_BRANCHES]; /* nbranches allocated */
     sip_msg_t *best;         /* best non-2xx final so far (owned), or NULL */
@@ -82,6 +86,7 @@ void proxy_req_settle(sip_proxy_req_t *pr);
 void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err);
 void proxy_branch_end(void *arg, sip_txn_t *ct);
 void proxy_timer_c(ims_loop_t *loop, ims_timer_t *t, void *arg);
+void proxy_reply_timeout(ims_loop_t *loop, ims_timer_t *t, void *arg);
 void proxy_branch_failed(proxy_branch_t *b, int code);
 void proxy_handle_cancel(sip_proxy_t *px, sip_txn_t *st, const sip_msg_t *cancel);
 void proxy_on_ack(void *arg, sip_msg_t *ack);

@@ -89,6 +89,34 @@ static void send_best(sip_proxy_req_t *pr)
     forward_upstream(pr, best);
 }
 
+/* Every branch of the round failed: the handler's on_failure may answer or
+ * start a new round. true when it did (nothing more to send here). */
+static bool failure_hook(sip_proxy_req_t *pr)
+{
+    sip_proxy_t *px = pr->px;
+    int first = pr->round;
+    bool replied = false;
+
+    if (!px->handler.on_failure || pr->final_sent || !pr->st || pr->cancelled)
+        return false;
+    for (int i = first; i < pr->nbranches; i++)
+        replied = replied || pr->br[i]->replied;
+    pr->forwarded = false;  /* sip_proxy_add_target / sip_proxy_forward allowed again */
+    pr->round = pr->nbranches;
+    if (px->handler.on_failure(px->arg, pr, pr->best_code, replied) == IMS_OK &&
+        (pr->forwarded || pr->final_sent))
+        return true;
+    /* Declined: targets it added without forwarding are dropped. */
+    while (pr->nbranches > pr->round) {
+        proxy_branch_t *b = pr->br[--pr->nbranches];
+
+        free(b->target);
+        free(b);
+    }
+    pr->forwarded = true;
+    return pr->final_sent;
+}
+
 /* Record a final outcome for b; resp (may be NULL for local outcomes) is kept
  * if it is the best so far, freed otherwise. Sends the best when all are in. */
 static void branch_final(proxy_branch_t *b, int code, sip_msg_t *resp)
@@ -112,7 +140,7 @@ static void branch_final(proxy_branch_t *b, int code, sip_msg_t *resp)
     }
     if (code >= 600 && pr->is_invite)
         proxy_cancel_branches(pr);
-    if (pr->pending == 0)
+    if (pr->pending == 0 && !failure_hook(pr))
         send_best(pr);
     proxy_req_settle(pr);
 }
@@ -160,6 +188,14 @@ void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_er
     }
     code = sip_msg_status(resp);
     pop_via(resp);
+    b->replied = true;
+    if (b->reply_wait) {
+        /* Alive: the reply timeout is over, Timer C rules (INVITE). */
+        b->reply_wait = false;
+        ims_timer_stop(pr->px->loop, &b->timer_c);
+        if (pr->is_invite && code < 200 && !b->done)
+            ims_timer_start(pr->px->loop, &b->timer_c, pr->px->cfg.timer_c_ms, proxy_timer_c, b);
+    }
     if (code < 200) {
         b->got_provisional = true;
         if (code > 100 && pr->is_invite && !b->done)
@@ -201,6 +237,27 @@ void proxy_timer_c(ims_loop_t *loop, ims_timer_t *t, void *arg)
     sip_txn_client_cancel(b->ct);
     if (!b->got_provisional)
         branch_final(b, 408, NULL);
+}
+
+/* sip_proxy_set_reply_timeout: no response at all in time: give the branch up
+ * (an INVITE's CANCEL waits for a provisional, §9.1). */
+void proxy_reply_timeout(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    proxy_branch_t *b = arg;
+    sip_msg_t *req = proxy_req(b->pr);
+
+    b->reply_wait = false;
+    if (!b->ct || b->done)
+        return;
+    /* Outside any message: what follows (on_failure) is logged under the call. */
+    if (req)
+        ims_log_ctx_set(sip_msg_call_id(req));
+    IMS_INFO("%s branch: no response in %u ms: 408", b->pr->is_invite ? "INVITE" : "request",
+             b->pr->reply_timeout_ms);
+    if (b->pr->is_invite)
+        sip_txn_client_cancel(b->ct);
+    branch_final(b, 408, NULL);
+    ims_log_ctx_clear();
 }
 
 /* ---- §16.10 CANCEL ---- */

@@ -8,7 +8,8 @@
  * provisionals and every 2xx forwarded, best response, 503 -> 500), forking
  * through a handler and an asynchronous handler, CANCEL (also before a
  * provisional and unanswered), Timer B (408) and Timer C, stateless ACK and
- * stray 2xx forwarding, and RFC 5658 double Record-Route with a TCP UAS.
+ * stray 2xx forwarding, RFC 5658 double Record-Route with a TCP UAS, and the
+ * on_failure hook with the reply timeout (a silent AS given up, a new round).
  * Each test builds its own proxy; the real clock drives the timers.
  */
 #include <arpa/inet.h>
@@ -54,6 +55,8 @@ typedef struct opts {
     bool hold;           /* handler: keeps the request, id in h->held */
     const char *proxy_require_ok;
     bool tcp; /* listen on TCP as well */
+    uint32_t reply_ms; /* handler: to UAS1 with this reply timeout, on_failure hook */
+    bool reforward;    /* on_failure: the first time, forward anew to UAS2 */
 } opts_t;
 
 typedef struct h {
@@ -71,6 +74,11 @@ typedef struct h {
     size_t nmsgs;        /* so a failing assertion leaks nothing */
     char raw[65536];     /* the last datagram received, NUL-terminated */
     size_t raw_len;
+    uint32_t reply_ms;   /* opts_t */
+    bool reforward;
+    int failures;        /* on_failure calls, with the last one's arguments */
+    int fail_code;
+    bool fail_replied;
 } h_t;
 
 /* ---- clock, sockets ---- */
@@ -351,10 +359,43 @@ static int hold_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
     return IMS_OK;
 }
 
+/* An S-CSCF sending a request to an AS that must answer quickly (opts reply_ms). */
+static int as_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    h_t *h = arg;
+    char uri[64];
+
+    snprintf(uri, sizeof(uri), "sip:bob@127.0.0.1:%u", h->uas1.port);
+    sip_proxy_set_reply_timeout(pr, h->reply_ms);
+    assert_int_equal(sip_proxy_add_target(pr, uri, NULL), IMS_OK);
+    assert_int_equal(sip_proxy_forward(pr), IMS_OK);
+    return IMS_OK;
+}
+
+/* Every branch failed: note it; with reforward, the first time, go on to UAS2
+ * without the reply timeout (DefaultHandling SESSION_CONTINUED, say). */
+static int as_on_failure(void *arg, sip_proxy_req_t *pr, int code, bool replied)
+{
+    h_t *h = arg;
+    char uri[64];
+
+    h->failures++;
+    h->fail_code = code;
+    h->fail_replied = replied;
+    if (!h->reforward || h->failures > 1)
+        return IMS_DECLINED;
+    snprintf(uri, sizeof(uri), "sip:bob@127.0.0.1:%u", h->uas2.port);
+    sip_proxy_set_reply_timeout(pr, 0);
+    assert_int_equal(sip_proxy_add_target(pr, uri, NULL), IMS_OK);
+    assert_int_equal(sip_proxy_forward(pr), IMS_OK);
+    return IMS_OK;
+}
+
 static void proxy_up(h_t *h, const opts_t *o)
 {
     sip_txn_timers_t tm = { .t1_ms = o->t1_ms };
     sip_proxy_handler_t handler = { .on_request = o->fork ? fork_on_request : hold_on_request };
+    sip_proxy_handler_t as_handler = { .on_request = as_on_request, .on_failure = as_on_failure };
     sip_proxy_cfg_t cfg;
     sip_addr_t me;
 
@@ -380,7 +421,12 @@ static void proxy_up(h_t *h, const opts_t *o)
         assert_int_equal(sip_addr_from(&cfg.next_hop.addr, "127.0.0.1", h->uas1.port), IMS_OK);
     }
     cfg.proxy_require_ok = o->proxy_require_ok;
-    h->px = sip_proxy_new(h->layer, &cfg, o->fork || o->hold ? &handler : NULL, h);
+    h->reply_ms = o->reply_ms;
+    h->reforward = o->reforward;
+    if (o->reply_ms)
+        h->px = sip_proxy_new(h->layer, &cfg, &as_handler, h);
+    else
+        h->px = sip_proxy_new(h->layer, &cfg, o->fork || o->hold ? &handler : NULL, h);
     assert_non_null(h->px);
 }
 
@@ -1163,6 +1209,84 @@ static void test_addressed_to_proxy(void **state)
     expect_quiet(h, &h->uas1);
 }
 
+/* ---- 13. on_failure and the reply timeout (an S-CSCF's AS and DefaultHandling) ---- */
+
+/* The AS (UAS1) is silent: given up after the reply timeout, far before Timer B;
+ * the handler goes on to UAS2, whose answer the UAC gets; the late AS is cancelled. */
+static void test_reply_timeout_reforward(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2;
+    uint64_t t0, dt;
+
+    proxy_up(h, &(opts_t){ .reply_ms = 200, .reforward = true });
+    t0 = now_ms();
+    uac_invite(h);
+    inv1 = expect_req(h, &h->uas1, "INVITE");
+    inv2 = expect_req(h, &h->uas2, "INVITE");
+    dt = now_ms() - t0;
+    assert_true(dt >= 150 && dt < 450); /* before UAS1's first retransmission (T1) */
+    assert_int_equal(h->failures, 1);
+    assert_int_equal(h->fail_code, 408);
+    assert_false(h->fail_replied);
+    reply(h, &h->uas2, inv2, 180, TAG2);
+    got_resp(h, &h->uac, 180, "INVITE");
+    expect_quiet(h, &h->uac);   /* UAS2 got no reply timeout: it may ring for long */
+    reply(h, &h->uas2, inv2, 200, TAG2);
+    got_resp(h, &h->uac, 200, "INVITE");
+    reply(h, &h->uas1, inv1, 180, TAG1);
+    wait_req(h, &h->uas1, "CANCEL", NULL);
+    expect_quiet(h, &h->uac);
+    assert_int_equal(h->failures, 1);
+}
+
+/* The handler declines: the UAC gets the 408 at once. */
+static void test_reply_timeout_declined(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *r;
+    uint64_t t0, dt;
+
+    proxy_up(h, &(opts_t){ .reply_ms = 200 });
+    t0 = now_ms();
+    uac_invite(h);
+    expect_req(h, &h->uas1, "INVITE");
+    r = expect_resp(h, &h->uac, 408, "INVITE");
+    dt = now_ms() - t0;
+    assert_true(dt >= 150 && dt < 1000);
+    assert_int_equal(h->failures, 1);
+    assert_false(h->fail_replied);
+    uac_ack(h, r);
+    expect_quiet(h, &h->uas2);
+}
+
+/* A 100 ends the reply timeout; the AS's own failure reaches on_failure (replied),
+ * and the new round's best response is its own: UAS2's 486, not UAS1's 603. */
+static void test_failure_new_round(void **state)
+{
+    h_t *h = *state;
+    sip_msg_t *inv1, *inv2, *r;
+
+    proxy_up(h, &(opts_t){ .reply_ms = 200, .reforward = true });
+    uac_invite(h);
+    inv1 = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv1, 100, NULL);
+    expect_quiet_ms(h, &h->uas2, 400);
+    assert_int_equal(h->failures, 0);
+    reply(h, &h->uas1, inv1, 603, TAG1);
+    expect_ack_for(h, &h->uas1, inv1);
+    inv2 = expect_req(h, &h->uas2, "INVITE");
+    assert_int_equal(h->failures, 1);
+    assert_int_equal(h->fail_code, 603);
+    assert_true(h->fail_replied);
+    expect_quiet(h, &h->uac);
+    reply(h, &h->uas2, inv2, 486, TAG2);
+    expect_ack_for(h, &h->uas2, inv2);
+    r = expect_resp(h, &h->uac, 486, "INVITE");
+    assert_int_equal(h->failures, 2);
+    uac_ack(h, r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1195,6 +1319,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_c_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unresolvable_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addressed_to_proxy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_timeout_reforward, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_timeout_declined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_new_round, setup, teardown),
     };
 
     sip_msg_global_init();

@@ -19,6 +19,10 @@
 #include <cmocka.h>
 
 #include "scscf/context.c"
+#include "scscf/cx-path.c"
+#include "scscf/ifc-match.c"
+#include "scscf/ifc.c"
+#include "scscf/isc.c"
 #include "scscf/regevent.c"
 #include "scscf/session.c"
 #include "scscf/user-data.c"
