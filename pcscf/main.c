@@ -11,6 +11,7 @@
 static const sip_proxy_handler_t g_handler = {
     .on_request = pcscf_on_request,
     .on_response = pcscf_on_response,
+    .on_ack = pcscf_on_ack,
 };
 
 static const sip_node_app_t g_app = {

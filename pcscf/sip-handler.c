@@ -76,6 +76,23 @@ static int unregistered(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
     return IMS_OK;
 }
 
+/* The ACK for a 2xx passes no transaction: the same rule as for requests, so a
+ * source that never registered cannot use the P-CSCF as a relay. */
+int pcscf_on_ack(void *arg, sip_msg_t *ack)
+{
+    pcscf_ctx_t *ctx = arg;
+    char key[PCSCF_KEY_LEN];
+
+    if (!ctx || !ctx->enabled || pcscf_is_trusted(ctx, &ack->rcv) ||
+        pcscf_ue_find_addr(ctx, pcscf_addr_key(&ack->rcv, key, sizeof(key))) ||
+        pcscf_dialog_known(ctx, ack))
+        return IMS_DECLINED;
+    ctx->stats.unregistered_refused++;
+    IMS_NOTICE("ACK from %s dropped: not registered", key);
+    sip_msg_free(ack);
+    return IMS_OK;
+}
+
 static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     char key[PCSCF_KEY_LEN];

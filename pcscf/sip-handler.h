@@ -30,6 +30,9 @@
 /* sip_proxy_handler_t callbacks; arg is the pcscf_ctx_t. */
 int pcscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req);
 void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp);
+/* The proxy core's on_ack hook: drops an ACK from a source with no registration
+ * (not trusted, no known dialog); IMS_DECLINED lets the core forward it. */
+int pcscf_on_ack(void *arg, sip_msg_t *ack);
 
 /* Replace the route set of req by ue's Service-Route. IMS_OK / IMS_ERROR. */
 int pcscf_enforce_service_route(sip_msg_t *req, const pcscf_ue_t *ue);

@@ -21,6 +21,9 @@
 /* The I-CSCF for targets of the home network that are registered elsewhere.
  * Per process (one S-CSCF per daemon): scscf_cfg_t is the registrar's. */
 static char icscf_uri[SESS_URI_MAX];
+/* scscf.local_terminating: a callee registered here is served at once instead of
+ * through the I-CSCF (TS 24.229's path, which finds its S-CSCF by LIR). */
+static bool local_terminating;
 
 int scscf_session_conf_load(ims_conf_t *conf, const scscf_cfg_t *c)
 {
@@ -44,6 +47,12 @@ int scscf_session_conf_load(ims_conf_t *conf, const scscf_cfg_t *c)
     if (rc != IMS_OK) {
         IMS_ERR("scscf.icscf: not a usable SIP URI: %s", icscf_uri);
         return rc;
+    }
+    local_terminating = false;
+    if (conf && ims_conf_bool(conf, "scscf.local_terminating", false, &local_terminating) ==
+                    IMS_ERROR) {
+        IMS_ERR("%s", ims_conf_error(conf));
+        return IMS_ERROR;
     }
     return scscf_isc_conf_load(conf, c);
 }
@@ -323,7 +332,7 @@ static int orig_route(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req,
         return IMS_DECLINED;
     }
     IMS_INFO("%s originating for %s to %s", sip_msg_method(req), served, target);
-    reg = scscf_reg_find_impu(ctx, target);
+    reg = local_terminating ? scscf_reg_find_impu(ctx, target) : NULL;
     if (reg && reg->registered)
         return terminating(ctx, pr, req, target);
     if (home_target(ctx, ru))

@@ -576,7 +576,9 @@ int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
         *dst = px->cfg.next_hop;
         return IMS_OK;
     }
-    if (px->cfg.has_outbound) {
+    /* The outbound proxy is for requests outside a dialog: within one, the route
+     * set (used up here) and the remote target are the path (RFC 3261 §12.2.1.1). */
+    if (px->cfg.has_outbound && !sip_msg_to_tag(req)) {
         *dst = px->cfg.outbound;
         return IMS_OK;
     }

@@ -9,8 +9,8 @@
  *          (strict-router peers) and our own top Route entries are removed;
  *   then asks the handler (the CSCF logic) for targets, or routes by default:
  *          a remaining Route; else the configured next hop when the Request-URI is
- *          the proxy itself; else the outbound proxy if one is configured; else
- *          the Request-URI;
+ *          the proxy itself; else, outside a dialog (no To tag), the outbound
+ *          proxy if one is configured; else the Request-URI;
  *   §16.6  forwards to every target in parallel: Max-Forwards decremented,
  *          Record-Route added (two entries when the request changes interface,
  *          RFC 5658), Via pushed with a branch carrying the loop-detection hash,
@@ -56,7 +56,7 @@ typedef struct sip_proxy_cfg {
     bool has_next_hop;       /* next_hop is set */
     sip_dest_t next_hop;     /* for requests addressed to the proxy itself */
     bool has_outbound;       /* outbound is set */
-    sip_dest_t outbound;     /* for other requests without a Route (outbound proxy) */
+    sip_dest_t outbound;     /* for other out-of-dialog requests without a Route */
     /* Option tags accepted in Proxy-Require (comma-separated), NULL: none. */
     const char *proxy_require_ok;
     /* Host names that mean this node (e.g. scscf.ims.mnc001.mcc001.3gppnetwork.org),
@@ -89,6 +89,14 @@ typedef struct sip_proxy_handler {
      * May be NULL.
      */
     int (*on_failure)(void *arg, sip_proxy_req_t *pr, int code, bool replied);
+    /*
+     * An ACK that no server transaction absorbed (the ACK for a 2xx), after our own
+     * Route entries were removed, before it is forwarded statelessly. Return
+     * IMS_DECLINED to let the core forward it, IMS_OK when the handler took it
+     * (ownership of ack passes then: the handler forwards or frees it). E.g. a
+     * P-CSCF dropping ACKs from sources that never registered. May be NULL.
+     */
+    int (*on_ack)(void *arg, sip_msg_t *ack);
 } sip_proxy_handler_t;
 
 typedef struct sip_proxy_stats {

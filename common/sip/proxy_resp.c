@@ -321,6 +321,8 @@ void proxy_on_ack(void *arg, sip_msg_t *ack)
 
     px->stats.stateless_acks++;
     proxy_preprocess_routes(px, ack, NULL);
+    if (px->handler.on_ack && px->handler.on_ack(px->arg, ack) != IMS_DECLINED)
+        return;
     osip_message_get_max_forwards(ack->m, 0, &h);
     if (h && h->hvalue)
         v = strtol(h->hvalue, NULL, 10);

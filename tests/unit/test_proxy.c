@@ -57,6 +57,8 @@ typedef struct opts {
     bool tcp; /* listen on TCP as well */
     uint32_t reply_ms; /* handler: to UAS1 with this reply timeout, on_failure hook */
     bool reforward;    /* on_failure: the first time, forward anew to UAS2 */
+    bool outbound;     /* cfg.outbound = UAS2 */
+    bool ack_hook;     /* handler: on_ack only, drops ACKs whose From tag is "drop" */
 } opts_t;
 
 typedef struct h {
@@ -79,6 +81,7 @@ typedef struct h {
     int failures;        /* on_failure calls, with the last one's arguments */
     int fail_code;
     bool fail_replied;
+    int acks_dropped;    /* by the on_ack hook */
 } h_t;
 
 /* ---- clock, sockets ---- */
@@ -263,6 +266,25 @@ static void send_rq(h_t *h, const peer_t *p, const rq_t *r)
     send_raw(h, p, buf, (size_t)n);
 }
 
+/* An ACK for a 2xx from the UAC to ruri with From tag ftag (and a To tag). */
+static void send_raw_ack(h_t *h, const char *ruri, const char *ftag)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf),
+                     "ACK %s SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKack%s\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:alice@example.com>;tag=%s\r\n"
+                     "To: <sip:bob@example.com>;tag=" TAG1 "\r\n"
+                     "Call-ID: ackhook-%s@127.0.0.1\r\n"
+                     "CSeq: 1 ACK\r\n"
+                     "Content-Length: 0\r\n\r\n",
+                     ruri, h->uac.port, ftag, ftag, ftag);
+
+    assert_true(n > 0 && (size_t)n < sizeof(buf));
+    send_raw(h, &h->uac, buf, (size_t)n);
+}
+
 /* The UAC's INVITE to sip:bob@<proxy>, and the proxy's 100 Trying for it. */
 static void uac_invite(h_t *h)
 {
@@ -391,11 +413,23 @@ static int as_on_failure(void *arg, sip_proxy_req_t *pr, int code, bool replied)
     return IMS_OK;
 }
 
+static int drop_ack(void *arg, sip_msg_t *ack)
+{
+    h_t *h = arg;
+
+    if (strcmp(sip_msg_from_tag(ack), "drop") != 0)
+        return IMS_DECLINED;
+    h->acks_dropped++;
+    sip_msg_free(ack);
+    return IMS_OK;
+}
+
 static void proxy_up(h_t *h, const opts_t *o)
 {
     sip_txn_timers_t tm = { .t1_ms = o->t1_ms };
     sip_proxy_handler_t handler = { .on_request = o->fork ? fork_on_request : hold_on_request };
     sip_proxy_handler_t as_handler = { .on_request = as_on_request, .on_failure = as_on_failure };
+    sip_proxy_handler_t ack_handler = { .on_ack = drop_ack };
     sip_proxy_cfg_t cfg;
     sip_addr_t me;
 
@@ -420,10 +454,17 @@ static void proxy_up(h_t *h, const opts_t *o)
         cfg.next_hop.proto = SIP_PROTO_UDP;
         assert_int_equal(sip_addr_from(&cfg.next_hop.addr, "127.0.0.1", h->uas1.port), IMS_OK);
     }
+    if (o->outbound) {
+        cfg.has_outbound = true;
+        cfg.outbound.proto = SIP_PROTO_UDP;
+        assert_int_equal(sip_addr_from(&cfg.outbound.addr, "127.0.0.1", h->uas2.port), IMS_OK);
+    }
     cfg.proxy_require_ok = o->proxy_require_ok;
     h->reply_ms = o->reply_ms;
     h->reforward = o->reforward;
-    if (o->reply_ms)
+    if (o->ack_hook)
+        h->px = sip_proxy_new(h->layer, &cfg, &ack_handler, h);
+    else if (o->reply_ms)
         h->px = sip_proxy_new(h->layer, &cfg, &as_handler, h);
     else
         h->px = sip_proxy_new(h->layer, &cfg, o->fork || o->hold ? &handler : NULL, h);
@@ -893,6 +934,47 @@ static void test_route_note(void **state)
     osip_free(via);
 }
 
+/* The outbound proxy takes requests outside a dialog; within one (To tag, no
+ * Route left) the Request-URI, the remote target, is the next hop. */
+static void test_outbound_outside_dialogs_only(void **state)
+{
+    h_t *h = *state;
+    char ruri[64];
+    sip_msg_t *r;
+
+    proxy_up(h, &(opts_t){ .outbound = true });
+    snprintf(ruri, sizeof(ruri), "sip:bob@127.0.0.1:%u", h->uas1.port);
+    send_rq(h, &h->uac, &(rq_t){ "MESSAGE", ruri, BR_UAC, NULL, NULL });
+    r = expect_req(h, &h->uas2, "MESSAGE");
+    assert_string_equal(r->m->req_uri->port, ruri + strlen("sip:bob@127.0.0.1:"));
+    reply(h, &h->uas2, r, 200, TAG2);
+    got_resp(h, &h->uac, 200, "MESSAGE");
+    expect_quiet(h, &h->uas1);
+    send_rq(h, &h->uac, &(rq_t){ "BYE", ruri, "z9hG4bKindialog", NULL, TAG1 });
+    r = expect_req(h, &h->uas1, "BYE");
+    reply(h, &h->uas1, r, 200, NULL);
+    got_resp(h, &h->uac, 200, "BYE");
+    expect_quiet(h, &h->uas2);
+}
+
+/* The handler's on_ack sees the ACK for a 2xx before it is forwarded: it may take
+ * it (a P-CSCF drops those of unregistered sources) or let the core forward it. */
+static void test_ack_hook(void **state)
+{
+    h_t *h = *state;
+    char ruri[64];
+
+    proxy_up(h, &(opts_t){ .ack_hook = true });
+    snprintf(ruri, sizeof(ruri), "sip:bob@127.0.0.1:%u", h->uas1.port);
+    send_raw_ack(h, ruri, "drop");
+    expect_quiet(h, &h->uas1);
+    assert_int_equal(h->acks_dropped, 1);
+    send_raw_ack(h, ruri, "keep");
+    expect_req(h, &h->uas1, "ACK");
+    assert_int_equal(h->acks_dropped, 1);
+    assert_int_equal(sip_proxy_stats(h->px)->stateless_acks, 2);
+}
+
 /* A CANCEL while the handler still decides is answered for it: 487. */
 static void test_cancel_while_held(void **state)
 {
@@ -1305,6 +1387,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_while_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbound_outside_dialogs_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_before_provisional, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_ignored, setup, teardown),
