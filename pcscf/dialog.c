@@ -530,24 +530,6 @@ bad:
     return NULL;
 }
 
-/* Next hop of a name-addr or URI text (a Route entry, a remote target). */
-static int resolve_text(sip_proxy_t *px, const char *text, sip_dest_t *dst)
-{
-    pcscf_str_t r = pcscf_nameaddr_uri((pcscf_str_t){ text, strlen(text) });
-    char buf[PCSCF_MAX_URI + 1];
-    osip_uri_t *u = NULL;
-    int rc = IMS_ERROR;
-
-    if (r.n == 0 || r.n > PCSCF_MAX_URI || osip_uri_init(&u) != 0)
-        return IMS_ERROR;
-    memcpy(buf, r.p, r.n);
-    buf[r.n] = '\0';
-    if (osip_uri_parse(u, buf) == 0)
-        rc = sip_proxy_resolve(px, u, dst);
-    osip_uri_free(u);
-    return rc;
-}
-
 static void on_bye_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
 {
     int code = resp ? sip_msg_status(resp) : (err == SIP_TXN_TIMEOUT ? 408 : 503);
@@ -568,7 +550,7 @@ static bool send_bye(pcscf_dialog_t *d, int side, const char *why)
     if (!ctx->px)
         return false;
     if (side != ue_side &&
-        resolve_text(ctx->px, route ? route : pcscf_dialog_target(d, side), &dst) != IMS_OK) {
+        pcscf_resolve_text(ctx->px, route ? route : pcscf_dialog_target(d, side), &dst) != IMS_OK) {
         IMS_WARN("dialog %s: cannot resolve %s: no BYE", pcscf_dialog_call_id(d),
                  route ? route : pcscf_dialog_target(d, side));
         return false;

@@ -304,3 +304,21 @@ bool pcscf_uri_text_same(pcscf_str_t a, const char *b)
     osip_uri_free(ub);
     return same;
 }
+
+/* Next hop of a name-addr or URI text (a Route entry, a remote target). */
+int pcscf_resolve_text(sip_proxy_t *px, const char *text, sip_dest_t *dst)
+{
+    pcscf_str_t r = pcscf_nameaddr_uri((pcscf_str_t){ text, strlen(text) });
+    char buf[PCSCF_MAX_URI + 1];
+    osip_uri_t *u = NULL;
+    int rc = IMS_ERROR;
+
+    if (r.n == 0 || r.n > PCSCF_MAX_URI || osip_uri_init(&u) != 0)
+        return IMS_ERROR;
+    memcpy(buf, r.p, r.n);
+    buf[r.n] = '\0';
+    if (osip_uri_parse(u, buf) == 0)
+        rc = sip_proxy_resolve(px, u, dst);
+    osip_uri_free(u);
+    return rc;
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "common/sip/msg.h"
+#include "common/sip/proxy.h"
 #include "pcscf/context.h"
 
 /* Next element of a comma list in [*p, end): trimmed into *item, *p advanced.
@@ -25,6 +26,9 @@ bool pcscf_list_next(const char **p, const char *end, pcscf_str_t *item);
 /* The URI of a name-addr ("Bob" <sip:b@h>;p=1 -> sip:b@h) or addr-spec
  * (sip:b@h;p=1 -> sip:b@h, header params dropped). n is 0 when there is none. */
 pcscf_str_t pcscf_nameaddr_uri(pcscf_str_t item);
+/* Where a name-addr or URI text (a Route entry, a remote target) resolves to
+ * (sip.hosts, aliases, literal addresses): IMS_OK with *dst, else IMS_ERROR. */
+int pcscf_resolve_text(sip_proxy_t *px, const char *text, sip_dest_t *dst);
 
 /*
  * Collect the elements of every header called name, in order, into out (at

@@ -82,24 +82,6 @@ static void on_subscribe_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip
     sip_msg_free(resp);
 }
 
-/* Where the first Service-Route entry ("<sip:orig@scscf;lr>") resolves to. */
-static int route_dest(sip_proxy_t *px, const char *route, sip_dest_t *dst)
-{
-    pcscf_str_t r = pcscf_nameaddr_uri((pcscf_str_t){ route, strlen(route) });
-    char buf[PCSCF_MAX_URI + 1];
-    osip_uri_t *u = NULL;
-    int rc = IMS_ERROR;
-
-    if (r.n == 0 || r.n > PCSCF_MAX_URI || osip_uri_init(&u) != 0)
-        return IMS_ERROR;
-    memcpy(buf, r.p, r.n);
-    buf[r.n] = '\0';
-    if (osip_uri_parse(u, buf) == 0)
-        rc = sip_proxy_resolve(px, u, dst);
-    osip_uri_free(u);
-    return rc;
-}
-
 int pcscf_regevent_subscribe(pcscf_ctx_t *ctx, sip_proxy_t *px, pcscf_ue_t *ue)
 {
     sip_txn_layer_t *layer = sip_proxy_layer(px);
@@ -111,7 +93,7 @@ int pcscf_regevent_subscribe(pcscf_ctx_t *ctx, sip_proxy_t *px, pcscf_ue_t *ue)
         IMS_NOTICE("no Service-Route for %s: no reg-event subscription", pcscf_ue_impu(ue, 0));
         return IMS_ERROR;
     }
-    if (route_dest(px, pcscf_ue_route(ue, 0), &dst) != IMS_OK) {
+    if (pcscf_resolve_text(px, pcscf_ue_route(ue, 0), &dst) != IMS_OK) {
         IMS_WARN("cannot resolve the Service-Route %s of %s: no reg-event subscription",
                  pcscf_ue_route(ue, 0), pcscf_ue_impu(ue, 0));
         return IMS_ERROR;
