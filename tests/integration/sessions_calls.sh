@@ -7,22 +7,36 @@
 # P-CSCF knows its UEs by address), one role per sipp run, so the runs are sequential:
 #   1. B answers, A places SC_CALLS (100) calls to B's IMPU at SC_RATE (20) calls/s;
 #   2. A answers, B places SC_CALLS calls to A's IMPU;
-#   each call: INVITE (SDP offer, Supported + Require: 100rel) -> P -> S (originating, then
-#   terminating) -> P -> callee; 180 with Require: 100rel and RSeq -> PRACK (RAck) -> 200
-#   (PRACK) -> 200 (INVITE, SDP answer) -> ACK; the caller puts the call on hold with a
-#   re-INVITE (a=sendonly, answered a=recvonly) -> 200 -> ACK; the callee hangs up: BYE ->
-#   200. Every in-dialog request follows the Record-Route set, which must hold the P-CSCF
-#   and the S-CSCF. The callee checks on every call: its registered contact as Request-URI,
-#   P-Asserted-Identity = the caller's IMPU, Require: 100rel, RAck, the hold SDP. Both sipp
-#   sides must count SC_CALLS successful and 0 failed calls.
+#   each call: INVITE (SDP offer, Supported + Require: 100rel) -> P -> S (originating) -> I
+#   (LIR) -> S (terminating) -> P -> callee (the I-CSCF stays out of the dialog); 180 with
+#   Require: 100rel and RSeq -> PRACK (RAck) -> 200 (PRACK) -> 200 (INVITE, SDP answer) ->
+#   ACK; the caller puts the call on hold with a re-INVITE (a=sendonly, answered
+#   a=recvonly) -> 200 -> ACK; the callee hangs up: BYE -> 200. Every in-dialog request
+#   follows the Record-Route set, which must hold the P-CSCF and the S-CSCF. The callee
+#   checks on every call: its registered contact as Request-URI, P-Asserted-Identity = the
+#   caller's IMPU, Require: 100rel, RAck, the hold SDP. Both sipp sides must count SC_CALLS
+#   successful and 0 failed calls.
 #   3. CANCEL before answer: B rings (180) and never answers, A cancels after the 180
 #   (SC_CANCELS = 10 calls): A gets 200 (CANCEL) and 487 (INVITE) and ACKs it; B gets the
 #   CANCEL, answers 200 and 487 (with the INVITE's Via set) and receives the hop-by-hop ACK.
-#   4. The S-CSCF logged the originating case of every initial INVITE (re-INVITEs are not
-#   initial requests); the P-CSCF's dialog count is back to 0 after each part and its stop
-#   line counts two dialog records per call (caller's and callee's leg), none left, none
-#   given up; every daemon is alive at the end and stops with exit 0 (sanitizer-clean).
-# Environment: SC_CALLS, SC_RATE, SC_CANCELS (defaults 100, 20, 10).
+#   4. SMS over IP, pager mode: A sends SC_MESSAGES (10) MESSAGEs (text/plain) to B's IMPU
+#   along the same path; B gets each at its registered contact with P-Asserted-Identity = A's
+#   IMPU and the body, answers 200, A gets the 200.
+#   5. OPTIONS out of dialog: A queries B's IMPU SC_OPTIONS (10) times; B checks the same
+#   and answers 200 (Allow, Accept), A gets it.
+#   6. SC_TIMERS (10) calls A -> B with a session timer (RFC 4028): B checks that the
+#   INVITE's Session-Expires: 1800;refresher=uac, Min-SE: 90 and Supported: timer arrive
+#   untouched and answers with Require: timer and the same Session-Expires, which A checks
+#   in the 200; after the ACK A sends an UPDATE with an SDP offer (B checks its contact as
+#   Request-URI, answers 200 with SDP), B sends an INFO (application/dtmf-relay, Signal=5;
+#   A checks its contact as Request-URI and the body) -> 200, and A hangs up: BYE -> 200.
+#   7. The S-CSCF logged the originating case of every initial INVITE (re-INVITEs are not
+#   initial requests), MESSAGE and OPTIONS; the P-CSCF's dialog count is back to 0 after
+#   each call part and its stop line counts two dialog records per call (caller's and
+#   callee's leg), none left, none given up; every daemon is alive at the end and stops with
+#   exit 0 (sanitizer-clean).
+# Environment: SC_CALLS, SC_RATE, SC_CANCELS, SC_MESSAGES, SC_OPTIONS, SC_TIMERS (defaults
+# 100, 20, 10, 10, 10, 10).
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/reg.sh
@@ -36,6 +50,9 @@ D=$REG_DOMAIN
 CALLS=${SC_CALLS:-100}
 RATE=${SC_RATE:-20}
 NCANCEL=${SC_CANCELS:-10}
+NMSG=${SC_MESSAGES:-10}
+NOPT=${SC_OPTIONS:-10}
+NTIMER=${SC_TIMERS:-10}
 A_IP=127.0.1.100
 B_IP=127.0.1.101
 IMPU_A=$(reg_impu 1)
@@ -340,6 +357,146 @@ EOF
     echo '<Reference variables="rl,pai,vias,rrs,from,to,ack"/>'
 } | scenario uas_ring
 
+# ---- standalone requests and the other dialog methods (parts 4-6) ----
+# standalone METHOD FROM_IMPU [HEADERS+BODY]: an out-of-dialog request to [target] and its 200.
+standalone() {
+    cat <<EOF
+<send retrans="500"><![CDATA[
+
+$1 [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <$2>;tag=[pid]U[call_number]
+To: <[target]>
+Call-ID: [call_id]
+CSeq: 1 $1
+Max-Forwards: 70
+${3:-Content-Length: 0}
+
+]]></send>
+<recv response="200"/>
+<timewait milliseconds="500"/>
+EOF
+}
+# standalone_uas METHOD CALLER_IMPU IP PORT CHECKS: the receiver checks the request (its
+# contact as Request-URI, the caller asserted, CHECKS) and answers 200 with a to-tag.
+standalone_uas() {
+    cat <<EOF
+<recv request="$1"><action>
+$(check rl "^$1 sip:ue@$(re "$3"):$4 SIP/2\\.0")
+$(check pai "P-Asserted-Identity: *&lt;$(re "$2")&gt;")
+$5
+</action></recv>
+<send><![CDATA[
+
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]C[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:ue@[local_ip]:[local_port]>
+${6:-Content-Length: 0}
+
+]]></send>
+<Reference variables="rl,pai$7"/>
+EOF
+}
+# 4. SMS over IP, pager mode (TS 24.341): MESSAGE with a text/plain body.
+standalone MESSAGE "$IMPU_A" 'Content-Type: text/plain
+Content-Length: [len]
+
+SMS [call_number] from A' | scenario uac_msg
+standalone_uas MESSAGE "$IMPU_A" "$B_IP" "$PB" \
+    "$(check ctype "Content-Type: *text/plain")
+$(check sms "SMS [0-9]+ from A")" '' ',ctype,sms' | scenario uas_msg
+# 5. OPTIONS (capabilities query) to the other handset's IMPU.
+standalone OPTIONS "$IMPU_A" 'Accept: application/sdp
+Content-Length: 0' | scenario uac_opt
+standalone_uas OPTIONS "$IMPU_A" "$B_IP" "$PB" "$(check accept "Accept: *application/sdp")" \
+    'Allow: INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, INFO, MESSAGE, OPTIONS
+Accept: application/sdp
+Content-Length: 0' ',accept' | scenario uas_opt
+# 6. A call with a session timer (RFC 4028): the INVITE's Session-Expires, Min-SE and
+# Supported: timer reach B untouched and B's 200 brings Session-Expires (Require: timer) back
+# to A; A sends an UPDATE with an SDP offer, B an INFO (DTMF relay); A hangs up.
+SE='Session-Expires: 1800;refresher=uac'
+DTMF='Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal=5
+Duration=160'
+{
+    invite "$IMPU_A" 1 "Supported: timer
+$SE
+Min-SE: 90"
+    cat <<EOF
+<recv response="180" response_txn="inv"/>
+<recv response="200" response_txn="inv" rrs="true"><action>
+$RR_CHECKS
+$(check se "Session-Expires: *1800;refresher=uac")
+$(check reqtimer "Require: *timer")
+</action></recv>
+EOF
+    in_dialog ACK 1 "$IMPU_A" inv
+    echo '<pause milliseconds="200"/>'
+    in_dialog UPDATE 2 "$IMPU_A" upd "$(sdp sendrecv)"
+    cat <<EOF
+<recv response="200" response_txn="upd"><action>
+$(check updans "a=sendrecv")
+</action></recv>
+<recv request="INFO"><action>
+$(check inforl "^INFO sip:ue@$(re "$A_IP"):$PA SIP/2\\.0")
+$(check dtmf "Content-Type: *application/dtmf-relay")
+$(check sig "Signal=5")
+</action></recv>
+EOF
+    answer 200
+    echo '<pause milliseconds="200"/>'
+    in_dialog BYE 3 "$IMPU_A" bye
+    cat <<'EOF'
+<recv response="200" response_txn="bye"/>
+<timewait milliseconds="500"/>
+<Reference variables="rr_p,rr_s,se,reqtimer,updans,inforl,dtmf,sig"/>
+EOF
+} | scenario uac_timer
+{
+    invite_checks "$IMPU_A" "$B_IP" "$PB"
+    check se "Session-Expires: *1800;refresher=uac"
+    check minse "Min-SE: *90"
+    check suptimer "Supported:[^[:cntrl:]]*timer"
+    echo '</action></recv>'
+    ring
+    to_invite 200 "Require: timer
+$SE" "$(sdp sendrecv)" 'retrans="500"'
+    echo '<recv request="ACK"/>'
+    echo '<recv request="UPDATE"><action>'
+    check updrl "^UPDATE sip:ue@$(re "$B_IP"):$PB SIP/2\\.0"
+    check offer "m=audio"
+    echo '</action></recv>'
+    answer 200 "$(sdp sendrecv)"
+    echo '<pause milliseconds="200"/>'
+    cat <<EOF
+<send retrans="500"><![CDATA[
+
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+[routes]
+From:[\$to];tag=[pid]C[call_number]
+To:[\$from]
+Call-ID: [call_id]
+CSeq: 1 INFO
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+$DTMF
+
+]]></send>
+<recv response="200"/>
+<recv request="BYE"/>
+EOF
+    answer 200
+    echo '<Reference variables="rl,pai,vias,rrs,from,to,se,minse,suptimer,updrl,offer"/>'
+} | scenario uas_timer
+
 # ---- runs ----
 # uas VAR NAME SCEN IP PORT CALLS: a handset answering in the background.
 uas() {
@@ -417,23 +574,39 @@ dialogs_zero 2
 part 3 "A -> B cancelled after 180: 200 + 487 at A, CANCEL + ACK of the 487 at B" \
     uas_ring "$B_IP" "$PB" uac_cancel "$A_IP" "$PA" "$IMPU_B" "$NCANCEL"
 dialogs_zero 3
+part 4 "A -> B MESSAGE (SMS over IP, text/plain), 200 from B" \
+    uas_msg "$B_IP" "$PB" uac_msg "$A_IP" "$PA" "$IMPU_B" "$NMSG"
+part 5 "A -> B OPTIONS out of dialog, 200 from B" \
+    uas_opt "$B_IP" "$PB" uac_opt "$A_IP" "$PA" "$IMPU_B" "$NOPT"
+dialogs_zero 5
+part 6 "A -> B session timer untouched, UPDATE by A, INFO (DTMF) by B, BYE by A" \
+    uas_timer "$B_IP" "$PB" uac_timer "$A_IP" "$PA" "$IMPU_B" "$NTIMER"
+dialogs_zero 6
 
-# ---- 4. the S-CSCF's session cases, the P-CSCF's dialog records, clean stop ----
+# ---- 7. the S-CSCF's session cases, the P-CSCF's dialog records, clean stop ----
 n_ab=$(originated "$IMPU_A" "$IMPU_B")
 n_ba=$(originated "$IMPU_B" "$IMPU_A")
-say "4. S-CSCF originating cases: A -> B $n_ab, B -> A $n_ba"
-[ "$n_ab" -eq $((CALLS + NCANCEL)) ] ||
-    fail "4. S-CSCF: $n_ab originating INVITEs A -> B, want $((CALLS + NCANCEL))"
-[ "$n_ba" -eq "$CALLS" ] || fail "4. S-CSCF: $n_ba originating INVITEs B -> A, want $CALLS"
-grep -q "given up" "$REG_DIR/pcscf.log" && fail "4. the P-CSCF gave up dialogs"
+say "7. S-CSCF originating cases: A -> B $n_ab, B -> A $n_ba"
+[ "$n_ab" -eq $((CALLS + NCANCEL + NTIMER)) ] ||
+    fail "7. S-CSCF: $n_ab originating INVITEs A -> B, want $((CALLS + NCANCEL + NTIMER))"
+[ "$n_ba" -eq "$CALLS" ] || fail "7. S-CSCF: $n_ba originating INVITEs B -> A, want $CALLS"
+for m in MESSAGE:$NMSG OPTIONS:$NOPT; do
+    n=$(grep -c "${m%:*} originating for $(re "$IMPU_A") to $(re "$IMPU_B")$" \
+        "$REG_DIR/scscf.log")
+    say "7. S-CSCF originating ${m%:*} A -> B: $n"
+    [ "$n" -eq "${m#*:}" ] || fail "7. S-CSCF: $n originating ${m%:*}s A -> B, want ${m#*:}"
+done
+grep -q "given up" "$REG_DIR/pcscf.log" && fail "7. the P-CSCF gave up dialogs"
 for d in pcscf icscf scscf ims-hss; do assert_alive "${REG_PID[$d]}"; done
 reg_lab_stop
 grep -E "P-CSCF dialogs:" "$REG_DIR/pcscf.log" | sed 's/^/    /'
-legs=$((2 * (2 * CALLS + NCANCEL)))
-grep -qE "P-CSCF dialogs: 0 active at stop; $legs early, $((4 * CALLS)) confirmed, $legs \
+legs=$((2 * (2 * CALLS + NCANCEL + NTIMER)))
+confirmed=$((4 * CALLS + 2 * NTIMER))
+grep -qE "P-CSCF dialogs: 0 active at stop; $legs early, $confirmed confirmed, $legs \
 ended, 0 released \(0 BYEs sent\), 0 requests" "$REG_DIR/pcscf.log" ||
-    fail "4. P-CSCF stop line: want 0 active, $legs early, $((4 * CALLS)) confirmed, \
+    fail "7. P-CSCF stop line: want 0 active, $legs early, $confirmed confirmed, \
 $legs ended, 0 released"
 ok "$CALLS calls A -> B and $CALLS B -> A with 100rel/PRACK, hold re-INVITE and BYE," \
-    "$NCANCEL cancelled (487 at both ends), through P -> S -> P, 0 failures;" \
+    "$NCANCEL cancelled (487 at both ends), $NMSG MESSAGEs, $NOPT OPTIONS, $NTIMER calls" \
+    "with session timer, UPDATE and INFO, through P -> S -> I -> S -> P, 0 failures;" \
     "P-CSCF dialogs back to 0, daemons stopped cleanly"
