@@ -29,11 +29,12 @@
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/reg.sh
 . "$(dirname "$0")/lib/reg.sh"
+# shellcheck source=lib/session.sh
+. "$(dirname "$0")/lib/session.sh"
 for t in sipp python3 ss; do
     command -v "$t" >/dev/null || { echo "$t not found: skipped"; exit 77; }
 done
 it_init 18700
-UE=$IMS_SOURCE_DIR/tests/tools/aka_ue.py
 D=$REG_DOMAIN
 AS_IP=127.0.1.50
 AS_PORT=5070
@@ -44,8 +45,7 @@ declare -A IP=([9002]=127.0.1.100 [2]=127.0.1.101 [1]=127.0.1.102 [9003]=127.0.1
 declare -A PORT
 impi() { if [ "$1" -gt 9000 ]; then printf '00101000000%04d@%s' "$1" "$D"; else reg_impi "$1"; fi; }
 impu() { printf 'sip:%s' "$(impi "$1")"; }
-re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+re() { sess_re "$1"; }
 slog() { grep -F "[$1]" "$REG_DIR/scscf.log"; }
 
 reg_lab_prepare
@@ -88,22 +88,12 @@ register() {
     local p
     pick_port_into p
     PORT[$1]=$p
-    python3 "$UE" --pcscf "$REG_P:5060" --local "${IP[$1]}" --port "$p" --domain "$D" \
-        --impi "$(impi "$1")" --impu "$(impu "$1")" --k "$REG_KHEX" --op "$REG_OPHEX" \
-        >"$IT_WORK/reg-$1.out" 2>&1 ||
-        fail "subscriber $1 did not register: $(tail -3 "$IT_WORK/reg-$1.out")"
-    say "subscriber $1 registered from ${IP[$1]}:$p"
+    sess_register "$1" "${IP[$1]}" "$p" "$(impi "$1")" "$(impu "$1")"
 }
 for n in 9002 2 1 9003 9004; do register "$n"; done
 
 mkdir -p "$IT_WORK/sc"
-scenario() {
-    {
-        echo "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><scenario name=\"$1\">"
-        cat
-        echo '</scenario>'
-    } >"$IT_WORK/sc/$1.xml"
-}
+scenario() { sess_scenario "$@"; }
 # The caller (-key caller IMPU, -key target URI): INVITE/180/200/ACK/BYE along the route set.
 # invite [TXN]: the INVITE (TXN: a transaction name, for the ACK of a non-2xx).
 invite() {
@@ -225,44 +215,13 @@ callee 2 0 | scenario uas_2_plain
 callee 9004 1 | scenario uas_9004_as
 
 # uas VAR NAME SCEN N CALLS: callee N in the background.
-uas() {
-    local cp pid
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    (cd "$IT_WORK" && exec sipp -sf "$IT_WORK/sc/$3.xml" -t u1 -i "${IP[$4]}" -p "${PORT[$4]}" \
-        -m "$5" -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin -timeout 60s -timeout_error \
-        -trace_stat -stf "$IT_WORK/$2.csv" -fd 1 -trace_msg -message_file "$IT_WORK/$2.msg" \
-        -trace_err -error_file "$IT_WORK/$2.errors") >"$IT_WORK/$2.out" 2>&1 &
-    pid=$!
-    track "$pid" "sipp-$2" "$IT_WORK/$2.errors"
-    for ((i = 0; i < 100; i++)); do
-        [ -n "$(ss -Hlnu "src ${IP[$4]}:${PORT[$4]}" 2>/dev/null)" ] && break
-        alive "$pid" || fail "sipp $2 exited at start" "" "$IT_WORK/$2"
-        sleep 0.05
-    done
-    printf -v "$1" '%d' "$pid"
-}
+uas() { sess_uas "$1" "$2" "$3" "${IP[$4]}" "${PORT[$4]}" "$5"; }
 # uac NAME SCEN FROM TO: one call from subscriber FROM to subscriber TO, foreground; the time
 # it took in ELAPSED_MS.
 uac() {
-    local cp t0 pid
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    SIPP_TAG=$IT_WORK/$1
-    t0=$(now_ms)
-    (cd "$IT_WORK" && exec timeout -k 5 30 sipp -sf "$IT_WORK/sc/$2.xml" -t u1 -i "${IP[$3]}" \
-        -p "${PORT[$3]}" -m 1 -timeout 20s -timeout_error -key caller "$(impu "$3")" \
-        -key target "$(impu "$4")" -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin \
-        -trace_stat -stf "$SIPP_TAG.csv" -fd 1 -trace_msg -message_file "$SIPP_TAG.msg" \
-        -trace_err -error_file "$SIPP_TAG.errors" "$REG_P:5060") >"$SIPP_TAG.out" 2>&1 &
-    pid=$!
-    track "$pid" "sipp-$1" "$SIPP_TAG.errors"
-    wait "$pid"
-    SIPP_RC=$?
-    untrack "$pid"
-    ELAPSED_MS=$(($(now_ms) - t0))
+    sess_uac "$1" "$2" "${IP[$3]}" "${PORT[$3]}" 1 "$(impu "$4")" -key caller "$(impu "$3")"
 }
-callid() { sed -n 's/^Call-ID: *//p' "$1.msg" | head -1 | tr -d '\r'; }
+callid() { sess_callid "$1"; }
 # odi_of CALLID: the ODI the S-CSCF gave the AS for that call (first one).
 odi_of() { slog "$1" | sed -n 's/.*to AS [^ ]*, ODI \(odi-[0-9a-f]*\).*/\1/p' | head -1; }
 

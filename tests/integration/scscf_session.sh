@@ -21,11 +21,12 @@
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/reg.sh
 . "$(dirname "$0")/lib/reg.sh"
+# shellcheck source=lib/session.sh
+. "$(dirname "$0")/lib/session.sh"
 for t in sipp python3 ss; do
     command -v "$t" >/dev/null || { echo "$t not found: skipped"; exit 77; }
 done
 it_init 18500
-UE=$IMS_SOURCE_DIR/tests/tools/aka_ue.py
 D=$REG_DOMAIN
 D_RE=${D//./\\.}
 A_IP=127.0.1.100
@@ -34,20 +35,14 @@ B2_IP=127.0.1.102
 IMPU1=$(reg_impu 1)
 IMPU2=$(reg_impu 2)
 IMPU3=$(reg_impu 3)
-re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
+re() { sess_re "$1"; }
 
 reg_lab_prepare
 for s in pcscf icscf scscf; do reg_section_needed "$s"; done
 reg_lab_start
 
 # register N IP PORT: subscriber N registers from IP:PORT (contact sip:ue@IP:PORT).
-register() {
-    python3 "$UE" --pcscf "$REG_P:5060" --local "$2" --port "$3" --domain "$D" \
-        --impi "$(reg_impi "$1")" --impu "$(reg_impu "$1")" --k "$REG_KHEX" --op "$REG_OPHEX" \
-        >"$IT_WORK/reg-$1-$2.out" 2>&1 ||
-        fail "subscriber $1 did not register from $2:$3: $(tail -3 "$IT_WORK/reg-$1-$2.out")"
-    say "subscriber $1 registered from $2:$3"
-}
+register() { sess_register "$@"; }
 pick_port_into PA
 pick_port_into PB
 pick_port_into PB2
@@ -55,13 +50,7 @@ register 1 "$A_IP" "$PA"
 register 2 "$B_IP" "$PB"
 
 mkdir -p "$IT_WORK/sc"
-scenario() {
-    {
-        echo "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><scenario name=\"$1\">"
-        cat
-        echo '</scenario>'
-    } >"$IT_WORK/sc/$1.xml"
-}
+scenario() { sess_scenario "$@"; }
 # The caller: INVITE -> (100, 180) -> 200 -> ACK -> BYE -> 200, in-dialog along the route set.
 # -key target URI.
 # invite [TXN]: the INVITE (TXN: a transaction name, for the ACK of a non-2xx).
@@ -233,41 +222,10 @@ EOF
 } | scenario uas_b2
 
 # uas VAR NAME SCEN IP PORT CALLS: a callee in the background.
-uas() {
-    local cp pid
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    (cd "$IT_WORK" && exec sipp -sf "$IT_WORK/sc/$3.xml" -t u1 -i "$4" -p "$5" -m "$6" \
-        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin -timeout 60s -timeout_error \
-        -trace_stat -stf "$IT_WORK/$2.csv" -fd 1 -trace_msg -message_file "$IT_WORK/$2.msg" \
-        -trace_err -error_file "$IT_WORK/$2.errors") >"$IT_WORK/$2.out" 2>&1 &
-    pid=$!
-    track "$pid" "sipp-$2" "$IT_WORK/$2.errors"
-    for ((i = 0; i < 100; i++)); do
-        [ -n "$(ss -Hlnu "src $4:$5" 2>/dev/null)" ] && break
-        alive "$pid" || fail "sipp $2 exited at start" "" "$IT_WORK/$2"
-        sleep 0.05
-    done
-    printf -v "$1" '%d' "$pid"
-}
+uas() { sess_uas "$@"; }
 # uac NAME SCEN TARGET [TO]: one call from A (127.0.1.100:$PA) to the P-CSCF (or TO), foreground.
-uac() {
-    local cp
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    SIPP_TAG=$IT_WORK/$1
-    (cd "$IT_WORK" && exec timeout -k 5 30 sipp -sf "$IT_WORK/sc/$2.xml" -t u1 -i "$A_IP" \
-        -p "$PA" -m 1 -timeout 20s -timeout_error -key target "$3" \
-        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin \
-        -trace_stat -stf "$SIPP_TAG.csv" -fd 1 -trace_msg -message_file "$SIPP_TAG.msg" \
-        -trace_err -error_file "$SIPP_TAG.errors" "${4:-$REG_P:5060}") >"$SIPP_TAG.out" 2>&1 &
-    local pid=$!
-    track "$pid" "sipp-$1" "$SIPP_TAG.errors"
-    wait "$pid"
-    SIPP_RC=$?
-    untrack "$pid"
-}
-callid() { sed -n 's/^Call-ID: *//p' "$1.msg" | head -1 | tr -d '\r'; }
+uac() { SESS_TO=${4:-} sess_uac "$1" "$2" "$A_IP" "$PA" 1 "$3"; }
+callid() { sess_callid "$1"; }
 slog() { grep -F "[$1]" "$REG_DIR/scscf.log"; }
 
 # 1. A calls B
@@ -322,6 +280,6 @@ slog "$C6" | grep -q "forwarded" && fail "5. the refused INVITE was forwarded"
 # 6. clean stop
 assert_alive "${REG_PID[scscf]}"
 reg_lab_stop
-ok "A -> B through P -> S -> P (sip: and tel: targets, P-Asserted-Identity A, Path as Route," \
+ok "A -> B through P -> S -> I -> S -> P (sip: and tel: targets, P-Asserted-Identity A, Path as Route," \
     "fork to two contacts with CANCEL of the loser), 480 / 404 via the I-CSCF's LIR," \
     "403 for an originating request from an unregistered identity"

@@ -41,12 +41,12 @@
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/reg.sh
 . "$(dirname "$0")/lib/reg.sh"
+# shellcheck source=lib/session.sh
+. "$(dirname "$0")/lib/session.sh"
 for t in sipp python3 ss; do
     command -v "$t" >/dev/null || { echo "$t not found: skipped"; exit 77; }
 done
 it_init 19100
-UE=$IMS_SOURCE_DIR/tests/tools/aka_ue.py
-D=$REG_DOMAIN
 CALLS=${SC_CALLS:-100}
 RATE=${SC_RATE:-20}
 NCANCEL=${SC_CANCELS:-10}
@@ -57,7 +57,7 @@ A_IP=127.0.1.100
 B_IP=127.0.1.101
 IMPU_A=$(reg_impu 1)
 IMPU_B=$(reg_impu 2)
-re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
+re() { sess_re "$1"; }
 
 reg_lab_prepare
 for s in pcscf icscf scscf; do reg_section_needed "$s"; done
@@ -65,13 +65,7 @@ reg_cfg_set pcscf record_route true
 reg_lab_start
 
 # register N IP PORT: subscriber N registers from IP:PORT (contact sip:ue@IP:PORT).
-register() {
-    python3 "$UE" --pcscf "$REG_P:5060" --local "$2" --port "$3" --domain "$D" \
-        --impi "$(reg_impi "$1")" --impu "$(reg_impu "$1")" --k "$REG_KHEX" --op "$REG_OPHEX" \
-        >"$IT_WORK/reg-$1.out" 2>&1 ||
-        fail "subscriber $1 did not register from $2:$3: $(tail -3 "$IT_WORK/reg-$1.out")"
-    say "subscriber $1 registered from $2:$3"
-}
+register() { sess_register "$@"; }
 pick_port_into PA
 pick_port_into PB
 register 1 "$A_IP" "$PA"
@@ -79,13 +73,7 @@ register 2 "$B_IP" "$PB"
 
 # ---- scenarios (generated: the identities and addresses are the lab's) ----
 mkdir -p "$IT_WORK/sc"
-scenario() {
-    {
-        echo "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><scenario name=\"$1\">"
-        cat
-        echo '</scenario>'
-    } >"$IT_WORK/sc/$1.xml"
-}
+scenario() { sess_scenario "$@"; }
 # sdp DIRECTION: a session description (audio) with that direction attribute.
 sdp() {
     cat <<EOF
@@ -499,40 +487,9 @@ EOF
 
 # ---- runs ----
 # uas VAR NAME SCEN IP PORT CALLS: a handset answering in the background.
-uas() {
-    local cp pid i
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    (cd "$IT_WORK" && exec sipp -sf "$IT_WORK/sc/$3.xml" -t u1 -i "$4" -p "$5" -m "$6" \
-        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin -timeout 60s -timeout_error \
-        -trace_stat -stf "$IT_WORK/$2.csv" -fd 1 -trace_msg -message_file "$IT_WORK/$2.msg" \
-        -trace_err -error_file "$IT_WORK/$2.errors") >"$IT_WORK/$2.out" 2>&1 &
-    pid=$!
-    track "$pid" "sipp-$2" "$IT_WORK/$2.errors"
-    for ((i = 0; i < 100; i++)); do
-        reg_bound udp "$4" "$5" && break
-        alive "$pid" || fail "sipp $2 exited at start" "" "$IT_WORK/$2"
-        sleep 0.05
-    done
-    printf -v "$1" '%d' "$pid"
-}
+uas() { sess_uas "$@"; }
 # uac NAME SCEN IP PORT TARGET CALLS: a handset calling through the P-CSCF, foreground.
-uac() {
-    local cp pid
-    pick_port_into cp
-    IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
-    SIPP_TAG=$IT_WORK/$1
-    (cd "$IT_WORK" && exec timeout -k 5 70 sipp -sf "$IT_WORK/sc/$2.xml" -t u1 -i "$3" \
-        -p "$4" -m "$6" -r "$RATE" -timeout 60s -timeout_error -key target "$5" \
-        -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -nostdin \
-        -trace_stat -stf "$SIPP_TAG.csv" -fd 1 -trace_msg -message_file "$SIPP_TAG.msg" \
-        -trace_err -error_file "$SIPP_TAG.errors" "$REG_P:5060") >"$SIPP_TAG.out" 2>&1 &
-    pid=$!
-    track "$pid" "sipp-$1" "$SIPP_TAG.errors"
-    wait "$pid"
-    SIPP_RC=$?
-    untrack "$pid"
-}
+uac() { SESS_TIMEOUT=60 sess_uac "$1" "$2" "$3" "$4" "$6" "$5" -r "$RATE"; }
 # dialogs_now: the P-CSCF's dialog count after its latest dialog event ("(N dialogs)").
 dialogs_now() {
     grep -oE '\([0-9]+ dialogs\)$' "$REG_DIR/pcscf.log" | tail -1 | tr -dc '0-9'
