@@ -106,6 +106,15 @@ static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
     }
     ctx->stats.pai_asserted++;
     if (sip_msg_to_tag(req)) {
+        /* We Record-Route every dialog we are in, so the UE's requests in it come
+         * by a Route entry of ours; one without is no dialog of ours and must not
+         * go from UE to UE past the S-CSCF. */
+        if (!sip_proxy_req_route_ours(pr) && !pcscf_dialog_known(ctx, req)) {
+            ctx->stats.unregistered_refused++;
+            IMS_NOTICE("%s from %s refused: in no dialog through us", sip_msg_method(req), key);
+            sip_proxy_reply(pr, 403, "Forbidden - Not In A Dialog Here");
+            return IMS_OK;
+        }
         pcscf_dialog_on_request(ctx, req, true);
         return IMS_DECLINED;  /* in a dialog the route set is the dialog's */
     }

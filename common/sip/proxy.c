@@ -302,6 +302,11 @@ bool sip_proxy_req_route_orig(const sip_proxy_req_t *pr)
     return pr->route.orig;
 }
 
+bool sip_proxy_req_route_ours(const sip_proxy_req_t *pr)
+{
+    return pr->route.seen;
+}
+
 const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr)
 {
     return proxy_req(pr);

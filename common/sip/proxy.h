@@ -145,6 +145,8 @@ const sip_msg_t *sip_proxy_req_msg(const sip_proxy_req_t *pr);
  * the originating case ("orig" as user part or URI parameter). */
 const char *sip_proxy_req_route_user(const sip_proxy_req_t *pr);
 bool sip_proxy_req_route_orig(const sip_proxy_req_t *pr);
+/* Whether the request arrived with a Route entry of ours at all. */
+bool sip_proxy_req_route_ours(const sip_proxy_req_t *pr);
 
 /* Next hop for a URI per RFC 3263 without DNS (IP literals; transport param;
  * default port 5060, 5061 for sips). IMS_OK or IMS_ERROR (not an IP literal). */
