@@ -95,73 +95,8 @@ for n in 9002 2 1 9003 9004; do register "$n"; done
 mkdir -p "$IT_WORK/sc"
 scenario() { sess_scenario "$@"; }
 # The caller (-key caller IMPU, -key target URI): INVITE/180/200/ACK/BYE along the route set.
-# invite [TXN]: the INVITE (TXN: a transaction name, for the ACK of a non-2xx).
-invite() {
-    echo "<send retrans=\"500\"${1:+ start_txn=\"$1\"}>"
-    cat <<'EOF'
-<![CDATA[
-
-INVITE [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: <[caller]>;tag=[pid]A[call_number]
-To: <[target]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-}
-{
-    invite
-    cat <<'EOF'
-<recv response="100" optional="true"/>
-<recv response="180" optional="true"/>
-<recv response="200" rrs="true"/>
-EOF
-    for m in ACK BYE; do
-        cseq=1 attr=''
-        [ "$m" = BYE ] && cseq=2 attr=' retrans="500" start_txn="bye"'
-        cat <<EOF
-<send$attr><![CDATA[
-
-$m [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-[routes]
-From: <[caller]>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: $cseq $m
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-    done
-    echo '<recv response="200" response_txn="bye"/>'
-} | scenario uac_call
-{
-    invite inv
-    cat <<'EOF'
-<recv response="100" optional="true" response_txn="inv"/>
-<recv response="408" response_txn="inv"/>
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
-From: <[caller]>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-} | scenario uac_408
+sess_steps_call "[caller]" | scenario uac_call
+sess_steps_fail "[caller]" 408 | scenario uac_408
 
 # callee N VIA: the INVITE for N's contact; VIA=1: Record-Routed by the AS, 0: not.
 callee() {
@@ -176,39 +111,7 @@ callee() {
 </action></recv>
 <Reference variables="rl,rr"/>
 EOF
-    for code in 180 200; do
-        cat <<EOF
-<send$([ $code = 200 ] && echo ' retrans="500"')><![CDATA[
-
-SIP/2.0 $code X
-[last_Via:]
-[last_Record-Route:]
-[last_From:]
-[last_To:];tag=[pid]B[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:ue@[local_ip]:[local_port]>
-Content-Length: 0
-
-]]></send>
-EOF
-    done
-    cat <<'EOF'
-<recv request="ACK"/>
-<recv request="BYE"/>
-<send><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-<timewait milliseconds="500"/>
-EOF
+    sess_steps_answer
 }
 callee 2 1 | scenario uas_2_as
 callee 2 0 | scenario uas_2_plain

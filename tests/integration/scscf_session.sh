@@ -53,75 +53,9 @@ mkdir -p "$IT_WORK/sc"
 scenario() { sess_scenario "$@"; }
 # The caller: INVITE -> (100, 180) -> 200 -> ACK -> BYE -> 200, in-dialog along the route set.
 # -key target URI.
-# invite [TXN]: the INVITE (TXN: a transaction name, for the ACK of a non-2xx).
-invite() {
-    cat <<EOF
-<send retrans="500"${1:+ start_txn=\"$1\"}><![CDATA[
-
-INVITE [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: <$IMPU1>;tag=[pid]A[call_number]
-To: <[target]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-}
-{
-    invite
-    cat <<'EOF'
-<recv response="100" optional="true"/>
-<recv response="180" optional="true"/>
-<recv response="200" rrs="true"/>
-EOF
-    for m in ACK BYE; do
-        cseq=1 attr=''
-        [ "$m" = BYE ] && cseq=2 attr=' retrans="500" start_txn="bye"'
-        cat <<EOF
-<send$attr><![CDATA[
-
-$m [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-[routes]
-From: <$IMPU1>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: $cseq $m
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-    done
-    echo '<recv response="200" response_txn="bye"/>'
-} | scenario uac_call
+sess_steps_call "$IMPU1" | scenario uac_call
 # uac_fail NAME CODE: the INVITE is answered CODE; ACK hop by hop.
-uac_fail() {
-    {
-        invite inv
-        cat <<EOF
-<recv response="100" optional="true" response_txn="inv"/>
-<recv response="$2" response_txn="inv"/>
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
-From: <$IMPU1>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
-    } | scenario "$1"
-}
+uac_fail() { sess_steps_fail "$IMPU1" "$2" | scenario "$1"; }
 uac_fail uac_480 480
 uac_fail uac_404 404
 # An originating INVITE (Route orig) straight to the S-CSCF asserting a user not registered

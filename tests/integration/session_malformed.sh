@@ -211,85 +211,11 @@ python3 "$IT_WORK/raw.py" "$REG_DOMAIN" "$IMPU1" "$IMPU2" "$A_IP" "$PA" "$PX" \
     | tee "$IT_WORK/raw.out" || RAW_RC=$?
 for d in pcscf icscf scscf ims-hss; do assert_alive "${REG_PID[$d]}"; done
 
-# After the batch: a normal call A -> B through P -> S -> P still completes.
+# After the batch: a normal call A -> B through P -> S -> I -> S -> P still completes.
+sess_steps_call "$IMPU1" | sess_scenario uac_call
 {
-    cat <<EOF2
-<send retrans="500"><![CDATA[
-
-INVITE [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: <$IMPU1>;tag=[pid]A[call_number]
-To: <[target]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="180" optional="true"/>
-<recv response="200" rrs="true"/>
-EOF2
-    for m in ACK BYE; do
-        cseq=1 attr=''
-        [ "$m" = BYE ] && cseq=2 attr=' retrans="500" start_txn="bye"'
-        cat <<EOF2
-<send$attr><![CDATA[
-
-$m [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-[routes]
-From: <$IMPU1>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: $cseq $m
-Contact: <sip:ue@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF2
-    done
-    echo '<recv response="200" response_txn="bye"/>'
-} | sess_scenario uac_call
-{
-    cat <<'EOF2'
-<recv request="INVITE" rrs="true"/>
-EOF2
-    for c in 180 200; do
-        cat <<EOF2
-<send$([ $c = 200 ] && echo ' retrans="500"')><![CDATA[
-
-SIP/2.0 $c X
-[last_Via:]
-[last_Record-Route:]
-[last_From:]
-[last_To:];tag=[pid]B[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:ue@[local_ip]:[local_port]>
-Content-Length: 0
-
-]]></send>
-EOF2
-    done
-    cat <<'EOF2'
-<recv request="ACK"/>
-<recv request="BYE"/>
-<send><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-<timewait milliseconds="500"/>
-EOF2
+    echo '<recv request="INVITE" rrs="true"/>'
+    sess_steps_answer
 } | sess_scenario uas_b
 sess_uas UAS_B uas-b uas_b "$B_IP" "$PB" 1
 SESS_TIMEOUT=15 sess_uac call uac_call "$A_IP" "$PA" 1 "$IMPU2"

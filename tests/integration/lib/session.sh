@@ -78,3 +78,119 @@ sess_uac() {
     untrack "$pid"
     ELAPSED_MS=$(($(date +%s%N) / 1000000 - t0))
 }
+
+# Scenario steps for sess_scenario (printed to stdout). FROM is the caller's From URI: an
+# IMPU, or a sipp keyword such as [caller]; the target is -key target.
+# sess_steps_invite FROM [TXN]: the INVITE (TXN names its transaction, for a non-2xx's ACK).
+sess_steps_invite() {
+    local txn=''
+    [ -n "${2:-}" ] && txn=" start_txn=\"$2\""
+    cat <<STEP
+<send retrans="500"$txn><![CDATA[
+
+INVITE [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <$1>;tag=[pid]A[call_number]
+To: <[target]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+STEP
+}
+
+# sess_steps_call FROM: INVITE -> (100, 180) -> 200 -> ACK -> BYE -> 200, in-dialog requests
+# along the route set.
+sess_steps_call() {
+    local m cseq attr
+    sess_steps_invite "$1"
+    cat <<'STEP'
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true"/>
+STEP
+    for m in ACK BYE; do
+        cseq=1 attr=''
+        [ "$m" = BYE ] && cseq=2 attr=' retrans="500" start_txn="bye"'
+        cat <<STEP
+<send$attr><![CDATA[
+
+$m [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+[routes]
+From: <$1>;tag=[pid]A[call_number]
+To: <[target]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: $cseq $m
+Contact: <sip:ue@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+STEP
+    done
+    echo '<recv response="200" response_txn="bye"/>'
+}
+
+# sess_steps_fail FROM CODE: the INVITE is answered CODE; ACK hop by hop.
+sess_steps_fail() {
+    sess_steps_invite "$1" inv
+    cat <<STEP
+<recv response="100" optional="true" response_txn="inv"/>
+<recv response="$2" response_txn="inv"/>
+<send ack_txn="inv"><![CDATA[
+
+ACK [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
+From: <$1>;tag=[pid]A[call_number]
+To: <[target]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+STEP
+}
+
+# sess_steps_answer: after the callee's <recv request="INVITE">: 180, 200 (Record-Route
+# echoed), ACK, then the caller's BYE -> 200.
+sess_steps_answer() {
+    local code
+    for code in 180 200; do
+        cat <<STEP
+<send$([ $code = 200 ] && echo ' retrans="500"')><![CDATA[
+
+SIP/2.0 $code X
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]B[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:ue@[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+STEP
+    done
+    cat <<'STEP'
+<recv request="ACK"/>
+<recv request="BYE"/>
+<send><![CDATA[
+
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+<timewait milliseconds="500"/>
+STEP
+}
