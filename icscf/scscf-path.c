@@ -62,16 +62,6 @@ static int decrement_max_forwards(sip_msg_t *msg)
     return IMS_OK;
 }
 
-static void pop_via(sip_msg_t *resp)
-{
-    osip_via_t *v = osip_list_get(&resp->m->vias, 0);
-
-    if (v) {
-        osip_list_remove(&resp->m->vias, 0);
-        osip_via_free(v);
-    }
-}
-
 /* Nobody left to try and the last one did not answer (a last 408/503 is
  * relayed instead): 504, and free reg. */
 static void give_up(icscf_reg_t *reg, sip_proxy_req_t *pr)
@@ -117,9 +107,10 @@ static void relay(sip_proxy_req_t *pr, sip_msg_t *resp)
 {
     int code = sip_msg_status(resp);
 
-    pop_via(resp);
+    sip_msg_pop_via(resp);
     if (code == 503) {
         /* §16.7 item 6: not a statement about us */
+        sip_msg_mark_edited(resp);
         osip_message_set_status_code(resp->m, 500);
         osip_free(resp->m->reason_phrase);
         resp->m->reason_phrase = osip_strdup("Server Internal Error");
@@ -137,7 +128,7 @@ static void on_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t
         /* alive: Timer F bounds it from now on */
         ims_timer_stop(reg->ctx->loop, &reg->attempt_timer);
         if (code > 100 && (pr = sip_proxy_req_find(sip_node_proxy(reg->ctx->node), reg->pr_id))) {
-            pop_via(resp);
+            sip_msg_pop_via(resp);
             sip_proxy_reply_msg(pr, resp);
         } else {
             sip_msg_free(resp);

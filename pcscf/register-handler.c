@@ -160,8 +160,10 @@ void pcscf_register_challenge(sip_msg_t *resp)
             changed = true;
         }
     }
-    if (changed)
+    if (changed) {
         osip_message_force_update(resp->m);
+        sip_msg_mark_edited(resp);
+    }
 }
 
 /* A decimal number of seconds (bounded), or -1. */

@@ -9,7 +9,8 @@
  * serialised text inside the message and trusts that cache even after the
  * structure was changed through its fields; so sip_msg_to_str always forces a
  * rebuild and drops the cache afterwards (it would double every stored
- * message's memory).
+ * message's memory). The one exception is a received response a proxy relays
+ * (sip_msg_pop_via, msg_relay.c): we put its text in that slot ourselves.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -177,6 +178,22 @@ static const char *check_request(osip_message_t *m)
 }
 
 /* libosip2 and the semantic checks on pre-checked bytes. NULL or the reason. */
+/* A response keeps the text it was parsed from in m->message (libosip2's
+ * own slot, freed with the message; its property stays "rebuild", so
+ * libosip2 never takes it for its cache): a proxy relays it from there
+ * (sip_msg_to_str). Without memory it is simply printed later. */
+static void keep_text(osip_message_t *m, const char *buf, size_t len)
+{
+    char *t = osip_malloc(len + 1);
+
+    if (!t)
+        return;
+    memcpy(t, buf, len);
+    t[len] = '\0';
+    m->message = t;
+    m->message_length = len;
+}
+
 static const char *parse_checked(const char *buf, size_t len, osip_message_t **out)
 {
     osip_message_t *m;
@@ -197,6 +214,8 @@ static const char *parse_checked(const char *buf, size_t len, osip_message_t **o
         return r;
     }
     sip_msg_respell_names(m);
+    if (MSG_IS_RESPONSE(m))
+        keep_text(m, buf, len);
     *out = m;
     return NULL;
 }
@@ -272,6 +291,24 @@ int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len)
     return IMS_OK;
 }
 
+void sip_msg_pop_via(sip_msg_t *msg)
+{
+    osip_via_t *v;
+
+    if (msg == NULL || msg->m == NULL || (v = osip_list_get(&msg->m->vias, 0)) == NULL)
+        return;
+    osip_list_remove(&msg->m->vias, 0);
+    osip_via_free(v);
+    if (msg->vias_popped < UINT8_MAX)
+        msg->vias_popped++;
+}
+
+void sip_msg_mark_edited(sip_msg_t *msg)
+{
+    if (msg != NULL)
+        msg->edited = true;
+}
+
 int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len)
 {
     osip_message_t *m;
@@ -279,6 +316,9 @@ int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len)
     if (msg == NULL || msg->m == NULL)
         return IMS_ERROR;
     m = msg->m;
+    if (msg->vias_popped == 1 && !msg->edited && m->message && MSG_IS_RESPONSE(m) &&
+        sip_raw_drop_top_via(m->message, m->message_length, buf, len) == IMS_OK)
+        return IMS_OK;
     osip_message_force_update(m);
     if (sip_osip_to_str(m, buf, len) != IMS_OK)
         return IMS_ERROR;
@@ -303,5 +343,6 @@ sip_msg_t *sip_msg_clone(const sip_msg_t *msg)
         return NULL;
     }
     c->rcv = msg->rcv;
+    c->edited = true; /* a copy may be changed without a word: always print it */
     return c;
 }

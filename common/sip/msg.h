@@ -36,6 +36,11 @@ typedef struct sip_rcv {
 typedef struct sip_msg {
     osip_message_t *m;  /* owned */
     sip_rcv_t rcv;      /* zeroed for locally built messages */
+    /* A received response relayed with only its top Via gone is sent as the
+     * text received, less that line (msg_relay.c): vias_popped counts
+     * sip_msg_pop_via calls, edited says something else changed. */
+    uint8_t vias_popped;
+    bool edited;
 } sip_msg_t;
 
 /* Limits of what the parser accepts (RFC 3261 sets none; a carrier product must). */
@@ -72,10 +77,19 @@ char *sip_msg_raw_400(const char *buf, size_t len, const char *reason, size_t *o
 void sip_msg_free(sip_msg_t *msg);
 
 /* Serialise: malloc'd NUL-terminated text (free with osip_free), IMS_OK / IMS_ERROR.
- * Reflects changes made directly on osip lists too (forces libosip2's rebuild). */
+ * Reflects changes made directly on osip lists too (forces libosip2's rebuild),
+ * except on a received response whose top Via went with sip_msg_pop_via: the
+ * received text is reused for it unless sip_msg_mark_edited was called. */
 int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
 /* osip_message_to_str, into a buffer of the text's size (osip_free it). */
 int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len);
+
+/* Remove the top Via (a proxy relaying a response, §16.7 item 3). */
+void sip_msg_pop_via(sip_msg_t *msg);
+/* Whoever changes a parsed message through msg->m directly (not with the
+ * sip_msg_* setters, which do it themselves) calls this, so sip_msg_to_str
+ * prints the message rather than relaying the text received. */
+void sip_msg_mark_edited(sip_msg_t *msg);
 
 /* Deep copy (rcv copied too). NULL on failure. */
 sip_msg_t *sip_msg_clone(const sip_msg_t *msg);

@@ -224,8 +224,10 @@ int sip_msg_header_remove(sip_msg_t *msg, const char *name)
             h = osip_list_get_next(&it);
         }
     }
-    if (n > 0)
+    if (n > 0) {
         osip_message_force_update(msg->m);
+        msg->edited = true;
+    }
     return n;
 }
 
@@ -233,6 +235,7 @@ int sip_msg_header_add(sip_msg_t *msg, const char *name, const char *value)
 {
     if (msg == NULL || msg->m == NULL || name == NULL || value == NULL)
         return IMS_ERROR;
+    msg->edited = true;
     return osip_message_set_header(msg->m, name, value) == 0 ? IMS_OK : IMS_ERROR;
 }
 

@@ -93,6 +93,11 @@ bool sip_raw_is_token_char(unsigned char c);
  * generic headers holding the values of buf[0..len) as received (msg_cred.c).
  * IMS_OK / IMS_ERROR (no memory). */
 int sip_msg_keep_raw_credentials(osip_message_t *m, const char *buf, size_t len);
+/* buf[0..len) (a response as received) without its first Via line, into a
+ * new osip_malloc'd text (msg_relay.c). IMS_OK; IMS_DECLINED when that line is
+ * not a single Via value on one line (print the message instead); IMS_ERROR
+ * when out of memory. */
+int sip_raw_drop_top_via(const char *buf, size_t len, char **out, size_t *outlen);
 /* Give the generic headers' names their usual spelling back (msg_names.c). */
 void sip_msg_respell_names(osip_message_t *m);
 

@@ -74,6 +74,7 @@ int sip_msg_set_body(sip_msg_t *msg, const char *content_type, const char *body,
     osip_body_t *b;
     char cl[24];
 
+    msg->edited = true;
     while ((b = osip_list_get(&msg->m->bodies, 0)) != NULL) {
         osip_list_remove(&msg->m->bodies, 0);
         osip_body_free(b);

@@ -157,6 +157,7 @@ static int load_config(node_t *nd, const char *path)
         conf_uint(nd, "sip.t1_ms", 60000, &nd->timers.t1_ms) != IMS_OK ||
         conf_uint(nd, "sip.t2_ms", 600000, &nd->timers.t2_ms) != IMS_OK ||
         conf_uint(nd, "sip.t4_ms", 600000, &nd->timers.t4_ms) != IMS_OK ||
+        conf_uint(nd, "sip.trying_ms", 200, &nd->timers.trying_ms) != IMS_OK ||
         conf_uint(nd, "proxy.timer_c_ms", 3600000, &nd->pcfg.timer_c_ms) != IMS_OK ||
         ims_conf_bool(nd->conf, "proxy.record_route", false, &nd->pcfg.record_route) ==
             IMS_ERROR ||
@@ -352,6 +353,7 @@ int sip_node_run(int argc, char **argv, const sip_node_app_t *app)
     nd.timers.t1_ms = 500;
     nd.timers.t2_ms = 4000;
     nd.timers.t4_ms = 5000;
+    nd.timers.trying_ms = 100;
     sip_proxy_cfg_defaults(&nd.pcfg);
     sip_msg_global_init();
     /* libosip2 allocates per header; keep freed memory in the process instead of

@@ -776,7 +776,7 @@ static void on_request(void *arg, sip_txn_t *st, const sip_msg_t *creq)
     sip_txn_set_on_end(st, on_server_end, pr);
 
     if (pr->is_invite)
-        sip_txn_server_reply_code(st, 100, NULL);
+        sip_txn_server_trying(st);
     if (!validate(px, pr))
         return;
     proxy_preprocess_routes(px, req, &pr->route);

@@ -30,16 +30,6 @@ static int rank(int code)
     return 4;
 }
 
-static void pop_via(sip_msg_t *resp)
-{
-    osip_via_t *v = osip_list_get(&resp->m->vias, 0);
-
-    if (v) {
-        osip_list_remove(&resp->m->vias, 0);
-        osip_via_free(v);
-    }
-}
-
 static void forward_stateless(sip_proxy_t *px, sip_msg_t *resp);
 
 /* Send resp (ownership passes) upstream on the server transaction. A 2xx that
@@ -85,6 +75,7 @@ static void send_best(sip_proxy_req_t *pr)
         osip_message_set_status_code(best->m, 500);
         osip_free(best->m->reason_phrase);
         best->m->reason_phrase = osip_strdup("Server Internal Error");
+        sip_msg_mark_edited(best);
     }
     forward_upstream(pr, best);
 }
@@ -187,7 +178,7 @@ void proxy_branch_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_er
         return;
     }
     code = sip_msg_status(resp);
-    pop_via(resp);
+    sip_msg_pop_via(resp);
     b->replied = true;
     if (b->reply_wait) {
         /* Alive: the reply timeout is over, Timer C rules (INVITE). */
@@ -393,7 +384,7 @@ void proxy_on_stray_response(void *arg, sip_msg_t *resp)
 
     px->stats.stray_responses++;
     if (top && proxy_addr_is_local(px, top->host, top->port, false)) {
-        pop_via(resp);
+        sip_msg_pop_via(resp);
         forward_stateless(px, resp);
     }
     sip_msg_free(resp);

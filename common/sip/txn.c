@@ -279,7 +279,7 @@ sip_txn_layer_t *sip_txn_layer_new(ims_loop_t *loop, sip_transport_t *tp,
     }
     l->loop = loop;
     l->tp = tp;
-    l->tm = (sip_txn_timers_t){ .t1_ms = 500, .t2_ms = 4000, .t4_ms = 5000 };
+    l->tm = (sip_txn_timers_t){ .t1_ms = 500, .t2_ms = 4000, .t4_ms = 5000, .trying_ms = 100 };
     if (timers) {
         if (timers->t1_ms)
             l->tm.t1_ms = timers->t1_ms;
@@ -287,6 +287,8 @@ sip_txn_layer_t *sip_txn_layer_new(ims_loop_t *loop, sip_transport_t *tp,
             l->tm.t2_ms = timers->t2_ms;
         if (timers->t4_ms)
             l->tm.t4_ms = timers->t4_ms;
+        if (timers->trying_ms)
+            l->tm.trying_ms = timers->trying_ms > 200 ? 200 : timers->trying_ms;
     }
     ims_timer_init(&l->reaper);
     sip_random_token(l->branch_salt, 8);

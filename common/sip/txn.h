@@ -36,6 +36,11 @@ typedef struct sip_txn_timers {
     uint32_t t1_ms;   /* RTT estimate, default 500 */
     uint32_t t2_ms;   /* max non-INVITE retransmit interval, default 4000 */
     uint32_t t4_ms;   /* max message lifetime in the network, default 5000 */
+    /* How long an INVITE server transaction waits for the TU's own response
+     * before it sends 100 Trying (sip_txn_server_trying), default 100. §17.2.1
+     * lets a 100 be skipped when a response follows within 200 ms: on a fast
+     * path the 180 comes first and each hop saves a message both ways. */
+    uint32_t trying_ms;
 } sip_txn_timers_t;
 
 /* What the transaction user (the proxy, a UA, a test) is told. */
@@ -93,6 +98,10 @@ void sip_txn_layer_input(sip_txn_layer_t *layer, sip_msg_t *msg);
 int sip_txn_server_reply(sip_txn_t *st, sip_msg_t *resp);
 /* Shortcut: build with sip_msg_make_response and send. */
 int sip_txn_server_reply_code(sip_txn_t *st, int code, const char *reason);
+/* INVITE server transaction: 100 Trying unless the TU responds within
+ * timers.trying_ms; a retransmitted INVITE before then gets it at once.
+ * Other transactions: no-op. */
+void sip_txn_server_trying(sip_txn_t *st);
 /* The INVITE server transaction a CANCEL refers to (§9.2), or NULL. */
 sip_txn_t *sip_txn_server_find_invite(sip_txn_layer_t *layer, const sip_msg_t *cancel);
 

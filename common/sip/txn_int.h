@@ -65,6 +65,7 @@ struct sip_txn {
     bool reliable;       /* stream transport: no retransmissions, zero D/I/J/K */
     bool cancel_pending; /* ICT: CANCEL asked for before any provisional */
     bool cancel_sent;
+    bool trying_due;     /* IST: 100 Trying armed on retx, not yet sent */
     sip_txn_client_cb cb;
     void *cb_arg;
     sip_txn_end_cb end_cb;

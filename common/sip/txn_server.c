@@ -167,12 +167,28 @@ static void server_resend(sip_txn_t *t)
 
 /* ---- INVITE server (Figure 7 as amended by RFC 6026) ---- */
 
+/* The TU answered, or the wait is over: no automatic 100 any more. */
+static void trying_cancel(sip_txn_t *t)
+{
+    if (t->trying_due) {
+        t->trying_due = false;
+        ims_timer_stop(t->layer->loop, &t->retx);
+    }
+}
+
+static void trying_send(sip_txn_t *t)
+{
+    trying_cancel(t);
+    sip_txn_server_reply_code(t, 100, NULL);
+}
+
 static int ist_send(sip_txn_t *t, sip_msg_t *resp)
 {
     int code = sip_msg_status(resp);
     const sip_txn_timers_t *tm = &t->layer->tm;
     int rc;
 
+    trying_cancel(t);
     if (code < 200)
         return server_send(t, resp, true);
     t->final_code = code;
@@ -198,7 +214,14 @@ int txn_ist_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
     case TXN_EV_REPLY:
         return ist_send(t, msg);
     case TXN_EV_REQUEST:
-        server_resend(t); /* the last provisional, if any */
+        if (t->trying_due)
+            trying_send(t); /* the previous hop is retransmitting: stop it now */
+        else
+            server_resend(t); /* the last provisional, if any */
+        break;
+    case TXN_EV_TIMER_RETX:
+        if (t->trying_due)
+            trying_send(t);
         break;
     default:
         break;
@@ -333,6 +356,14 @@ int sip_txn_server_reply(sip_txn_t *st, sip_msg_t *resp)
         return IMS_ERROR;
     }
     return txn_dispatch(st, TXN_EV_REPLY, resp);
+}
+
+void sip_txn_server_trying(sip_txn_t *st)
+{
+    if (!st || st->kind != TXN_IST || st->state != TXN_PROCEEDING || st->out || st->trying_due)
+        return;
+    st->trying_due = true;
+    txn_start_retx(st, st->layer->tm.trying_ms);
 }
 
 int sip_txn_server_reply_code(sip_txn_t *st, int code, const char *reason)

@@ -689,6 +689,73 @@ static void test_new_request(void **state)
     sip_msg_free(m);
 }
 
+/* A relayed response goes out as received, less its top Via line, byte for
+ * byte; anything else that changed, or a Via line it cannot cut, prints it. */
+static void test_relay_raw(void **state)
+{
+    static const char in[] =
+        "SIP/2.0 180 Ringing\r\n"
+        "v:  SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKtop\r\n"
+        "VIA: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK776asdhds\r\n"
+        "To:   <sip:bob@ims.example>;tag=a6c85cf\r\n"
+        "From: <sip:alice@ims.example>;tag=1928301774\r\n"
+        "Call-ID: a84b4c76e66710@pc33.example\r\n"
+        "CSeq: 314159 INVITE\r\n"
+        "X-Odd:   kept   as   is\r\n"
+        "Content-Length: 0\r\n"
+        "\r\n";
+    static const char folded[] =
+        "SIP/2.0 180 Ringing\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKtop,\r\n"
+        " SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK776asdhds\r\n"
+        "To: <sip:bob@ims.example>;tag=a6c85cf\r\n"
+        "From: <sip:alice@ims.example>;tag=1928301774\r\n"
+        "Call-ID: a84b4c76e66710@pc33.example\r\n"
+        "CSeq: 314159 INVITE\r\n"
+        "Content-Length: 0\r\n"
+        "\r\n";
+    const char *cut = strstr(in, "VIA:");
+    const char *top = strstr(in, "v:  ");
+    sip_msg_t *m = parse_ok(in, sizeof(in) - 1);
+    char *out = NULL;
+    size_t n = 0;
+
+    (void)state;
+    sip_msg_pop_via(m);
+    assert_int_equal(sip_msg_to_str(m, &out, &n), IMS_OK);
+    assert_int_equal(n, sizeof(in) - 1 - (size_t)(cut - top));
+    assert_memory_equal(out, in, (size_t)(top - in));
+    assert_string_equal(out + (top - in), cut);
+    osip_free(out);
+    sip_msg_free(m);
+
+    /* Edited after the pop: printed, so the edit shows. */
+    m = parse_ok(in, sizeof(in) - 1);
+    sip_msg_pop_via(m);
+    assert_int_equal(sip_msg_header_add(m, "X-New", "1"), IMS_OK);
+    assert_int_equal(sip_msg_to_str(m, &out, &n), IMS_OK);
+    assert_non_null(strstr(out, "X-New: 1"));
+    assert_null(strstr(out, "z9hG4bKtop"));
+    osip_free(out);
+    sip_msg_free(m);
+
+    /* Two Via values on a folded line: printed, the second one kept. */
+    m = parse_ok(folded, sizeof(folded) - 1);
+    sip_msg_pop_via(m);
+    assert_int_equal(sip_msg_to_str(m, &out, &n), IMS_OK);
+    assert_null(strstr(out, "z9hG4bKtop"));
+    assert_non_null(strstr(out, "z9hG4bK776asdhds"));
+    osip_free(out);
+    sip_msg_free(m);
+
+    /* Nothing popped: printed as usual (the top Via stays). */
+    m = parse_ok(in, sizeof(in) - 1);
+    assert_int_equal(sip_msg_to_str(m, &out, &n), IMS_OK);
+    assert_non_null(strstr(out, "z9hG4bKtop"));
+    osip_free(out);
+    sip_msg_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_addr),
         cmocka_unit_test(test_random_token),
         cmocka_unit_test(test_new_request),
+        cmocka_unit_test(test_relay_raw),
     };
 
     sip_msg_global_init();
