@@ -28,6 +28,7 @@
 #ifndef HSS_CLIENT_H
 #define HSS_CLIENT_H
 
+#include "common/ops/metrics.h"
 #include "diameter/base/peer.h"
 #include "diameter/cx/cx.h"
 
@@ -69,6 +70,17 @@ void hss_client_on_ppr(hss_client_t *c, hss_ppr_cb cb, void *arg);
  * NULL on bad arguments.
  */
 hss_client_t *hss_client_new_cx(dia_node_t *node, const char *hss_realm, const char *hss_host);
+
+/*
+ * Count the requests in m (NULL: off; m must outlive the client): by command
+ * and result, ims_hss_requests_total{cmd="UAR|MAR|SAR|LIR",result=...} with
+ * result success (2xxx), protocol_error (3xxx), transient_failure (4xxx),
+ * permanent_failure (5xxx), invalid_answer, timeout, no_peer, shutdown or
+ * not_sent; and the time to each answer, ims_hss_request_duration_seconds{cmd}.
+ * Call before the first request; call again with m NULL to stop counting
+ * (before m is freed while the client still runs). c NULL is a no-op.
+ */
+void hss_client_set_metrics(hss_client_t *c, ims_metrics_t *m);
 
 /* Free the client (NULL is a no-op). Pending callbacks are dropped (never
  * called); the inbound handlers are unregistered from the backend. */

@@ -27,7 +27,22 @@ struct hss_client {
     void *rtr_arg;
     hss_ppr_cb ppr_cb;
     void *ppr_arg;
+    ims_metric_t *m_requests;   /* hss_client_set_metrics, NULL when off */
+    ims_metric_t *m_latency;
 };
+
+/* The label values of the request metrics (hss_client_set_metrics). */
+typedef enum hss_cmd { HSS_CMD_UAR, HSS_CMD_MAR, HSS_CMD_SAR, HSS_CMD_LIR } hss_cmd_t;
+typedef enum hss_outcome {
+    HSS_OUT_SUCCESS, HSS_OUT_PROTOCOL_ERROR, HSS_OUT_TRANSIENT, HSS_OUT_PERMANENT,
+    HSS_OUT_INVALID_ANSWER, HSS_OUT_TIMEOUT, HSS_OUT_NO_PEER, HSS_OUT_SHUTDOWN, HSS_OUT_NOT_SENT
+} hss_outcome_t;
+
+/* The outcome of an answer with Result-Code / Experimental-Result-Code code. */
+hss_outcome_t hss_outcome_of(uint32_t code);
+/* Count one request of cmd with its outcome; sent_us (ims_clock_real_us() when
+ * it was sent; 0: never answered) gives the latency of answered ones. */
+void hss_client_count(hss_client_t *c, hss_cmd_t cmd, hss_outcome_t out, uint64_t sent_us);
 
 /* A new client with ops and backend state (NULL when out of memory). */
 hss_client_t *hss_client_alloc(const hss_client_ops_t *ops, void *backend);

@@ -21,6 +21,7 @@
 #include "common/core/conf.h"
 #include "common/core/hash.h"
 #include "common/core/loop.h"
+#include "common/ops/metrics.h"
 #include "diameter/base/peer.h"
 
 #define HSS_MAX_IMPU 8          /* Public identities per subscriber (CX_MAX_IMPU) */
@@ -149,6 +150,8 @@ typedef struct hss_ctx {
     ims_loop_t *loop;
     dia_node_t *node;
     hss_ctl_t *ctl;
+    ims_metrics_t *metrics;     /* hss/metrics.c */
+    struct ims_http_probe *probe;   /* /metrics /healthz /readyz, or NULL */
     hss_stats_t stats;
 } hss_ctx_t;
 

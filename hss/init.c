@@ -11,6 +11,7 @@
 #include "diameter/base/dict.h"
 #include "hss/ctl.h"
 #include "hss/cx-handler.h"
+#include "hss/metrics.h"
 #include "hss/sqn-store.h"
 
 /* mkdir -p, mode 0700 for what it creates. */
@@ -87,7 +88,7 @@ int hss_start(hss_ctx_t *ctx)
     if (start_diameter(ctx) != IMS_OK)
         return IMS_ERROR;
     snprintf(path, sizeof(path), "%s/hss.ctl", ctx->state_dir);
-    if (!(ctx->ctl = hss_ctl_new(ctx, path)))
+    if (!(ctx->ctl = hss_ctl_new(ctx, path)) || hss_metrics_start(ctx) != IMS_OK)
         return IMS_ERROR;
     if (ctx->test_redraw_zero_res)
         IMS_WARN("test_redraw_zero_res is on: RAND is redrawn while XRES has a zero octet "
@@ -106,6 +107,7 @@ static void on_stopped(void *arg)
 
 void hss_stop(hss_ctx_t *ctx)
 {
+    hss_metrics_stop(ctx);
     if (ctx->node) {
         dia_node_stop(ctx->node, on_stopped, ctx->loop);
         ims_loop_run(ctx->loop);

@@ -22,6 +22,7 @@
 
 #include "common/core/conf.h"
 #include "common/core/loop.h"
+#include "common/ops/metrics.h"
 #include "common/sip/node.h"
 #include "common/sip/proxy.h"
 #include "diameter/base/peer_conf.h"
@@ -90,6 +91,10 @@ struct icscf_ctx {
     icscf_lir_t *lirs; /* LIRs in flight, newest first */
     uint64_t nlirs;
     icscf_stats_t stats;
+    struct ims_ctl *ctl; /* control socket (ctl-cmds.c), or NULL */
+    ims_metrics_t *metrics;        /* icscf/metrics.c; NULL in unit tests */
+    struct ims_http_probe *probe;  /* /metrics /healthz /readyz, or NULL */
+    ims_metric_t *m_register;      /* REGISTER responses made here, by code */
 };
 
 /*

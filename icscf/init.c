@@ -7,7 +7,9 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "icscf/context.h"
+#include "icscf/ctl-cmds.h"
 #include "icscf/cx-path.h"
+#include "icscf/metrics.h"
 
 int icscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
 {
@@ -27,8 +29,11 @@ int icscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
     }
     ctx->node = node;
     ctx->loop = sip_node_loop(node);
-    if (icscf_cx_open(ctx) != IMS_OK) {
-        IMS_ERR("cannot start Diameter toward the HSS");
+    if (icscf_cx_open(ctx) != IMS_OK || icscf_ctl_start(ctx, conf) != IMS_OK ||
+        icscf_metrics_start(ctx, conf) != IMS_OK) {
+        IMS_ERR("cannot start Diameter toward the HSS, the control socket or the metrics");
+        icscf_metrics_stop(ctx);
+        icscf_ctl_stop(ctx);
         icscf_cx_close(ctx);
         icscf_ctx_free(ctx);
         return IMS_ERROR;
@@ -46,6 +51,8 @@ void icscf_stop(void *app)
 
     if (!ctx)
         return;
+    icscf_ctl_stop(ctx);
+    icscf_metrics_stop(ctx);
     IMS_NOTICE("I-CSCF: %llu REGISTERs, %llu UAA ok, %llu refused, %llu HSS failures, "
                "%llu forwarded, %llu retries, %llu S-CSCF failures",
                (unsigned long long)ctx->stats.registers, (unsigned long long)ctx->stats.uar_ok,

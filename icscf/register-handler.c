@@ -47,6 +47,14 @@ void icscf_reply(sip_proxy_req_t *pr, int code, const char *reason, uint32_t ret
     sip_proxy_reply_msg(pr, r);
 }
 
+/* The answers to REGISTER made here (not relayed): counted by code. */
+static void reg_reply(icscf_ctx_t *ctx, sip_proxy_req_t *pr, int code, const char *reason,
+                      uint32_t retry_after_s)
+{
+    ims_counter_inc(ctx->m_register, ims_sip_code_index(code));
+    icscf_reply(pr, code, reason, retry_after_s);
+}
+
 int icscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     icscf_ctx_t *ctx = arg;
@@ -60,19 +68,19 @@ int icscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
         return icscf_term_request(ctx, pr, req);
     ctx->stats.registers++;
     if (!ctx->hss) {
-        sip_proxy_reply(pr, 503, "Service Unavailable - Shutting Down");
+        reg_reply(ctx, pr, 503, "Service Unavailable - Shutting Down", 0);
         return IMS_OK;
     }
     if (icscf_reg_uar_fields(req, ctx->home_domain, &uar, &why) != IMS_OK) {
         IMS_INFO("REGISTER refused: %s", why);
-        sip_proxy_reply(pr, 400, why);
+        reg_reply(ctx, pr, 400, why, 0);
         return IMS_OK;
     }
     reg = icscf_reg_new(ctx, sip_proxy_req_id(pr));
     if (icscf_cx_send_uar(reg, &uar) != IMS_OK) {
         icscf_reg_free(reg);
         IMS_WARN("UAR for %s / %s could not be built", uar.impi, uar.impu);
-        sip_proxy_reply(pr, 400, "Bad Request - Unusable Identity");
+        reg_reply(ctx, pr, 400, "Bad Request - Unusable Identity", 0);
         return IMS_OK;
     }
     IMS_DEBUG("UAR %s %s type %u visited %s", uar.impi, uar.impu, uar.auth_type,
@@ -138,7 +146,7 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
     if (status != IMS_OK) {
         ctx->stats.hss_failures++;
         IMS_WARN("UAR: no answer from the HSS: 500, Retry-After %u", ctx->retry_after_s);
-        icscf_reply(pr, 500, "Server Internal Error - HSS Unavailable", ctx->retry_after_s);
+        reg_reply(ctx, pr, 500, "Server Internal Error - HSS Unavailable", ctx->retry_after_s);
         icscf_reg_free(reg);
         return;
     }
@@ -147,7 +155,7 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
         ctx->stats.uar_rejected++;
         IMS_INFO("UAA %u%s: %d %s", a->result.code, a->result.experimental ? " (exp)" : "", v.code,
                  v.reason);
-        icscf_reply(pr, v.code, v.reason, 0);
+        reg_reply(ctx, pr, v.code, v.reason, 0);
         icscf_reg_free(reg);
         return;
     }
@@ -159,9 +167,9 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
         IMS_WARN("UAA %u: no%s S-CSCF to forward to (configure icscf.default_scscf?)",
                  a->result.code, reg->requeried ? " other" : "");
         if (reg->requeried)
-            sip_proxy_reply(pr, 504, NULL); /* the one the HSS named did not answer */
+            reg_reply(ctx, pr, 504, NULL, 0); /* the one the HSS named did not answer */
         else
-            icscf_reply(pr, 500, "Server Internal Error - No S-CSCF Available", 0);
+            reg_reply(ctx, pr, 500, "Server Internal Error - No S-CSCF Available", 0);
         icscf_reg_free(reg);
         return;
     }

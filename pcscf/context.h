@@ -28,6 +28,7 @@
 #include "common/core/conf.h"
 #include "common/core/hash.h"
 #include "common/core/loop.h"
+#include "common/ops/metrics.h"
 #include "common/sip/msg.h"
 #include "common/sip/proxy.h"
 
@@ -119,6 +120,11 @@ struct pcscf_ctx {
     ims_hash_t *dialogs;
     void (*ue_gone_hook)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);  /* release ue's dialogs */
     void (*free_hook)(pcscf_ctx_t *ctx);                    /* free every dialog */
+    struct ims_ctl *ctl;        /* control socket (ctl-cmds.c), or NULL */
+    struct sip_node *node;      /* for the control socket's counters; NULL in tests */
+    ims_metrics_t *metrics;     /* pcscf/metrics.c; NULL in unit tests */
+    struct ims_http_probe *probe;   /* /metrics /healthz /readyz, or NULL */
+    ims_metric_t *m_register;   /* final responses to REGISTER relayed, by code */
 };
 
 /* The state with default configuration (disabled until init.c loads a section).

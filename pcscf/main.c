@@ -4,20 +4,50 @@
  * core) with the P-CSCF procedures of TS 24.229 §5.2 as its proxy handler.
  * Command line: see common/sip/node.h; configuration: config/pcscf.cfg.
  */
+#include "common/core/rc.h"
 #include "common/sip/node.h"
+#include "pcscf/ctl-cmds.h"
 #include "pcscf/init.h"
+#include "pcscf/metrics.h"
 #include "pcscf/sip-handler.h"
 
 static const sip_proxy_handler_t g_handler = {
     .on_request = pcscf_on_request,
-    .on_response = pcscf_on_response,
+    .on_response = pcscf_metrics_on_response,   /* counts, then pcscf_on_response */
     .on_ack = pcscf_on_ack,
 };
 
+static void stop(void *app)
+{
+    if (app) {
+        pcscf_metrics_stop(app);
+        pcscf_ctl_stop(app);
+    }
+    pcscf_stop(app);
+}
+
+/* The control socket and the metrics come last and go first (init.c stays
+ * free of them: the unit tests compile init.c alone). */
+static int start(sip_node_t *node, ims_conf_t *conf, void **app)
+{
+    pcscf_ctx_t *ctx;
+
+    if (pcscf_start(node, conf, app) != IMS_OK)
+        return IMS_ERROR;
+    ctx = *app;
+    if ((ctx->enabled && pcscf_ctl_start(ctx, node, conf) != IMS_OK) ||
+        pcscf_metrics_start(ctx, node, conf) != IMS_OK) {
+        stop(ctx);
+        *app = NULL;
+        return IMS_ERROR;
+    }
+    return IMS_OK;
+}
+
 static const sip_node_app_t g_app = {
     .name = "pcscf",
-    .start = pcscf_start,
-    .stop = pcscf_stop,
+    .start = start,
+    .stop = stop,
     .handler = &g_handler,
 };
 

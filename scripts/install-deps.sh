@@ -12,7 +12,56 @@ PKGS=(
   clang libfuzzer-14-dev libclang-rt-14-dev
   valgrind
   freediameter
+  curl python3-prometheus-client
+  qemu-system-x86 busybox-static cpio kmod
 )
+
+# The ESP tests boot Debian's cloud kernel under qemu (tests/vm/README.md): this machine's own
+# kernel has no ESP. The kernel .deb is fetched once into VM_CACHE and unpacked there; the
+# directory's name carries the package version, so a newer kernel lands beside the old one.
+VM_CACHE=${IMS_VM_CACHE:-/var/cache/ims-core/vm}
+
+vm_kernel_pkg() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+    awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# vm_kernel: make sure VM_CACHE/<package>/ holds the unpacked kernel that
+# linux-image-cloud-amd64 depends on. Idempotent; prints what it found or did.
+vm_kernel() {
+  local pkg dir tmp deb
+  pkg=$(vm_kernel_pkg)
+  if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -q >/dev/null
+    pkg=$(vm_kernel_pkg)
+  fi
+  if [ -z "$pkg" ]; then
+    echo "install-deps: apt-cache names no linux-image-*-cloud-amd64 (run apt-get update)" >&2
+    return 1
+  fi
+  dir=$VM_CACHE/$pkg
+  if [ -f "$dir/.complete" ]; then
+    echo "install-deps: VM kernel $pkg present in $dir"
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ] && ! mkdir -p "$VM_CACHE" 2>/dev/null; then
+    echo "install-deps: need root to create $VM_CACHE" >&2
+    return 1
+  fi
+  mkdir -p "$VM_CACHE"
+  tmp=$(mktemp -d "$VM_CACHE/.dl.XXXXXX")
+  # apt-get download fetches as user _apt into the current directory (else a warning).
+  chmod 755 "$tmp"
+  chown _apt "$tmp" 2>/dev/null || true
+  (cd "$tmp" && apt-get download -q "$pkg") || { rm -rf "$tmp"; return 1; }
+  deb=$(ls "$tmp"/*.deb)
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  dpkg-deb -x "$deb" "$dir" || { rm -rf "$tmp" "$dir"; return 1; }
+  rm -rf "$tmp"
+  touch "$dir/.complete"
+  echo "install-deps: VM kernel $pkg unpacked into $dir"
+}
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -21,6 +70,7 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PKGS[@]} packages present"
+  vm_kernel
   exit 0
 fi
 
@@ -35,3 +85,4 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "install-deps: installed ${missing[*]}"
+vm_kernel

@@ -31,6 +31,7 @@
 
 #include "common/core/hash.h"
 #include "common/core/loop.h"
+#include "common/ops/metrics.h"
 #include "common/sip/node.h"
 #include "diameter/hss_client.h"
 #include "scscf/user-data.h"
@@ -116,6 +117,10 @@ struct scscf_ctx {
     scscf_op_t *ops;             /* HSS requests in flight (freed at stop) */
     scscf_notify_t *notifies;    /* NOTIFY transactions in flight */
     scscf_stats_t stats;
+    struct ims_ctl *ctl;         /* control socket (scscf/ctl-cmds.c), or NULL */
+    ims_metrics_t *metrics;      /* scscf/metrics.c; NULL in unit tests */
+    struct ims_http_probe *probe;    /* /metrics /healthz /readyz, or NULL */
+    ims_metric_t *m_register;    /* final responses to REGISTER by code */
 };
 
 /* Defaults for every key (domain and uri empty). */

@@ -9,7 +9,9 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "diameter/base/peer_conf.h"
+#include "scscf/ctl-cmds.h"
 #include "scscf/cx-path.h"
+#include "scscf/metrics.h"
 #include "scscf/regevent.h"
 #include "scscf/register-handler.h"
 #include "scscf/session.h"
@@ -122,8 +124,11 @@ int scscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
     if (rc == IMS_DECLINED)
         return IMS_OK;   /* no scscf group: transparent proxy */
     ctx->enabled = true;
-    if (start_hss(ctx, conf) != IMS_OK) {
+    if (start_hss(ctx, conf) != IMS_OK || scscf_ctl_start(ctx, conf) != IMS_OK ||
+        scscf_metrics_start(ctx, node, conf) != IMS_OK) {
         /* the node will not call stop: undo here */
+        scscf_metrics_stop(ctx);
+        scscf_ctl_stop(ctx);
         hss_client_free(ctx->hss);
         if (ctx->dia)
             dia_node_free(ctx->dia);
@@ -154,6 +159,8 @@ void scscf_stop(void *app)
                    (unsigned long long)s->registrations, (unsigned long long)s->deregistrations,
                    (unsigned long long)s->expiries, (unsigned long long)s->rtr,
                    (unsigned long long)s->ppr, (unsigned long long)s->notifies);
+    scscf_ctl_stop(ctx);
+    scscf_metrics_stop(ctx);
     ctx->enabled = false;   /* what still arrives while Diameter closes: default routing */
     scscf_regevent_stop(ctx);
     hss_client_free(ctx->hss);   /* pending callbacks dropped: free their ops next */

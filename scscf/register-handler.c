@@ -152,6 +152,20 @@ static int derive_impi(const char *impu, char *out, size_t len)
     return IMS_OK;
 }
 
+/* Every final answer to a REGISTER goes through these two: counted by code
+ * (ims_register_responses_total). */
+static int reg_reply(scscf_ctx_t *ctx, sip_proxy_req_t *pr, int code, const char *why)
+{
+    ims_counter_inc(ctx->m_register, ims_sip_code_index(code));
+    return sip_proxy_reply(pr, code, why);
+}
+
+static int reg_reply_msg(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *r)
+{
+    ims_counter_inc(ctx->m_register, ims_sip_code_index(sip_msg_status(r)));
+    return sip_proxy_reply_msg(pr, r);
+}
+
 static sip_proxy_req_t *waiting(scscf_ctx_t *ctx, uint64_t id)
 {
     sip_proxy_t *px = ctx->node ? sip_node_proxy(ctx->node) : NULL;
@@ -165,13 +179,13 @@ static void reply_retry(scscf_ctx_t *ctx, sip_proxy_req_t *pr, int code, const c
     char v[16];
 
     if (!r) {
-        sip_proxy_reply(pr, code, why);
+        reg_reply(ctx, pr, code, why);
         return;
     }
     snprintf(v, sizeof(v), "%u", ctx->cfg.retry_after);
     if (ctx->cfg.retry_after)
         sip_msg_header_add(r, "Retry-After", v);
-    sip_proxy_reply_msg(pr, r);
+    reg_reply_msg(ctx, pr, r);
 }
 
 /* A Cx error as the SIP answer (29.228 / 24.229 practice). */
@@ -182,7 +196,7 @@ static void reply_cx_error(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const cx_resul
         reply_retry(ctx, pr, 500, "HSS Error");
         return;
     }
-    sip_proxy_reply(pr, 403, NULL);
+    reg_reply(ctx, pr, 403, NULL);
 }
 
 /* ---- challenge ---- */
@@ -228,16 +242,16 @@ static void on_maa(void *arg, int status, const cx_maa_t *a)
             scscf_reg_auth_clear(reg);
             if (!reg->registered)
                 scscf_reg_free(reg);
-            sip_proxy_reply(pr, 403, "Authentication Scheme Not Supported");
+            reg_reply(ctx, pr, 403, "Authentication Scheme Not Supported");
         } else {
             ims_timer_start(ctx->loop, &au->timer, ctx->cfg.auth_timeout_ms,
                             on_auth_timeout, reg);
             if (!(r = sip_msg_make_response(sip_proxy_req_msg(pr), 401, NULL, NULL))) {
-                sip_proxy_reply(pr, 500, NULL);
+                reg_reply(ctx, pr, 500, NULL);
             } else {
                 sip_msg_header_add(r, "WWW-Authenticate", www);
                 ctx->stats.challenges++;
-                sip_proxy_reply_msg(pr, r);
+                reg_reply_msg(ctx, pr, r);
             }
         }
     }
@@ -286,7 +300,7 @@ static void reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const scscf_reg_t *r
     char *path, buf[600];
 
     if (!r) {
-        sip_proxy_reply(pr, 500, NULL);
+        reg_reply(ctx, pr, 500, NULL);
         return;
     }
     for (int i = 0; reg && i < reg->ncontacts; i++) {
@@ -303,7 +317,7 @@ static void reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const scscf_reg_t *r
         if (reg->profile)
             add_assoc_uris(r, reg->profile);
     }
-    sip_proxy_reply_msg(pr, r);
+    reg_reply_msg(ctx, pr, r);
 }
 
 /* ---- SAR and its answer ---- */
@@ -367,7 +381,7 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
     int idx;
 
     if (read_binds(ctx, req, &b) != IMS_OK) {
-        sip_proxy_reply(pr, 400, "Bad Contact");
+        reg_reply(ctx, pr, 400, "Bad Contact");
         return;
     }
     if (op->sat == CX_SAT_USER_DEREGISTRATION) {
@@ -382,7 +396,7 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
     if (bad || (!p && (!reg || !reg->profile))) {
         scscf_profile_free(p);
         binds_free(&b);
-        sip_proxy_reply(pr, 500, "No User-Data");
+        reg_reply(ctx, pr, 500, "No User-Data");
         return;
     }
     reg = scscf_reg_get(ctx, op->impi);
@@ -397,12 +411,12 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
             scscf_cx_sar_notice(ctx, op->impi, op->impu, CX_SAT_USER_DEREGISTRATION);
             scscf_reg_free(reg);
         }
-        sip_proxy_reply(pr, 403, idx < 0 ? "Identity Not In Set" : "Barred");
+        reg_reply(ctx, pr, 403, idx < 0 ? "Identity Not In Set" : "Barred");
         return;
     }
     if (apply_binds(ctx, reg, req, &b) != IMS_OK) {
         binds_free(&b);
-        sip_proxy_reply(pr, 500, "Out Of Order Request");
+        reg_reply(ctx, pr, 500, "Out Of Order Request");
         return;
     }
     binds_free(&b);
@@ -482,7 +496,7 @@ static int authorized(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, c
 
     ctx->stats.auth_ok++;
     if (read_binds(ctx, req, &b) != IMS_OK)
-        return sip_proxy_reply(pr, 400, "Bad Contact"), IMS_OK;
+        return reg_reply(ctx, pr, 400, "Bad Contact"), IMS_OK;
     if (too_brief(ctx, &b)) {
         sip_msg_t *r = sip_msg_make_response(req, 423, NULL, NULL);
         char v[16];
@@ -491,7 +505,7 @@ static int authorized(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, c
         snprintf(v, sizeof(v), "%u", ctx->cfg.min_expires);
         if (r)
             sip_msg_header_add(r, "Min-Expires", v);
-        return r ? sip_proxy_reply_msg(pr, r) : sip_proxy_reply(pr, 423, NULL), IMS_OK;
+        return r ? reg_reply_msg(ctx, pr, r) : reg_reply(ctx, pr, 423, NULL), IMS_OK;
     }
     if (b.n == 0 && !b.star) {   /* a query: the bindings as they are */
         binds_free(&b);
@@ -536,7 +550,7 @@ static int answer(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg, const
 
     if (ims_digest_has(p, IMS_DIGEST_AUTS) && p->auts[0] && strcmp(p->nonce, au->nonce) == 0) {
         if (scscf_auth_resync_data(au, p->auts, resync) != IMS_OK)
-            return sip_proxy_reply(pr, 403, "Bad AUTS"), IMS_OK;
+            return reg_reply(ctx, pr, 403, "Bad AUTS"), IMS_OK;
         IMS_INFO("%s: synchronisation failure, resync with the HSS", reg->impi);
         return challenge(ctx, pr, reg->impi, impu, p->algorithm, resync, au->attempts);
     }
@@ -557,7 +571,7 @@ static int answer(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg, const
             scscf_cx_sar_notice(ctx, reg->impi, impu, CX_SAT_AUTHENTICATION_FAILURE);
             scscf_reg_free(reg);
         }
-        return sip_proxy_reply(pr, 403, "Authentication Failed"), IMS_OK;
+        return reg_reply(ctx, pr, 403, "Authentication Failed"), IMS_OK;
     }
     IMS_INFO("%s: wrong response (%u), challenging again", reg->impi, (unsigned)au->attempts);
     return challenge(ctx, pr, reg->impi, impu, p->algorithm, NULL, au->attempts);
@@ -572,12 +586,12 @@ int scscf_register(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 
     ctx->stats.registers++;
     if (!req->m->to || scscf_uri_aor(req->m->to->url, impu, sizeof(impu)) != IMS_OK)
-        return sip_proxy_reply(pr, 400, "Bad To"), IMS_OK;
+        return reg_reply(ctx, pr, 400, "Bad To"), IMS_OK;
     has_cred = read_credentials(ctx, req, &p);
     if (has_cred && p.username[0])
         snprintf(impi, sizeof(impi), "%s", p.username);
     else if (derive_impi(impu, impi, sizeof(impi)) != IMS_OK)
-        return sip_proxy_reply(pr, 403, "No Private Identity"), IMS_OK;
+        return reg_reply(ctx, pr, 403, "No Private Identity"), IMS_OK;
     if (!has_cred)
         memset(&p, 0, sizeof(p));
     reg = scscf_reg_find(ctx, impi);

@@ -325,6 +325,13 @@ int ims_loop_handle_signals(ims_loop_t *loop, ims_signal_cb cb, void *arg)
 {
     sigset_t set;
 
+    if (loop->sigfd >= 0) {
+        /* already receiving them: a later caller (the control socket's SIGHUP)
+         * takes over the callback */
+        loop->sig_cb = cb;
+        loop->sig_arg = arg;
+        return IMS_OK;
+    }
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -66,7 +66,8 @@ int ims_loop_run(ims_loop_t *loop);
 void ims_loop_stop(ims_loop_t *loop);
 
 /* Block SIGINT/SIGTERM/SIGHUP and receive them on the loop (signalfd). cb gets the
- * signal number; with cb NULL, SIGINT/SIGTERM stop the loop. SIGPIPE is ignored. */
+ * signal number; with cb NULL, SIGINT/SIGTERM stop the loop. SIGPIPE is ignored.
+ * Calling it again only replaces cb and arg (a cb must then stop the loop itself). */
 typedef void (*ims_signal_cb)(ims_loop_t *loop, int signo, void *arg);
 int ims_loop_handle_signals(ims_loop_t *loop, ims_signal_cb cb, void *arg);
 

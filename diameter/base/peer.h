@@ -126,5 +126,7 @@ typedef struct dia_peer_info {
 } dia_peer_info_t;
 int dia_node_peer_count(const dia_node_t *node);
 int dia_node_peer_info(const dia_node_t *node, int i, dia_peer_info_t *out);
+/* "CLOSED", "OPEN", ... (RFC 6733 §5.6 names), for logs and imsctl. */
+const char *dia_state_name(dia_peer_state_t s);
 
 #endif

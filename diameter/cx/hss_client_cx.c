@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "diameter/base/dict.h"
 #include "diameter/hss_client_int.h"
 
+/* In the order of hss_cmd_t: the kind is the metrics' cmd label. */
 typedef enum cxc_kind { CXC_UAR, CXC_MAR, CXC_SAR, CXC_LIR } cxc_kind_t;
 
 typedef struct cxc cxc_t;
@@ -37,6 +39,7 @@ typedef struct cxc_pend {
     cxc_kind_t kind;
     cxc_cb_t cb;
     void *arg;
+    uint64_t sent_us;           /* ims_clock_real_us() at sending, for the metrics */
 } cxc_pend_t;
 
 struct cxc {
@@ -56,6 +59,24 @@ static const char *send_err_name(dia_send_err_t err)
     case DIA_SEND_SHUTDOWN: return "shutdown";
     }
     return "?";
+}
+
+/* The metrics' outcome of a request: no answer (err says why), an answer
+ * that is not one, or the class of its result code. */
+static hss_outcome_t outcome(const dia_msg_t *ans, dia_send_err_t err)
+{
+    cx_result_t res;
+
+    if (!ans) {
+        switch (err) {
+        case DIA_SEND_TIMEOUT: return HSS_OUT_TIMEOUT;
+        case DIA_SEND_NO_PEER: return HSS_OUT_NO_PEER;
+        default: return HSS_OUT_SHUTDOWN;
+        }
+    }
+    if (dia_msg_is_request(ans) || cx_parse_result(ans, &res) != IMS_OK)
+        return HSS_OUT_INVALID_ANSWER;
+    return hss_outcome_of(res.code);
 }
 
 static void pend_unlink(cxc_t *x, cxc_pend_t *p)
@@ -108,6 +129,9 @@ static void on_answer(void *arg, dia_msg_t *ans, dia_send_err_t err)
     cxc_t *x = p->owner;
 
     if (x) {
+        hss_outcome_t out = outcome(ans, err);
+
+        hss_client_count(x->client, (hss_cmd_t)p->kind, out, ans ? p->sent_us : 0);
         pend_unlink(x, p);
         if (!ans)
             IMS_WARN("hss_client cx: no answer from the HSS (%s)", send_err_name(err));
@@ -129,6 +153,7 @@ static int cxc_send(hss_client_t *c, cxc_kind_t kind, cxc_cb_t cb, void *arg, di
 
     if (!m) {
         IMS_WARN("hss_client cx: cannot build the request (empty or oversized field)");
+        hss_client_count(c, (hss_cmd_t)kind, HSS_OUT_NOT_SENT, 0);
         return IMS_ERROR;
     }
     p = calloc(1, sizeof(*p));
@@ -140,6 +165,7 @@ static int cxc_send(hss_client_t *c, cxc_kind_t kind, cxc_cb_t cb, void *arg, di
     p->cb = cb;
     p->arg = arg;
     p->owner = x;
+    p->sent_us = ims_clock_real_us();
     p->next = x->pend;
     if (x->pend)
         x->pend->prev = p;

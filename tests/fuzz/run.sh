@@ -5,7 +5,8 @@
 #
 # Runs one libFuzzer target for <seconds> on a scratch copy of the seed corpus
 # (<corpus-root>/seed-sip/* and, when present, <corpus-root>/malformed/*; for the
-# Diameter targets, fuzz_dia_*, <corpus-root>/seed-dia/*), so the checked-in
+# Diameter targets, fuzz_dia_*, <corpus-root>/seed-dia/*; for fuzz_sec_agree,
+# <corpus-root>/seed-secagree/*), so the checked-in
 # corpus never changes. Exits with the fuzzer's status and prints how
 # many inputs were executed. Crash reproducers are kept (they are the point):
 # they go to $IMS_FUZZ_ARTIFACTS (default: the current directory).
@@ -34,6 +35,7 @@ mkdir -p "$work/corpus" "$artifacts"
 
 case $(basename "$fuzzer") in
     fuzz_dia_*) seed_dirs=("$corpus_root/seed-dia") ;;
+    fuzz_sec_agree) seed_dirs=("$corpus_root/seed-secagree") ;;
     *) seed_dirs=("$corpus_root/seed-sip" "$corpus_root/malformed") ;;
 esac
 seeds=0

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "common/ops/ctl_sip.h"
+
+#include "common/sip/proxy.h"
+#include "common/sip/transport.h"
+#include "common/sip/txn.h"
+
+json_t *ims_ctl_sip_counters(const sip_node_t *node)
+{
+    const sip_transport_stats_t *t = sip_transport_stats(sip_node_transport(node));
+    const sip_proxy_t *px = sip_node_proxy(node);
+    json_t *o = json_object();
+
+    json_object_set_new(o, "transport",
+                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_msgs", (json_int_t)t->rx_msgs,
+                                  "tx_msgs", (json_int_t)t->tx_msgs, "parse_errors",
+                                  (json_int_t)t->parse_errors, "rx_400_sent",
+                                  (json_int_t)t->rx_400_sent, "dropped", (json_int_t)t->dropped,
+                                  "conns_open", (json_int_t)t->conns_open));
+    json_object_set_new(o, "transactions",
+                        json_integer((json_int_t)sip_txn_layer_count(sip_node_layer(node))));
+    if (px) {
+        const sip_proxy_stats_t *p = sip_proxy_stats(px);
+
+        json_object_set_new(o, "proxy",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                                      "requests", (json_int_t)p->requests,
+                                      "forwarded", (json_int_t)p->forwarded,
+                                      "local_replies", (json_int_t)p->local_replies,
+                                      "loops", (json_int_t)p->loops,
+                                      "too_many_hops", (json_int_t)p->too_many_hops,
+                                      "cancels", (json_int_t)p->cancels,
+                                      "stateless_acks", (json_int_t)p->stateless_acks,
+                                      "stray_responses", (json_int_t)p->stray_responses,
+                                      "timer_c", (json_int_t)p->timer_c));
+    }
+    return o;
+}

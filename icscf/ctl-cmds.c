@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The I-CSCF's control-socket commands; see icscf/ctl-cmds.h. */
+#include "icscf/ctl-cmds.h"
+
+#include <stdio.h>
+
+#include "common/core/rc.h"
+#include "common/ops/ctl.h"
+#include "common/ops/ctl_sip.h"
+#include "diameter/base/peer.h"
+
+static int dia_peer(void *arg, int i, ims_ctl_peer_t *out)
+{
+    const icscf_ctx_t *ctx = arg;
+    dia_peer_info_t pi;
+
+    if (!ctx->dia_node || dia_node_peer_info(ctx->dia_node, i, &pi) != IMS_OK)
+        return IMS_ERROR;
+    *out = (ims_ctl_peer_t){ pi.host, "diameter", dia_state_name(pi.state), pi.sent,
+                             pi.received, pi.timeouts, pi.reconnects };
+    return IMS_OK;
+}
+
+static int cmd_counters(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
+                        size_t errlen)
+{
+    icscf_ctx_t *ctx = arg;
+    const icscf_stats_t *s = &ctx->stats;
+    json_t *o;
+
+    (void)a;
+    (void)err;
+    (void)errlen;
+    o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                  "registers", (json_int_t)s->registers, "uar_ok", (json_int_t)s->uar_ok,
+                  "uar_rejected", (json_int_t)s->uar_rejected,
+                  "hss_failures", (json_int_t)s->hss_failures,
+                  "forwarded", (json_int_t)s->forwarded, "retries", (json_int_t)s->retries,
+                  "scscf_failures", (json_int_t)s->scscf_failures, "lir", (json_int_t)s->lir,
+                  "lir_forwarded", (json_int_t)s->lir_forwarded,
+                  "lir_rejected", (json_int_t)s->lir_rejected,
+                  "lir_hss_failures", (json_int_t)s->lir_hss_failures,
+                  "lir_gone", (json_int_t)s->lir_gone,
+                  "registers_in_flight", (json_int_t)ctx->nregs,
+                  "lirs_in_flight", (json_int_t)ctx->nlirs);
+    *data = json_pack("{s:o}", "icscf", o);
+    if (ctx->node)
+        json_object_set_new(*data, "sip", ims_ctl_sip_counters(ctx->node));
+    return IMS_OK;
+}
+
+/* ---- reload: the icscf group's timers ---- */
+
+static int on_reload(void *arg, ims_conf_t *conf, json_t *changes, char *err, size_t errlen)
+{
+    icscf_ctx_t *ctx = arg;
+    uint32_t retry = ctx->retry_after_s, tmo = ctx->scscf_timeout_ms;
+    uint32_t attempts = ctx->scscf_attempts;
+    json_t *ch = json_object();
+
+    /* the bounds of icscf/context.c */
+    if (ims_ctl_reload_u32(conf, "icscf.retry_after", 0, 86400, &retry, ch) ||
+        ims_ctl_reload_u32(conf, "icscf.scscf_timeout_ms", 100, 600000, &tmo, ch) ||
+        ims_ctl_reload_u32(conf, "icscf.scscf_attempts", 1, ICSCF_MAX_ATTEMPTS, &attempts,
+                           ch)) {
+        snprintf(err, errlen, "%s", ims_conf_error(conf));
+        json_decref(ch);
+        return IMS_ERROR;
+    }
+    ctx->retry_after_s = retry;
+    ctx->scscf_timeout_ms = tmo;
+    ctx->scscf_attempts = attempts;
+    json_object_update(changes, ch);
+    json_decref(ch);
+    return IMS_OK;
+}
+
+int icscf_ctl_start(icscf_ctx_t *ctx, ims_conf_t *conf)
+{
+    if (ims_ctl_open(ctx->loop, conf, "icscf", &ctx->ctl) != IMS_OK)
+        return IMS_ERROR;
+    if (!ctx->ctl)
+        return IMS_OK;
+    ims_ctl_add_peers(ctx->ctl, dia_peer, ctx);
+    ims_ctl_register(ctx->ctl, "counters", "counters", "what the I-CSCF counted", cmd_counters,
+                     ctx);
+    ims_ctl_on_reload(ctx->ctl, on_reload, ctx);
+    return IMS_OK;
+}
+
+void icscf_ctl_stop(icscf_ctx_t *ctx)
+{
+    ims_ctl_free(ctx->ctl);
+    ctx->ctl = NULL;
+}
