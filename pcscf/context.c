@@ -59,6 +59,8 @@ void pcscf_ctx_free(pcscf_ctx_t *ctx)
         return;
     if (ctx->free_hook)
         ctx->free_hook(ctx);  /* dialogs point at UEs: they go first */
+    if (ctx->sec_hooks)
+        ctx->sec_hooks->free(ctx);
     ims_hash_foreach(ctx->by_addr, free_ue, ctx);
     ims_hash_free(ctx->by_addr);
     ims_hash_free(ctx->by_impu);
@@ -215,6 +217,8 @@ pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_da
     ue->expires_ms = ims_clock_now_ms() + (uint64_t)expires * 1000;
     if (ctx->loop)
         ims_timer_start(ctx->loop, &ue->expiry, (uint64_t)expires * 1000, on_expiry, ue);
+    if (ctx->ue_saved_hook)
+        ctx->ue_saved_hook(ctx, ue);
     return ue;
 }
 
@@ -243,6 +247,11 @@ void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
     /* A registration that ends takes its calls with it (TS 24.229 §5.2.8.1.2). */
     if (ue->dialogs && ctx->ue_gone_hook)
         ctx->ue_gone_hook(ctx, ue);
+    /* Its SAs retire; they carry the final response being sent (secagree.h). */
+    if (ctx->sec_hooks)
+        ctx->sec_hooks->ue_gone(ctx, ue);
+    if (ctx->ue_removed_hook)
+        ctx->ue_removed_hook(ctx, ue);
     if (ctx->loop)
         ims_timer_stop(ctx->loop, &ue->expiry);
     pcscf_ue_end_sub(ctx, ue);

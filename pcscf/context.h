@@ -103,6 +103,18 @@ typedef struct pcscf_stats {
     uint64_t dialogs_early, dialogs_confirmed, dialogs_ended, dialogs_released, byes_sent;
 } pcscf_stats_t;
 
+/* sec-agree (secagree.c) as seen from the files the unit tests compile alone:
+ * set by pcscf_sec_attach when pcscf.ipsec is on (see secagree.h). */
+typedef struct pcscf_sec_hooks {
+    int (*on_register)(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req,
+                       bool *protect);
+    int (*on_challenge)(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp);
+    void (*on_register_ok)(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registered,
+                           uint32_t expires);
+    void (*ue_gone)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+    void (*free)(pcscf_ctx_t *ctx);
+} pcscf_sec_hooks_t;
+
 struct pcscf_ctx {
     pcscf_cfg_t cfg;
     bool enabled;               /* the pcscf section is present */
@@ -125,6 +137,13 @@ struct pcscf_ctx {
     ims_metrics_t *metrics;     /* pcscf/metrics.c; NULL in unit tests */
     struct ims_http_probe *probe;   /* /metrics /healthz /readyz, or NULL */
     ims_metric_t *m_register;   /* final responses to REGISTER relayed, by code */
+    /* Registrations that survive a restart (pcscf/ue-store.h), or NULL: the
+     * hooks run when a UE is stored or refreshed, and when it goes. */
+    struct ims_kv *store;
+    void (*ue_saved_hook)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+    void (*ue_removed_hook)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+    struct pcscf_secagree *sec; /* IPsec sec-agree, or NULL (pcscf.ipsec off) */
+    const pcscf_sec_hooks_t *sec_hooks;
 };
 
 /* The state with default configuration (disabled until init.c loads a section).

@@ -9,7 +9,9 @@
 #include "pcscf/ctl-cmds.h"
 #include "pcscf/init.h"
 #include "pcscf/metrics.h"
+#include "pcscf/secagree.h"
 #include "pcscf/sip-handler.h"
+#include "pcscf/ue-store.h"
 
 static const sip_proxy_handler_t g_handler = {
     .on_request = pcscf_on_request,
@@ -22,12 +24,14 @@ static void stop(void *app)
     if (app) {
         pcscf_metrics_stop(app);
         pcscf_ctl_stop(app);
+        pcscf_store_stop(app);   /* before the UEs are freed: they stay stored */
     }
     pcscf_stop(app);
 }
 
-/* The control socket and the metrics come last and go first (init.c stays
- * free of them: the unit tests compile init.c alone). */
+/* sec-agree (the kernel's ESP checked first), the store, the control socket
+ * and the metrics come last and go first (init.c stays free of them: the unit
+ * tests compile init.c alone). */
 static int start(sip_node_t *node, ims_conf_t *conf, void **app)
 {
     pcscf_ctx_t *ctx;
@@ -35,7 +39,9 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
     if (pcscf_start(node, conf, app) != IMS_OK)
         return IMS_ERROR;
     ctx = *app;
-    if ((ctx->enabled && pcscf_ctl_start(ctx, node, conf) != IMS_OK) ||
+    if ((ctx->enabled && pcscf_sec_start(ctx, conf) != IMS_OK) ||
+        (ctx->enabled && pcscf_store_start(ctx, conf) != IMS_OK) ||
+        (ctx->enabled && pcscf_ctl_start(ctx, node, conf) != IMS_OK) ||
         pcscf_metrics_start(ctx, node, conf) != IMS_OK) {
         stop(ctx);
         *app = NULL;

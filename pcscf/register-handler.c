@@ -11,6 +11,7 @@
 #include "pcscf/headers.h"
 #include "pcscf/identity.h"
 #include "pcscf/regevent-path.h"
+#include "pcscf/secagree.h"
 
 /* ---- toward the I-CSCF ---- */
 
@@ -112,7 +113,14 @@ int pcscf_register_rewrite(pcscf_ctx_t *ctx, sip_msg_t *req)
 
 int pcscf_register_request(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
-    if (pcscf_register_rewrite(ctx, req) != IMS_OK) {
+    bool protect = false;
+
+    /* sec-agree reads what the rewrite strips; over its SAs the REGISTER is
+     * integrity-protected (ims-reference §1.3). */
+    if (ctx->sec_hooks && ctx->sec_hooks->on_register(ctx, pr, req, &protect) == IMS_DONE)
+        return IMS_OK;
+    if (pcscf_register_rewrite(ctx, req) != IMS_OK ||
+        (protect && set_integrity(req, PCSCF_SEC_INTEGRITY) != IMS_OK)) {
         sip_proxy_reply(pr, 500, NULL);
         return IMS_OK;
     }
@@ -160,10 +168,22 @@ void pcscf_register_challenge(sip_msg_t *resp)
             changed = true;
         }
     }
+    /* A parsed challenge lost ck/ik in libosip2's fields, but the text received
+     * (which a relayed response is sent as, less our Via) still holds them: the
+     * 401 must be printed from the fields. */
+    if (osip_list_size(&resp->m->www_authenticates) > 0)
+        changed = true;
     if (changed) {
         osip_message_force_update(resp->m);
         sip_msg_mark_edited(resp);
     }
+}
+
+void pcscf_register_on_401(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    if (ctx->sec_hooks)
+        ctx->sec_hooks->on_challenge(ctx, pr, resp);
+    pcscf_register_challenge(resp);
 }
 
 /* A decimal number of seconds (bounded), or -1. */
@@ -285,11 +305,14 @@ void pcscf_register_response(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *r
         IMS_WARN("2xx to REGISTER from %s not understood: registration not kept", key);
         return;
     }
+    ue = expires ? pcscf_ue_store(ctx, key, &d, expires, &is_new) : NULL;
+    if (ctx->sec_hooks)
+        ctx->sec_hooks->on_register_ok(ctx, pr, ue != NULL, expires);
     if (expires == 0) {
         deregistered(ctx, key);
         return;
     }
-    if (!(ue = pcscf_ue_store(ctx, key, &d, expires, &is_new))) {
+    if (!ue) {
         ctx->stats.refused++;
         IMS_WARN("registration from %s not kept (%zu UEs: max_ues reached)", key,
                  pcscf_ue_count(ctx));

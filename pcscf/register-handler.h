@@ -9,9 +9,10 @@
  * Path, P-Visited-Network-ID, a fresh P-Charging-Vector icid and the
  * integrity-protected auth-param. The request goes to the configured I-CSCF.
  *
- * integrity-protected is "no" because there is no IPsec yet (the security
- * issue): the S-CSCF then challenges every REGISTER. assume_integrity = true
- * makes it "yes", for labs that trust their loopback UEs.
+ * integrity-protected is "yes" for a REGISTER that came over the UE's IPsec
+ * SAs (pcscf.ipsec, secagree.h), else "no": the S-CSCF then challenges every
+ * REGISTER. assume_integrity = true makes it "yes", for labs that trust their
+ * loopback UEs.
  *
  * The 2xx coming back stores the UE's registration: contact, P-Associated-URI,
  * Service-Route and the expiry granted to the UE's own contact; a 2xx that no
@@ -58,6 +59,13 @@ int pcscf_register_request(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req
  * hold them (it drops unknown parameters); text ones are edited.
  */
 void pcscf_register_challenge(sip_msg_t *resp);
+
+/*
+ * on_response for a 401 to REGISTER with the context: sec-agree sets up the
+ * UE's SAs from ck/ik and adds Security-Server (or turns the 401 into a 500
+ * when it cannot), then pcscf_register_challenge strips ck/ik.
+ */
+void pcscf_register_on_401(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp);
 
 /* on_response for a 2xx to REGISTER: store, refresh or remove the UE. */
 void pcscf_register_response(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp);

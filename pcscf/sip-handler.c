@@ -161,7 +161,7 @@ void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
         return;
     }
     if (code == 401)
-        pcscf_register_challenge(resp);
+        pcscf_register_on_401(ctx, pr, resp);
     else if (code >= 200 && code < 300)
         pcscf_register_response(ctx, pr, resp);
 }

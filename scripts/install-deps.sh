@@ -13,6 +13,7 @@ PKGS=(
   valgrind
   freediameter
   curl python3-prometheus-client
+  nodejs
   qemu-system-x86 busybox-static cpio kmod
 )
 
@@ -63,13 +64,35 @@ vm_kernel() {
   echo "install-deps: VM kernel $pkg unpacked into $dir"
 }
 
+# deploy/tools: the offline Kubernetes schema validator of tests/integration/deploy_files.sh
+# (npm packages pinned by deploy/tools/package-lock.json), installed into
+# deploy/tools/node_modules; again only when the lock file changed.
+deploy_tools() {
+  local dir
+  dir=$(cd "$(dirname "$0")/.." && pwd)/deploy/tools
+  if [ -f "$dir/node_modules/.package-lock.json" ] &&
+     [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: deploy/tools/node_modules present"
+    return 0
+  fi
+  # Without the npm registry only that test fails (saying why), not the whole run.
+  if (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "install-deps: npm ci in deploy/tools"
+  else
+    echo "install-deps: npm ci in deploy/tools failed (deploy_files.sh will fail)" >&2
+  fi
+}
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
+# npm: Debian's package, unless the nodejs installed (e.g. NodeSource's) brings its own.
+command -v npm >/dev/null || missing+=(npm)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PKGS[@]} packages present"
+  deploy_tools
   vm_kernel
   exit 0
 fi
@@ -85,4 +108,5 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "install-deps: installed ${missing[*]}"
+deploy_tools
 vm_kernel

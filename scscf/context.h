@@ -118,9 +118,15 @@ struct scscf_ctx {
     scscf_notify_t *notifies;    /* NOTIFY transactions in flight */
     scscf_stats_t stats;
     struct ims_ctl *ctl;         /* control socket (scscf/ctl-cmds.c), or NULL */
+    struct ims_uelog *uelog;     /* recent events per UE (scscf/diagnose.h), or NULL */
     ims_metrics_t *metrics;      /* scscf/metrics.c; NULL in unit tests */
     struct ims_http_probe *probe;    /* /metrics /healthz /readyz, or NULL */
     ims_metric_t *m_register;    /* final responses to REGISTER by code */
+    /* Registrations that survive a restart (scscf/reg-store.h), or NULL. The
+     * hook runs when a registration ends (regevent.c, with the terminating
+     * reg-event NOTIFY), so that every way out forgets the stored copy. */
+    struct ims_kv *store;
+    void (*store_gone)(scscf_reg_t *reg);
 };
 
 /* Defaults for every key (domain and uri empty). */

@@ -13,6 +13,7 @@
 #include "common/ops/ctl_sip.h"
 #include "diameter/base/peer.h"
 #include "scscf/cx-path.h"
+#include "scscf/diagnose.h"
 #include "scscf/init.h"
 #include "scscf/regevent.h"
 
@@ -179,6 +180,7 @@ static int cmd_deregister(void *arg, const ims_ctl_args_t *a, json_t **data, cha
     ctx->stats.deregistrations++;
     scscf_regevent_notify_all(reg, true, "deactivated", "noresource");
     scscf_cx_sar_notice(ctx, impi, impu, CX_SAT_ADMINISTRATIVE_DEREGISTRATION);
+    scscf_diag(ctx, impi, NULL, NULL, SCSCF_DIAG_DEREGISTERED, 0, "by imsctl deregister");
     scscf_reg_free(reg);
     *data = json_pack("{s:s,s:s}", "deregistered", impi, "impu", impu);
     if (!*data)
@@ -272,6 +274,9 @@ int scscf_ctl_start(scscf_ctx_t *ctx, ims_conf_t *conf)
                      "one registration in full", cmd_registration, ctx);
     ims_ctl_register(ctx->ctl, "deregister", "deregister <IMPU|IMPI>",
                      "network-initiated de-registration (NOTIFY, SAR)", cmd_deregister, ctx);
+    ims_ctl_register(ctx->ctl, "diagnose", "diagnose <IMPI|IMPU|IP>",
+                     "why a UE does (not) register: a verdict and its recent events",
+                     scscf_diag_cmd, ctx);
     ims_ctl_add_peers(ctx->ctl, dia_peer, ctx);
     ims_ctl_register(ctx->ctl, "counters", "counters", "what the S-CSCF counted", cmd_counters,
                      ctx);

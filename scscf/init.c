@@ -11,7 +11,9 @@
 #include "diameter/base/peer_conf.h"
 #include "scscf/ctl-cmds.h"
 #include "scscf/cx-path.h"
+#include "scscf/diagnose.h"
 #include "scscf/metrics.h"
+#include "scscf/reg-store.h"
 #include "scscf/regevent.h"
 #include "scscf/register-handler.h"
 #include "scscf/session.h"
@@ -124,14 +126,18 @@ int scscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
     if (rc == IMS_DECLINED)
         return IMS_OK;   /* no scscf group: transparent proxy */
     ctx->enabled = true;
-    if (start_hss(ctx, conf) != IMS_OK || scscf_ctl_start(ctx, conf) != IMS_OK ||
+    scscf_diag_start(ctx);
+    if (scscf_reg_store_start(ctx, conf) != IMS_OK || start_hss(ctx, conf) != IMS_OK ||
+        scscf_ctl_start(ctx, conf) != IMS_OK ||
         scscf_metrics_start(ctx, node, conf) != IMS_OK) {
         /* the node will not call stop: undo here */
         scscf_metrics_stop(ctx);
         scscf_ctl_stop(ctx);
+        scscf_reg_store_stop(ctx);
         hss_client_free(ctx->hss);
         if (ctx->dia)
             dia_node_free(ctx->dia);
+        scscf_diag_stop(ctx);
         scscf_ctx_free(ctx);
         *app = NULL;
         return IMS_ERROR;
@@ -161,6 +167,7 @@ void scscf_stop(void *app)
                    (unsigned long long)s->ppr, (unsigned long long)s->notifies);
     scscf_ctl_stop(ctx);
     scscf_metrics_stop(ctx);
+    scscf_reg_store_stop(ctx);   /* first: freeing the registrations must not forget them */
     ctx->enabled = false;   /* what still arrives while Diameter closes: default routing */
     scscf_regevent_stop(ctx);
     hss_client_free(ctx->hss);   /* pending callbacks dropped: free their ops next */
@@ -172,6 +179,7 @@ void scscf_stop(void *app)
         ims_loop_run(ctx->loop);
         dia_node_free(ctx->dia);
     }
+    scscf_diag_stop(ctx);
     scscf_ctx_free(ctx);
 }
 

@@ -345,6 +345,8 @@ static void send_notify(scscf_sub_t *s, bool terminated, const char *event, cons
 void scscf_regevent_notify_all(scscf_reg_t *reg, bool terminated, const char *event,
                                const char *reason)
 {
+    if (terminated && reg->ctx && reg->ctx->store_gone)
+        reg->ctx->store_gone(reg);
     for (scscf_sub_t *s = reg->subs, *next; s; s = next) {
         next = s->next;
         send_notify(s, terminated, event, reason, terminated);

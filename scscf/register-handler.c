@@ -13,6 +13,8 @@
 #include "diameter/base/dict.h"
 #include "scscf/auth.h"
 #include "scscf/cx-path.h"
+#include "scscf/diagnose.h"
+#include "scscf/reg-store.h"
 #include "scscf/regevent.h"
 
 #define WWW_MAX 400
@@ -208,6 +210,8 @@ static void on_auth_timeout(ims_loop_t *loop, ims_timer_t *t, void *arg)
     (void)loop;
     (void)t;
     IMS_INFO("%s: no answer to the challenge (reg-await-auth)", reg->impi);
+    scscf_diag(reg->ctx, reg->impi, NULL, NULL, SCSCF_DIAG_AUTH_TIMEOUT, 0, "%u s",
+               reg->ctx->cfg.auth_timeout_ms / 1000);
     scscf_reg_auth_clear(reg);
     if (!reg->registered)
         scscf_reg_free(reg);
@@ -228,10 +232,12 @@ static void on_maa(void *arg, int status, const cx_maa_t *a)
     } else if (status != IMS_OK) {
         ctx->stats.hss_errors++;
         IMS_NOTICE("MAR for %s: no answer from the HSS", op->impi);
+        scscf_diag_hss_silent(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), "MAR");
         reply_retry(ctx, pr, 500, "HSS Unavailable");
     } else if (!scscf_cx_ok(&a->result) || a->nitems < 1) {
         IMS_INFO("MAR for %s: result %u%s", op->impi, a->result.code,
                  a->result.experimental ? " (exp)" : "");
+        scscf_diag_hss_result(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), "MAR", &a->result);
         reply_cx_error(ctx, pr, &a->result);
     } else {
         reg = scscf_reg_get(ctx, op->impi);
@@ -239,6 +245,8 @@ static void on_maa(void *arg, int status, const cx_maa_t *a)
         au->attempts = op->attempts;
         if (scscf_auth_from_maa(au, &a->items[0], ctx->cfg.domain, www, sizeof(www)) != IMS_OK) {
             IMS_NOTICE("MAA for %s: unusable vector (scheme '%s')", op->impi, a->items[0].scheme);
+            scscf_diag(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), SCSCF_DIAG_REFUSED, 403,
+                       "unusable vector from the HSS (scheme '%s')", a->items[0].scheme);
             scscf_reg_auth_clear(reg);
             if (!reg->registered)
                 scscf_reg_free(reg);
@@ -251,6 +259,8 @@ static void on_maa(void *arg, int status, const cx_maa_t *a)
             } else {
                 sip_msg_header_add(r, "WWW-Authenticate", www);
                 ctx->stats.challenges++;
+                scscf_diag(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), SCSCF_DIAG_CHALLENGE,
+                           401, "%s", au->scheme == SCSCF_AUTH_AKA ? "AKA" : "SIP Digest");
                 reg_reply_msg(ctx, pr, r);
             }
         }
@@ -266,6 +276,7 @@ static int challenge(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, co
     op->attempts = attempts;
     if (scscf_cx_mar(op, scscf_auth_mar_scheme(&ctx->cfg, algorithm), resync, on_maa) != IMS_OK) {
         scscf_op_free(op);
+        scscf_diag_hss_silent(ctx, impi, impu, sip_proxy_req_msg(pr), "MAR");
         reply_retry(ctx, pr, 500, "HSS Unavailable");
     }
     return IMS_OK;
@@ -326,6 +337,8 @@ static void deregistered(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg
 {
     ctx->stats.deregistrations++;
     IMS_INFO("%s de-registered", reg->impi);
+    scscf_diag(ctx, reg->impi, NULL, sip_proxy_req_msg(pr), SCSCF_DIAG_DEREGISTERED, 200,
+               "de-registered by the UE");
     scscf_regevent_notify_all(reg, true, "unregistered", "noresource");
     scscf_reg_free(reg);
     reply_ok(ctx, pr, NULL);
@@ -381,6 +394,7 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
     int idx;
 
     if (read_binds(ctx, req, &b) != IMS_OK) {
+        scscf_diag(ctx, op->impi, op->impu, req, SCSCF_DIAG_REFUSED, 400, "bad Contact");
         reg_reply(ctx, pr, 400, "Bad Contact");
         return;
     }
@@ -396,6 +410,8 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
     if (bad || (!p && (!reg || !reg->profile))) {
         scscf_profile_free(p);
         binds_free(&b);
+        scscf_diag(ctx, op->impi, op->impu, req, SCSCF_DIAG_REFUSED, 500,
+                   "SAA without usable User-Data");
         reg_reply(ctx, pr, 500, "No User-Data");
         return;
     }
@@ -411,11 +427,15 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
             scscf_cx_sar_notice(ctx, op->impi, op->impu, CX_SAT_USER_DEREGISTRATION);
             scscf_reg_free(reg);
         }
+        scscf_diag(ctx, op->impi, op->impu, req, SCSCF_DIAG_REFUSED, 403, "%s %s", op->impu,
+                   idx < 0 ? "is not in the implicit set" : "is barred");
         reg_reply(ctx, pr, 403, idx < 0 ? "Identity Not In Set" : "Barred");
         return;
     }
     if (apply_binds(ctx, reg, req, &b) != IMS_OK) {
         binds_free(&b);
+        scscf_diag(ctx, op->impi, op->impu, req, SCSCF_DIAG_REFUSED, 500,
+                   "out of order (Call-ID/CSeq)");
         reg_reply(ctx, pr, 500, "Out Of Order Request");
         return;
     }
@@ -432,6 +452,10 @@ static void saa_ok(scscf_op_t *op, sip_proxy_req_t *pr, const cx_saa_t *a)
         IMS_INFO("%s registered as %s (%d identities, %d iFCs)", reg->impi, op->impu,
                  reg->profile->nimpu, reg->profile->nifc);
     }
+    /* stored before the 200 OK leaves: a restart keeps what was answered */
+    scscf_reg_store_save(reg, p ? a->user_data : NULL, p ? a->user_data_len : 0);
+    scscf_diag(ctx, op->impi, op->impu, req, SCSCF_DIAG_REGISTERED, 200, "%s",
+               first ? "registered" : "registered (refreshed)");
     reply_ok(ctx, pr, reg);
     scscf_regevent_notify_all(reg, false, first ? "registered" : "refreshed", NULL);
 }
@@ -447,10 +471,12 @@ static void on_saa(void *arg, int status, const cx_saa_t *a)
     } else if (status != IMS_OK) {
         ctx->stats.hss_errors++;
         IMS_NOTICE("SAR for %s: no answer from the HSS", op->impi);
+        scscf_diag_hss_silent(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), "SAR");
         reply_retry(ctx, pr, 500, "HSS Unavailable");
     } else if (!scscf_cx_ok(&a->result)) {
         IMS_INFO("SAR type %d for %s: result %u%s", (int)op->sat, op->impi, a->result.code,
                  a->result.experimental ? " (exp)" : "");
+        scscf_diag_hss_result(ctx, op->impi, op->impu, sip_proxy_req_msg(pr), "SAR", &a->result);
         reply_cx_error(ctx, pr, &a->result);
     } else {
         saa_ok(op, pr, a);
@@ -495,20 +521,26 @@ static int authorized(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, c
     cx_sat_t sat;
 
     ctx->stats.auth_ok++;
-    if (read_binds(ctx, req, &b) != IMS_OK)
+    if (read_binds(ctx, req, &b) != IMS_OK) {
+        scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_REFUSED, 400, "bad Contact");
         return reg_reply(ctx, pr, 400, "Bad Contact"), IMS_OK;
+    }
     if (too_brief(ctx, &b)) {
         sip_msg_t *r = sip_msg_make_response(req, 423, NULL, NULL);
         char v[16];
 
         binds_free(&b);
         snprintf(v, sizeof(v), "%u", ctx->cfg.min_expires);
+        scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_REFUSED, 423, "expiry below %s s", v);
         if (r)
             sip_msg_header_add(r, "Min-Expires", v);
         return r ? reg_reply_msg(ctx, pr, r) : reg_reply(ctx, pr, 423, NULL), IMS_OK;
     }
     if (b.n == 0 && !b.star) {   /* a query: the bindings as they are */
         binds_free(&b);
+        scscf_diag(ctx, impi, impu, req,
+                   registered ? SCSCF_DIAG_REGISTERED : SCSCF_DIAG_DEREGISTERED, 200, "%s",
+                   registered ? "registered (bindings queried)" : "not registered (queried)");
         reply_ok(ctx, pr, registered ? reg : NULL);
         return IMS_OK;
     }
@@ -518,6 +550,8 @@ static int authorized(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, c
         sat = registered ? CX_SAT_RE_REGISTRATION : CX_SAT_REGISTRATION;
     binds_free(&b);
     if (sat == CX_SAT_USER_DEREGISTRATION && !registered) {
+        scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_DEREGISTERED, 200,
+                   "de-registered by the UE (was not registered)");
         reply_ok(ctx, pr, NULL);
         return IMS_OK;
     }
@@ -525,6 +559,7 @@ static int authorized(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const char *impi, c
     op->first = !registered;
     if (scscf_cx_sar(op, sat, sat == CX_SAT_RE_REGISTRATION && reg->profile, on_saa) != IMS_OK) {
         scscf_op_free(op);
+        scscf_diag_hss_silent(ctx, impi, impu, req, "SAR");
         reply_retry(ctx, pr, 500, "HSS Unavailable");
     }
     return IMS_OK;
@@ -541,20 +576,55 @@ static bool integrity_trusted(const scscf_ctx_t *ctx, const ims_digest_params_t 
             strcasecmp(ip, "tls-connected") == 0 || strcasecmp(ip, "ip-assoc-yes") == 0);
 }
 
+/* The authentication failed for good: 403, and the HSS told (SAR
+ * AUTHENTICATION_FAILURE) unless the user stays registered. */
+static int auth_failed(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg,
+                       const char *impu)
+{
+    scscf_reg_auth_clear(reg);
+    if (!reg->registered) {
+        scscf_cx_sar_notice(ctx, reg->impi, impu, CX_SAT_AUTHENTICATION_FAILURE);
+        scscf_reg_free(reg);
+    }
+    return reg_reply(ctx, pr, 403, "Authentication Failed"), IMS_OK;
+}
+
+/*
+ * An answer to our AKA challenge with neither a response nor AUTS: the UE
+ * found the MAC of our AUTN wrong (24.229 §5.1.1.5.3), i.e. it and the HSS
+ * do not share K/OPc. 403, not a new challenge (§5.4.1.2.3): every vector
+ * would fail the same way.
+ */
+static int mac_failure(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg,
+                       const char *impu)
+{
+    ctx->stats.auth_failed++;
+    IMS_NOTICE("%s: the UE rejected our AUTN (MAC failure): 403", reg->impi);
+    scscf_diag(ctx, reg->impi, impu, sip_proxy_req_msg(pr), SCSCF_DIAG_MAC_FAILURE, 403,
+               "no response and no AUTS: the UE found the MAC wrong");
+    return auth_failed(ctx, pr, reg, impu);
+}
+
 /* A response for the pending challenge of reg: verify it. */
 static int answer(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg, const char *impu,
                   const ims_digest_params_t *p)
 {
     scscf_auth_t *au = reg->auth;
+    const sip_msg_t *req = sip_proxy_req_msg(pr);
     uint8_t resync[30];
+    bool final;
 
     if (ims_digest_has(p, IMS_DIGEST_AUTS) && p->auts[0] && strcmp(p->nonce, au->nonce) == 0) {
-        if (scscf_auth_resync_data(au, p->auts, resync) != IMS_OK)
+        if (scscf_auth_resync_data(au, p->auts, resync) != IMS_OK) {
+            scscf_diag(ctx, reg->impi, impu, req, SCSCF_DIAG_BAD_AUTS, 403,
+                       "not base64 of 14 octets");
             return reg_reply(ctx, pr, 403, "Bad AUTS"), IMS_OK;
+        }
         IMS_INFO("%s: synchronisation failure, resync with the HSS", reg->impi);
+        scscf_diag(ctx, reg->impi, impu, req, SCSCF_DIAG_RESYNC, 0, "AUTS: MAR with RAND||AUTS");
         return challenge(ctx, pr, reg->impi, impu, p->algorithm, resync, au->attempts);
     }
-    switch (scscf_auth_verify(au, p, sip_msg_method(sip_proxy_req_msg(pr)))) {
+    switch (scscf_auth_verify(au, p, sip_msg_method(req))) {
     case SCSCF_VERIFY_OK:
         scscf_reg_auth_clear(reg);
         return authorized(ctx, pr, reg->impi, impu);
@@ -564,14 +634,14 @@ static int answer(scscf_ctx_t *ctx, sip_proxy_req_t *pr, scscf_reg_t *reg, const
         break;
     }
     ctx->stats.auth_failed++;
-    if (++au->attempts >= ctx->cfg.max_auth_attempts) {
+    final = ++au->attempts >= ctx->cfg.max_auth_attempts;
+    scscf_diag(ctx, reg->impi, impu, req,
+               au->scheme == SCSCF_AUTH_AKA ? SCSCF_DIAG_RES_MISMATCH : SCSCF_DIAG_DIGEST_MISMATCH,
+               final ? 403 : 401, "attempt %u of %u", (unsigned)au->attempts,
+               ctx->cfg.max_auth_attempts);
+    if (final) {
         IMS_NOTICE("%s: wrong response %u times: 403", reg->impi, (unsigned)au->attempts);
-        scscf_reg_auth_clear(reg);
-        if (!reg->registered) {
-            scscf_cx_sar_notice(ctx, reg->impi, impu, CX_SAT_AUTHENTICATION_FAILURE);
-            scscf_reg_free(reg);
-        }
-        return reg_reply(ctx, pr, 403, "Authentication Failed"), IMS_OK;
+        return auth_failed(ctx, pr, reg, impu);
     }
     IMS_INFO("%s: wrong response (%u), challenging again", reg->impi, (unsigned)au->attempts);
     return challenge(ctx, pr, reg->impi, impu, p->algorithm, NULL, au->attempts);
@@ -595,6 +665,9 @@ int scscf_register(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
     if (!has_cred)
         memset(&p, 0, sizeof(p));
     reg = scscf_reg_find(ctx, impi);
+    if (reg && reg->auth && reg->auth->scheme == SCSCF_AUTH_AKA && has_cred && !p.response[0] &&
+        !p.auts[0] && strcmp(p.nonce, reg->auth->nonce) == 0)
+        return mac_failure(ctx, pr, reg, impu);
     pending = reg && reg->auth && (p.response[0] || p.auts[0]);
     /* an answer to our pending challenge is checked even over a protected link */
     if (pending && strcmp(p.nonce, reg->auth->nonce) == 0)
@@ -625,6 +698,7 @@ void scscf_on_reg_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
     if (all) {
         ctx->stats.expiries++;
         IMS_INFO("%s: registration expired", reg->impi);
+        scscf_diag(ctx, reg->impi, NULL, NULL, SCSCF_DIAG_DEREGISTERED, 0, "registration expired");
         scscf_regevent_notify_all(reg, true, "expired", "noresource");
         scscf_cx_sar_notice(ctx, reg->impi,
                             reg->profile && reg->profile->nimpu ? reg->profile->impu[0] : "",
@@ -634,5 +708,6 @@ void scscf_on_reg_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
     }
     scscf_reg_drop_expired(reg, now);
     scscf_reg_arm_expiry(reg, scscf_on_reg_expiry);
+    scscf_reg_store_save(reg, NULL, 0);
     scscf_regevent_notify_all(reg, false, "registered", NULL);
 }

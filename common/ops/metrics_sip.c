@@ -56,6 +56,25 @@ static void c_proxy(void *node, ims_metrics_emitter_t *e)
     ims_metrics_emit(e, "event", "timer_c", (double)s->timer_c);
 }
 
+static void emit_finals(const sip_node_t *node, ims_metrics_emitter_t *e, bool invite)
+{
+    static const char *const cls[] = { "2xx", "3xx", "4xx", "5xx", "6xx" };
+
+    for (int i = 0; i < 5; i++)
+        ims_metrics_emit(e, "class", cls[i],
+                         (double)sip_txn_layer_finals(sip_node_layer(node), invite, i + 2));
+}
+
+static void c_invite_finals(void *node, ims_metrics_emitter_t *e)
+{
+    emit_finals(node, e, true);
+}
+
+static void c_other_finals(void *node, ims_metrics_emitter_t *e)
+{
+    emit_finals(node, e, false);
+}
+
 int ims_metrics_sip_node(ims_metrics_t *m, const sip_node_t *node)
 {
     static const struct {
@@ -73,6 +92,12 @@ int ims_metrics_sip_node(ims_metrics_t *m, const sip_node_t *node)
         { "ims_sip_transactions", "Live SIP transactions", IMS_METRIC_GAUGE, c_txns },
         { "ims_sip_proxy_events_total", "What the proxy core did with requests",
           IMS_METRIC_COUNTER, c_proxy },
+        { "ims_sip_invite_outcomes_total",
+          "Final responses this node sent to INVITEs (relayed or its own), by class",
+          IMS_METRIC_COUNTER, c_invite_finals },
+        { "ims_sip_other_outcomes_total",
+          "Final responses this node sent to requests other than INVITE, by class",
+          IMS_METRIC_COUNTER, c_other_finals },
     };
 
     for (size_t i = 0; i < IMS_ARRAY_LEN(cs); i++)

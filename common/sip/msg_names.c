@@ -24,11 +24,13 @@ static const char *const spelled[] = {
 
 static void respell(char *name)
 {
+    size_t n = strlen(name);
     bool up = true;
 
+    /* Every message passes here once per header: compare lengths first. */
     for (size_t i = 0; i < sizeof(spelled) / sizeof(spelled[0]); i++) {
-        if (strcasecmp(name, spelled[i]) == 0) {
-            memcpy(name, spelled[i], strlen(spelled[i]));
+        if (strlen(spelled[i]) == n && strcasecmp(name, spelled[i]) == 0) {
+            memcpy(name, spelled[i], n);
             return;
         }
     }

@@ -16,7 +16,8 @@
 
 #define SIP_TP_MAX_LISTENERS 16
 #define SIP_TP_UDP_BUF       65536             /* larger than any UDP payload */
-#define SIP_TP_UDP_BATCH     64                /* datagrams read per wakeup */
+#define SIP_TP_UDP_BATCH     64                /* datagrams read per wakeup, at most */
+#define SIP_TP_UDP_VLEN      8                 /* datagrams per recvmmsg */
 #define SIP_TP_WQ_MAX        (4u * 1024 * 1024) /* bytes queued per connection */
 
 typedef struct sip_listener {
@@ -35,7 +36,7 @@ struct sip_transport {
     void *arg;
     sip_listener_t lst[SIP_TP_MAX_LISTENERS];
     size_t nlst;
-    char *udp_buf;
+    char *udp_buf;  /* SIP_TP_UDP_VLEN buffers of SIP_TP_UDP_BUF */
     /* Stream connections: every live one on the list; the indexes find them
      * by id and by remote address (the first one per address). */
     sip_conn_t *conns;

@@ -336,6 +336,11 @@ ims_loop_t *sip_txn_layer_loop(sip_txn_layer_t *l)
     return l->loop;
 }
 
+uint64_t sip_txn_layer_finals(const sip_txn_layer_t *l, bool invite, int cls)
+{
+    return (l && cls >= 2 && cls <= 6) ? l->finals[invite][cls - 2] : 0;
+}
+
 const sip_txn_timers_t *sip_txn_layer_timers(const sip_txn_layer_t *l)
 {
     return &l->tm;

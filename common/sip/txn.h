@@ -81,6 +81,9 @@ ims_loop_t *sip_txn_layer_loop(sip_txn_layer_t *layer);
 const sip_txn_timers_t *sip_txn_layer_timers(const sip_txn_layer_t *layer);
 /* Live transactions (tests, metrics). */
 size_t sip_txn_layer_count(const sip_txn_layer_t *layer);
+/* Final responses our server transactions sent (first final of each, metrics),
+ * to INVITE or to other requests, of class cls (2..6); 0 for any other cls. */
+uint64_t sip_txn_layer_finals(const sip_txn_layer_t *layer, bool invite, int cls);
 
 /* Feed one received message (ownership passes). Retransmissions are absorbed
  * or answered here; new requests reach user->on_request, responses their client. */

@@ -90,6 +90,7 @@ struct sip_txn_layer {
     sip_txn_t *shed;    /* answered server transactions whose request is to be freed */
     ims_timer_t reaper; /* 0 ms: drains dead from the loop, outside user callbacks */
     size_t count;       /* allocated transactions, dead ones included */
+    uint64_t finals[2][5]; /* final responses sent: [INVITE?][2xx..6xx] */
     uint64_t branch_seq;
     char branch_salt[9]; /* random per layer: branches stay unique across restarts */
 };

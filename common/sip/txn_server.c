@@ -192,6 +192,7 @@ static int ist_send(sip_txn_t *t, sip_msg_t *resp)
     if (code < 200)
         return server_send(t, resp, true);
     t->final_code = code;
+    t->layer->finals[1][code / 100 - 2]++;
     txn_shed_server(t);
     if (code < 300) {
         /* The TU retransmits 2xx itself (§13.3.1.4); we only absorb and wait. */
@@ -308,6 +309,7 @@ static int nist_send(sip_txn_t *t, sip_msg_t *resp)
         return rc;
     }
     t->final_code = code;
+    t->layer->finals[0][code / 100 - 2]++;
     txn_shed_server(t);
     txn_set_state(t, TXN_COMPLETED);
     txn_start_end(t, t->reliable ? 0 : 64 * t->layer->tm.t1_ms); /* Timer J */

@@ -6,7 +6,7 @@
 # Runs one libFuzzer target for <seconds> on a scratch copy of the seed corpus
 # (<corpus-root>/seed-sip/* and, when present, <corpus-root>/malformed/*; for the
 # Diameter targets, fuzz_dia_*, <corpus-root>/seed-dia/*; for fuzz_sec_agree,
-# <corpus-root>/seed-secagree/*), so the checked-in
+# <corpus-root>/seed-secagree/*; for fuzz_http_req, <corpus-root>/seed-http/*), so the checked-in
 # corpus never changes. Exits with the fuzzer's status and prints how
 # many inputs were executed. Crash reproducers are kept (they are the point):
 # they go to $IMS_FUZZ_ARTIFACTS (default: the current directory).
@@ -36,6 +36,7 @@ mkdir -p "$work/corpus" "$artifacts"
 case $(basename "$fuzzer") in
     fuzz_dia_*) seed_dirs=("$corpus_root/seed-dia") ;;
     fuzz_sec_agree) seed_dirs=("$corpus_root/seed-secagree") ;;
+    fuzz_http_req) seed_dirs=("$corpus_root/seed-http") ;;
     *) seed_dirs=("$corpus_root/seed-sip" "$corpus_root/malformed") ;;
 esac
 seeds=0

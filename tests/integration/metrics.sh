@@ -153,6 +153,11 @@ expect icscf $((2 * N)) ims_hss_requests_total cmd=UAR result=success
 expect icscf $((2 * N)) ims_hss_request_duration_seconds_count cmd=UAR
 expect icscf 0 ims_register_responses_total code=500
 expect icscf $((2 * N)) ims_icscf_events_total event=forwarded
+# The transaction layer's count of final responses sent: the I-CSCF relays each REGISTER's
+# 401 and 200 and sees nothing else.
+expect icscf "$N" ims_sip_other_outcomes_total class=4xx
+expect icscf "$N" ims_sip_other_outcomes_total class=2xx
+expect icscf 0 ims_sip_invite_outcomes_total class=2xx
 expect pcscf "$N" ims_register_responses_total code=401
 expect pcscf "$N" ims_register_responses_total code=200
 expect pcscf "$N" ims_registrations state=registered

@@ -5,7 +5,7 @@
 Speaks SIP over UDP from one socket (one UE for the P-CSCF), runs Milenage (TS 35.206) in
 Python with AES-128 from the `cryptography` package when present, else `openssl enc`, and
 prints one line per event so that shell tests can assert on it:
-    sent REGISTER cseq=N [auts] [res=wrong] [pai=...]
+    sent REGISTER cseq=N [auts] [res=wrong] [mac-failure] [pai=...]
     recv CODE [sqn=N] [retry-after=N]
     sqn out of range: SQN_HE N <= SQN_MS M: sending AUTS
     result CODE
@@ -14,7 +14,11 @@ Exit status 0 when the registration ends as --expect says (default 200), 1 other
 Modes: --sqn-ms N makes the UE's stored SQN N, so a challenge with SQN <= N is refused with
 AUTS (resynchronisation, TS 33.102 6.3.5) and the digest computed with an empty password
 (RFC 3310 3.4); --wrong-res answers every challenge with a spoiled RES; --pai adds a forged
-P-Asserted-Identity and P-Preferred-Identity to every REGISTER.
+P-Asserted-Identity and P-Preferred-Identity to every REGISTER; --wrong-k makes the UE's K
+differ from --k (its last octet flipped), so the network's AUTN fails the MAC check (TS 33.102
+6.3.3) and the UE answers as TS 24.229 5.1.1.5.3 says: a REGISTER whose Authorization carries
+the challenge's nonce with an empty response and no auts (without --wrong-k a MAC failure ends
+the run).
 """
 import argparse
 import base64
@@ -153,12 +157,21 @@ class UE:
             h += ', auts="%s"' % base64.b64encode(auts).decode()
         return h
 
+    def mac_failure(self, www):
+        """24.229 5.1.1.5.3: the challenge deemed invalid: its nonce, an empty response, no auts."""
+        p = dict(re.findall(r'(\w+)="?([^",]*)"?', www))
+        return ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
+                'response="", algorithm=AKAv1-MD5') % (
+            self.a.impi, p.get("realm", self.a.domain), p.get("nonce", ""), self.a.domain)
+
     def challenge(self, www):
         """RES for a 401's nonce, or (None, AUTS) when the SQN is not fresh."""
         p = dict(re.findall(r'(\w+)="?([^",]*)"?', www))
         raw = base64.b64decode(p["nonce"] + "=" * (-len(p["nonce"]) % 4))
         rand, autn = raw[:16], raw[16:32]
         k, op = key(self.a.k), key(self.a.op)
+        if self.a.wrong_k:
+            k = k[:-1] + bytes([k[-1] ^ 0x01])
         m = milenage(k, op, rand, bytes(6), autn[6:8])
         sqn_b = xor(autn[:6], m["ak"])
         sqn = int.from_bytes(sqn_b, "big")
@@ -204,6 +217,9 @@ class UE:
                 return 1
             sqn, res, auts = self.challenge(www.group(1))
             print("recv 401 sqn=%d" % sqn, flush=True)
+            if res is None and auts is None and self.a.wrong_k:
+                auth, note = self.mac_failure(www.group(1)), " mac-failure"
+                continue
             if res is None and auts is None:
                 return 1
             auth = self.respond(www.group(1), res=res, auts=auts)
@@ -224,6 +240,8 @@ def main():
     ap.add_argument("--op", required=True, help="32 hex digits or 16 characters")
     ap.add_argument("--sqn-ms", type=int, default=None)
     ap.add_argument("--wrong-res", action="store_true")
+    ap.add_argument("--wrong-k", action="store_true",
+                    help="the UE's K differs from --k: answer the MAC failure (24.229 5.1.1.5.3)")
     ap.add_argument("--pai", default=None)
     ap.add_argument("--expires", type=int, default=600)
     ap.add_argument("--expect", type=int, default=200)

@@ -611,6 +611,10 @@ static void test_ist_timer_g_then_h(void **state)
     assert_memory_equal(f->last, "SIP/2.0 486 ", 12);
     assert_null(strstr(f->last, "received=")); /* sent-by is the source */
     assert_int_equal(sip_txn_server_reply_code(f->st, 500, NULL), IMS_ERROR);
+    /* Counted once, as an INVITE 4xx (the refused 500 is not). */
+    assert_int_equal(sip_txn_layer_finals(f->layer, true, 4), 1);
+    assert_int_equal(sip_txn_layer_finals(f->layer, true, 5), 0);
+    assert_int_equal(sip_txn_layer_finals(f->layer, false, 4), 0);
     expect_schedule(f, g, IMS_ARRAY_LEN(g));
     expect_end(f, 32000, 1); /* Timer H */
     assert_int_equal(peer_read(f), 0);
@@ -712,6 +716,8 @@ static void test_nist_timer_j(void **state)
     assert_int_equal(peer_read(f), 1); /* the 200 again */
     assert_memory_equal(f->last, "SIP/2.0 200 ", 12);
     assert_int_equal(sip_txn_server_reply_code(st, 500, NULL), IMS_ERROR);
+    assert_int_equal(sip_txn_layer_finals(f->layer, false, 2), 1);
+    assert_int_equal(sip_txn_layer_finals(f->layer, true, 2), 0);
     assert_int_equal(f->nreq, 1);
     at(f, 20000);
     assert_int_equal(peer_read(f), 0);             /* no retransmission */

@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sec-agree sets of the P-CSCF: see secagree.h for the life of a set.
+ *
+ * Why sets are found by "UE-IP:port_uc": after the 401 every request of the
+ * UE comes from its protected client port to our protected server port
+ * (TS 33.203 §7.1; ims-reference §2.3), so the source address names the
+ * set, and the local port proves the request came over its SA: the
+ * kernel's IN policy for that pair of ports drops anything not ESP-protected
+ * with the set's SPI. A re-registration that is challenged again makes a new
+ * set; if the UE kept its port_uc the new set takes the key and the old one
+ * hangs off it (old) until the new one has carried a REGISTER to its 2xx.
+ *
+ * Why a superseded PENDING set goes at once instead of lingering: the UE
+ * answers only the newest 401, and keeps its own SPIs across a challenge
+ * repeated for resynchronisation, so the old set's OUT SAs (dst UE, spi_uc /
+ * spi_us) would collide with the new ones.
+ */
+#include "pcscf/secagree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/auth/digest.h"
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "common/ipsec/ipsec_keys.h"
+#include "pcscf/headers.h"
+
+struct pcscf_sec_set {
+    pcscf_secagree_t *s;
+    pcscf_sec_state_t state;
+    ims_timer_t timer;
+    char key[PCSCF_KEY_LEN];    /* "r:<request id>" (OFFERED) or "IP:port_uc" */
+    bool indexed;
+    bool ids;                   /* our SPIs and ports allocated */
+    uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
+    ims_xfrm_addr_t ue, us;     /* the UE's address and ours */
+    sec_agree_alg_t alg;
+    sec_agree_ealg_t ealg;
+    uint32_t spi_uc, spi_us, spi_pc, spi_ps;
+    uint16_t port_uc, port_us, port_pc, port_ps;
+    pcscf_sec_set_t *old;       /* the set this one replaces (retired once this is used) */
+    pcscf_sec_set_t *newer;     /* the set whose old this one is */
+    pcscf_sec_set_t *next, *prev;   /* every set, for free */
+};
+
+struct pcscf_secagree {
+    pcscf_sec_cfg_t cfg;
+    ims_loop_t *loop;
+    ims_xfrm_t *x;
+    ipsec_alloc_t *alloc;
+    ims_hash_t *sets;
+    pcscf_sec_set_t *all;
+    size_t count[PCSCF_SEC_RETIRING + 1];
+    pcscf_sec_ops_t ops;
+    void *ops_arg;
+    pcscf_sec_stats_t stats;
+};
+
+/* ---- the kernel side ---- */
+
+static int real_sa_add(void *arg, ims_xfrm_t *x, const ims_xfrm_sa_t *sa,
+                       const ims_ipsec_keys_t *keys)
+{
+    return ims_xfrm_sa_add(x, sa, keys);
+}
+
+static int real_sa_del(void *arg, ims_xfrm_t *x, const ims_xfrm_addr_t *dst, uint32_t spi)
+{
+    return ims_xfrm_sa_del(x, dst, spi);
+}
+
+/* SA i+1 of the set and its policy (ims-reference §2.3, the P-CSCF side). */
+static void sa_def(const pcscf_sec_set_t *t, int i, ims_xfrm_sa_t *sa, ims_xfrm_policy_t *p)
+{
+    bool in = i == 0 || i == 3;     /* SA1 and SA4 come from the UE */
+    ims_xfrm_sel_t *sel = &sa->sel;
+
+    memset(sa, 0, sizeof(*sa));
+    if (in) {
+        sel->src = t->ue;
+        sel->dst = t->us;
+    } else {
+        sel->src = t->us;
+        sel->dst = t->ue;
+    }
+    switch (i) {
+    case 0: sel->sport = t->port_uc; sel->dport = t->port_ps; sa->spi = t->spi_ps; break;
+    case 1: sel->sport = t->port_pc; sel->dport = t->port_us; sa->spi = t->spi_us; break;
+    case 2: sel->sport = t->port_ps; sel->dport = t->port_uc; sa->spi = t->spi_uc; break;
+    default: sel->sport = t->port_us; sel->dport = t->port_pc; sa->spi = t->spi_pc; break;
+    }
+    sel->l4proto = 0;           /* one SA for UDP and TCP */
+    sel->owner = PCSCF_SEC_OWNER;
+    sa->reqid = t->spi_ps;      /* ours, unique while the set lives */
+    memset(p, 0, sizeof(*p));
+    p->sel = *sel;
+    p->dir = in ? IMS_XFRM_DIR_IN : IMS_XFRM_DIR_OUT;
+    p->reqid = sa->reqid;
+}
+
+/* SAs first, then the policies that need them. IMS_OK or IMS_ERROR (what got
+ * in is marked in t->sas / t->pols for uninstall). */
+static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
+{
+    pcscf_secagree_t *s = t->s;
+    ims_xfrm_policy_t p[4];
+    ims_xfrm_sa_t sa;
+
+    for (int i = 0; i < 4; i++) {
+        sa_def(t, i, &sa, &p[i]);
+        if (s->ops.sa_add(s->ops_arg, s->x, &sa, keys) != IMS_OK)
+            return IMS_ERROR;
+        t->sas |= (uint8_t)(1u << i);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (ims_xfrm_policy_add(s->x, &p[i]) != IMS_OK)
+            return IMS_ERROR;
+        t->pols |= (uint8_t)(1u << i);
+    }
+    return IMS_OK;
+}
+
+static void uninstall(pcscf_sec_set_t *t)
+{
+    pcscf_secagree_t *s = t->s;
+    ims_xfrm_policy_t p;
+    ims_xfrm_sa_t sa;
+
+    for (int i = 0; i < 4; i++) {
+        sa_def(t, i, &sa, &p);
+        if ((t->pols & (1u << i)) && ims_xfrm_policy_del(s->x, &p) == IMS_ERROR)
+            IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
+        if ((t->sas & (1u << i)) &&
+            s->ops.sa_del(s->ops_arg, s->x, &sa.sel.dst, sa.spi) == IMS_ERROR)
+            IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
+    }
+    t->sas = t->pols = 0;
+}
+
+/* ---- sets ---- */
+
+static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg);
+
+static pcscf_sec_set_t *set_new(pcscf_secagree_t *s)
+{
+    pcscf_sec_set_t *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        abort();
+    t->s = s;
+    t->state = PCSCF_SEC_OFFERED;
+    ims_timer_init(&t->timer);
+    t->next = s->all;
+    if (s->all)
+        s->all->prev = t;
+    s->all = t;
+    s->count[t->state]++;
+    return t;
+}
+
+static void set_state(pcscf_sec_set_t *t, pcscf_sec_state_t st, uint64_t ms)
+{
+    t->s->count[t->state]--;
+    t->state = st;
+    t->s->count[st]++;
+    if (t->s->loop)
+        ims_timer_start(t->s->loop, &t->timer, ms, set_on_timer, t);
+}
+
+static void unindex(pcscf_sec_set_t *t)
+{
+    if (t->indexed && ims_hash_find(t->s->sets, t->key) == t)
+        ims_hash_remove(t->s->sets, t->key);
+    t->indexed = false;
+}
+
+/* Callers make sure key is free (an abort otherwise, as for allocation failure). */
+static void index_as(pcscf_sec_set_t *t, const char *key)
+{
+    unindex(t);
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    if (ims_hash_insert(t->s->sets, t->key, t) != IMS_OK)
+        abort();
+    t->indexed = true;
+}
+
+static void link_old(pcscf_sec_set_t *t, pcscf_sec_set_t *old)
+{
+    t->old = old;
+    if (old)
+        old->newer = t;
+}
+
+/* t no longer hangs off a newer set, nor holds an older one; returns the older. */
+static pcscf_sec_set_t *unlink_chain(pcscf_sec_set_t *t)
+{
+    pcscf_sec_set_t *old = t->old;
+
+    if (t->newer)
+        t->newer->old = NULL;
+    t->newer = NULL;
+    if (old)
+        old->newer = NULL;
+    t->old = NULL;
+    return old;
+}
+
+/* Remove from the kernel, give back ids and ports, free (its older sets too). */
+static void set_destroy(pcscf_sec_set_t *t)
+{
+    pcscf_secagree_t *s = t->s;
+    pcscf_sec_set_t *old = unlink_chain(t);
+
+    if (old)
+        set_destroy(old);
+    unindex(t);
+    uninstall(t);
+    if (t->ids) {
+        ipsec_alloc_release_spi_pair(s->alloc, t->spi_pc, t->spi_ps);
+        ipsec_alloc_release_port_pair(s->alloc, t->port_pc, t->port_ps);
+    }
+    if (s->loop)
+        ims_timer_stop(s->loop, &t->timer);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        s->all = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    s->count[t->state]--;
+    free(t);
+}
+
+/* Out of use: removed after retire_ms (the last responses still go over it). */
+static void set_retire(pcscf_sec_set_t *t)
+{
+    pcscf_sec_set_t *old = unlink_chain(t);
+
+    if (old)
+        set_retire(old);
+    unindex(t);
+    if (t->state == PCSCF_SEC_OFFERED) {
+        set_destroy(t);
+        return;
+    }
+    if (t->state != PCSCF_SEC_RETIRING) {
+        t->s->stats.retired++;
+        IMS_INFO("sec-agree: SAs spi %u/%u retire in %u ms", t->spi_pc, t->spi_ps,
+                 t->s->cfg.retire_ms);
+        set_state(t, PCSCF_SEC_RETIRING, t->s->cfg.retire_ms);
+    }
+}
+
+/* A PENDING set that will not be used: gone at once; the set it would have
+ * replaced (a registration going on) takes its key back. */
+static void drop_pending(pcscf_sec_set_t *t)
+{
+    char key[PCSCF_KEY_LEN];
+    pcscf_sec_set_t *old = unlink_chain(t);
+
+    snprintf(key, sizeof(key), "%s", t->key);
+    set_destroy(t);
+    if (old)
+        index_as(old, key);
+}
+
+static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    pcscf_sec_set_t *t = arg;
+
+    switch (t->state) {
+    case PCSCF_SEC_PENDING:
+        IMS_NOTICE("sec-agree: no REGISTER over SAs spi %u/%u (reg-await-auth): removed",
+                   t->spi_pc, t->spi_ps);
+        drop_pending(t);
+        break;
+    case PCSCF_SEC_ACTIVE:
+        set_retire(t);  /* its UE never got stored, or outlived: safety net */
+        break;
+    default:
+        set_destroy(t);
+        break;
+    }
+}
+
+/* ---- lookups ---- */
+
+static void addr_key(const sip_addr_t *a, char *buf, size_t len)
+{
+    if (!sip_addr_str(a, buf, len))
+        buf[0] = '\0';
+}
+
+static void req_key(const sip_proxy_req_t *pr, char *buf, size_t len)
+{
+    snprintf(buf, len, "r:%llu", (unsigned long long)sip_proxy_req_id(pr));
+}
+
+/* The PENDING or ACTIVE set whose protected server port rcv arrived on from
+ * the set's UE-IP:port_uc (the set under that key, or one it replaces). */
+static pcscf_sec_set_t *protected_set(const pcscf_secagree_t *s, const sip_rcv_t *rcv)
+{
+    char key[PCSCF_KEY_LEN];
+    uint16_t lport = sip_addr_port(&rcv->local);
+    pcscf_sec_set_t *t;
+
+    addr_key(&rcv->remote, key, sizeof(key));
+    for (t = ims_hash_find(s->sets, key); t; t = t->old)
+        if ((t->state == PCSCF_SEC_PENDING || t->state == PCSCF_SEC_ACTIVE) &&
+            t->port_ps == lport)
+            return t;
+    return NULL;
+}
+
+bool pcscf_sec_protected(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
+{
+    return ctx->sec && protected_set(ctx->sec, rcv) != NULL;
+}
+
+/* ---- the REGISTER ---- */
+
+/* Security-Server of t as one header value. */
+static int server_text(const pcscf_sec_set_t *t, char *buf, size_t len)
+{
+    sec_agree_list_t *l = calloc(1, sizeof(*l));
+    sec_agree_mech_t m;
+    int rc = IMS_ERROR;
+
+    if (!l)
+        abort();
+    if (sec_agree_mech_ipsec(&m, t->alg, t->ealg, t->spi_pc, t->spi_ps, t->port_pc, t->port_ps,
+                             SEC_AGREE_Q_NONE) == IMS_OK &&
+        sec_agree_list_add(l, &m) == IMS_OK)
+        rc = sec_agree_format(l, buf, len, NULL);
+    free(l);
+    return rc;
+}
+
+/* RFC 3329 §2.3.1: the 494 lists what we would accept (no SPIs or ports yet:
+ * nothing is set up for a UE we cannot agree with). */
+static void reply_494(pcscf_secagree_t *s, sip_proxy_req_t *pr)
+{
+    const sip_msg_t *req = sip_proxy_req_msg(pr);
+    sip_msg_t *r = sip_msg_make_response(req, 494, "Security Agreement Required", NULL);
+    char text[PCSCF_SEC_MAX_PREFS * 80] = "";
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->cfg.nprefs && n < sizeof(text); i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%sipsec-3gpp;alg=%s;ealg=%s;"
+                              "prot=esp;mod=trans", i ? ", " : "",
+                              sec_agree_alg_name(s->cfg.prefs[i].alg),
+                              sec_agree_ealg_name(s->cfg.prefs[i].ealg));
+    if (!r || (text[0] && sip_msg_header_add(r, "Security-Server", text) != IMS_OK) ||
+        sip_proxy_reply_msg(pr, r) != IMS_OK) {
+        sip_msg_free(r);
+        sip_proxy_reply(pr, 494, "Security Agreement Required");
+    }
+}
+
+static bool requires_sec_agree(const sip_msg_t *req)
+{
+    return pcscf_hdr_has_tag(req, "Require", "sec-agree") ||
+           pcscf_hdr_has_tag(req, "Proxy-Require", "sec-agree");
+}
+
+/*
+ * Remember the Security-Client offer of req for the 401. IMS_OK (kept, or
+ * nothing to keep), IMS_DONE (answered 494, or 503 when too many offers wait:
+ * each costs memory until its 401 or Timer F, and anyone can send one).
+ */
+static int remember_offer(pcscf_secagree_t *s, sip_proxy_req_t *pr, const sip_msg_t *req,
+                          const sec_agree_list_t *offer)
+{
+    char key[PCSCF_KEY_LEN];
+    const sec_agree_mech_t *m;
+    pcscf_sec_set_t *t;
+    size_t i;
+
+    if (sec_agree_select(offer, s->cfg.prefs, s->cfg.nprefs, &i) != IMS_OK) {
+        if (!requires_sec_agree(req))
+            return IMS_OK;  /* it may register without IPsec (ims-reference §9.2) */
+        s->stats.refused_494++;
+        IMS_NOTICE("sec-agree: no acceptable mechanism offered: 494");
+        reply_494(s, pr);
+        return IMS_DONE;
+    }
+    if (s->count[PCSCF_SEC_OFFERED] >= PCSCF_SEC_MAX_OFFERS) {
+        IMS_WARN("sec-agree: %u offers wait for their 401: REGISTER refused (503)",
+                 PCSCF_SEC_MAX_OFFERS);
+        sip_proxy_reply(pr, 503, NULL);
+        return IMS_DONE;
+    }
+    m = &offer->mech[i];
+    t = set_new(s);
+    if (ims_xfrm_addr_from_sockaddr(&t->ue, (const struct sockaddr *)&req->rcv.remote.ss,
+                                    NULL) != IMS_OK ||
+        ims_xfrm_addr_from_sockaddr(&t->us, (const struct sockaddr *)&req->rcv.local.ss,
+                                    NULL) != IMS_OK) {
+        set_destroy(t);
+        return IMS_OK;      /* no addresses (a message not from a socket): no IPsec */
+    }
+    t->alg = m->alg;
+    t->ealg = m->ealg;
+    t->spi_uc = m->spi_c;
+    t->spi_us = m->spi_s;
+    t->port_uc = m->port_c;
+    t->port_us = m->port_s;
+    req_key(pr, key, sizeof(key));
+    index_as(t, key);
+    s->stats.offers++;
+    if (s->loop)
+        ims_timer_start(s->loop, &t->timer, PCSCF_SEC_OFFER_MS, set_on_timer, t);
+    return IMS_OK;
+}
+
+/* TS 33.203 §7.2: over the SA, Security-Verify must equal our Security-Server,
+ * and (before the 2xx) Security-Client must still hold the chosen mechanism. */
+static bool verify_ok(const pcscf_sec_set_t *t, const sip_msg_t *req,
+                      const sec_agree_list_t *client, sec_agree_list_t *l)
+{
+    sec_agree_list_t server;
+    sec_agree_mech_t m;
+
+    if (sec_agree_parse_msg(l, req, "Security-Verify", NULL) != IMS_OK)
+        return false;
+    sec_agree_list_init(&server);
+    if (sec_agree_mech_ipsec(&m, t->alg, t->ealg, t->spi_pc, t->spi_ps, t->port_pc, t->port_ps,
+                             SEC_AGREE_Q_NONE) != IMS_OK ||
+        sec_agree_list_add(&server, &m) != IMS_OK || !sec_agree_verify(l, &server))
+        return false;
+    if (t->state != PCSCF_SEC_PENDING || !client)
+        return true;
+    for (size_t i = 0; i < client->count; i++) {
+        const sec_agree_mech_t *c = &client->mech[i];
+
+        if (c->kind == SEC_AGREE_IPSEC_3GPP && c->alg == t->alg && c->ealg == t->ealg &&
+            c->spi_c == t->spi_uc && c->spi_s == t->spi_us && c->port_c == t->port_uc &&
+            c->port_s == t->port_us)
+            return true;
+    }
+    return false;
+}
+
+int pcscf_sec_register(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req,
+                       bool *protect)
+{
+    pcscf_secagree_t *s = ctx->sec;
+    sec_agree_list_t *offer, *scratch;
+    const char *reason = "Bad Security-Client";
+    pcscf_sec_set_t *t;
+    int rc, has;
+
+    *protect = false;
+    if (!s)
+        return IMS_OK;
+    offer = malloc(2 * sizeof(*offer));
+    if (!offer)
+        abort();
+    scratch = offer + 1;
+    has = sec_agree_parse_msg(offer, req, "Security-Client", &reason);
+    if (has == IMS_ERROR) {
+        s->stats.malformed++;
+        IMS_NOTICE("sec-agree: REGISTER refused: %s", reason);
+        sip_proxy_reply(pr, 400, reason);
+        free(offer);
+        return IMS_DONE;
+    }
+    if ((t = protected_set(s, &req->rcv)) != NULL) {
+        if (!verify_ok(t, req, has == IMS_OK ? offer : NULL, scratch)) {
+            s->stats.verify_failed++;
+            IMS_NOTICE("sec-agree: REGISTER over SAs spi %u/%u: Security-Verify or"
+                       " Security-Client differs from what was agreed: 403", t->spi_pc,
+                       t->spi_ps);
+            sip_proxy_reply(pr, 403, "Forbidden - Security Agreement Mismatch");
+            if (t->state == PCSCF_SEC_PENDING)
+                drop_pending(t);    /* TS 33.203 §7.2: the registration is aborted */
+            free(offer);
+            return IMS_DONE;
+        }
+        *protect = true;
+    }
+    rc = has == IMS_OK ? remember_offer(s, pr, req, offer) : IMS_OK;
+    free(offer);
+    return rc;
+}
+
+#define RAW_CHALLENGE_MAX 2048
+
+/*
+ * The first WWW-Authenticate value in the text the response was parsed from
+ * (libosip2 keeps it; its parsed challenge has no ck/ik), continuation lines
+ * joined, into buf. false when there is none or it does not fit.
+ */
+static bool raw_challenge(const osip_message_t *m, char *buf, size_t size)
+{
+    static const char name[] = "www-authenticate";
+    const char *p = m->message, *end = p ? p + m->message_length : NULL;
+    size_t n = 0;
+    bool in = false;
+
+    for (; p && p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *v = p, *ve;
+
+        ve = eol ? eol : end;
+        if (ve > p && ve[-1] == '\r')
+            ve--;
+        if (ve == p)
+            break;              /* the end of the headers */
+        if (in && (*p == ' ' || *p == '\t')) {
+            if (n + 1 + (size_t)(ve - p) >= size)
+                return false;
+            buf[n++] = ' ';
+            memcpy(buf + n, p, (size_t)(ve - p));
+            n += (size_t)(ve - p);
+        } else if (in) {
+            break;
+        } else if ((size_t)(ve - p) > sizeof(name) && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+            for (v = p + sizeof(name) - 1; v < ve && (*v == ' ' || *v == '\t'); v++)
+                ;
+            if (v < ve && *v == ':') {
+                for (v++; v < ve && (*v == ' ' || *v == '\t'); v++)
+                    ;
+                if ((size_t)(ve - v) >= size)
+                    return false;
+                memcpy(buf, v, (size_t)(ve - v));
+                n = (size_t)(ve - v);
+                in = true;
+            }
+        }
+        p = eol ? eol + 1 : end;
+    }
+    buf[n] = '\0';
+    return in;
+}
+
+/* ck and ik (16 octets each) from the challenge. IMS_OK or IMS_DECLINED. */
+static int challenge_keys(const sip_msg_t *resp, uint8_t ck[16], uint8_t ik[16])
+{
+    const char *h = sip_msg_header(resp, "WWW-Authenticate");
+    char raw[RAW_CHALLENGE_MAX];
+    ims_digest_params_t *p;
+    size_t n1 = 0, n2 = 0;
+    int rc = IMS_DECLINED;
+
+    if (!h && raw_challenge(resp->m, raw, sizeof(raw)))
+        h = raw;
+    if (!h)
+        return IMS_DECLINED;
+    if (!(p = malloc(sizeof(*p))))
+        abort();
+    if (ims_digest_parse(h, strlen(h), p) == IMS_OK && ims_digest_has(p, IMS_DIGEST_CK) &&
+        ims_digest_has(p, IMS_DIGEST_IK) &&
+        ims_auth_hex_decode(p->ck, strlen(p->ck), ck, 16, &n1) == IMS_OK && n1 == 16 &&
+        ims_auth_hex_decode(p->ik, strlen(p->ik), ik, 16, &n2) == IMS_OK && n2 == 16)
+        rc = IMS_OK;
+    explicit_bzero(p, sizeof(*p));
+    explicit_bzero(raw, sizeof(raw));
+    free(p);
+    return rc;
+}
+
+/* The 401 becomes a 500 for the UE: no SAs, no challenge it could answer. */
+static void fail_401(sip_msg_t *resp)
+{
+    osip_www_authenticate_t *w;
+
+    osip_message_set_status_code(resp->m, 500);
+    osip_free(resp->m->reason_phrase);
+    resp->m->reason_phrase = osip_strdup("Server Internal Error");
+    sip_msg_header_remove(resp, "WWW-Authenticate");
+    while ((w = osip_list_get(&resp->m->www_authenticates, 0)) != NULL) {
+        osip_list_remove(&resp->m->www_authenticates, 0);
+        osip_www_authenticate_free(w);
+    }
+    osip_message_force_update(resp->m);
+    sip_msg_mark_edited(resp);
+}
+
+/* Our SPIs and ports, the keys, the kernel. IMS_OK or IMS_ERROR (logged). */
+static int set_up(pcscf_sec_set_t *t, const uint8_t ck[16], const uint8_t ik[16])
+{
+    pcscf_secagree_t *s = t->s;
+    ims_ipsec_keys_t keys;
+    int rc;
+
+    if (ipsec_alloc_spi_pair(s->alloc, &t->spi_pc, &t->spi_ps) != IMS_OK) {
+        IMS_ERR("sec-agree: no free SPI pair in pcscf.ipsec.spi_min..spi_max");
+        return IMS_ERROR;
+    }
+    if (ipsec_alloc_port_pair(s->alloc, &t->port_pc, &t->port_ps) != IMS_OK) {
+        ipsec_alloc_release_spi_pair(s->alloc, t->spi_pc, t->spi_ps);
+        IMS_ERR("sec-agree: no free port pair in pcscf.ipsec.port_min..port_max");
+        return IMS_ERROR;
+    }
+    t->ids = true;
+    if (ims_ipsec_keys_derive(t->alg, t->ealg, ck, ik, &keys) != IMS_OK)
+        return IMS_ERROR;
+    rc = install(t, &keys);
+    explicit_bzero(&keys, sizeof(keys));
+    if (rc != IMS_OK)
+        IMS_ERR("sec-agree: installing SAs spi %u/%u failed: %s", t->spi_pc, t->spi_ps,
+                ims_xfrm_error(s->x));
+    return rc;
+}
+
+/* Where the second REGISTER will come from: "UE-IP:port_uc". */
+static void protected_key(const sip_proxy_req_t *pr, const pcscf_sec_set_t *t, char *buf,
+                          size_t len)
+{
+    sip_addr_t a = sip_proxy_req_msg(pr)->rcv.remote;
+
+    if (a.ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&a.ss)->sin6_port = htons(t->port_uc);
+    else
+        ((struct sockaddr_in *)&a.ss)->sin_port = htons(t->port_uc);
+    addr_key(&a, buf, len);
+}
+
+int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    pcscf_secagree_t *s = ctx->sec;
+    char key[PCSCF_KEY_LEN], text[SEC_AGREE_TEXT_MAX / SEC_AGREE_MAX_MECHS];
+    uint8_t ck[16], ik[16];
+    pcscf_sec_set_t *t, *cur;
+    int rc;
+
+    req_key(pr, key, sizeof(key));
+    if (!s || !(t = ims_hash_find(s->sets, key)))
+        return IMS_DECLINED;
+    unindex(t);
+    if (challenge_keys(resp, ck, ik) != IMS_OK) {
+        IMS_NOTICE("sec-agree: 401 without ck/ik: no SAs for this UE");
+        set_destroy(t);
+        return IMS_DECLINED;
+    }
+    protected_key(pr, t, key, sizeof(key));
+    cur = ims_hash_find(s->sets, key);
+    if (cur && cur->state == PCSCF_SEC_PENDING) {
+        /* superseded at once (see the top of this file); what it replaced stays */
+        link_old(t, unlink_chain(cur));
+        set_destroy(cur);
+        cur = NULL;
+    }
+    rc = set_up(t, ck, ik);
+    explicit_bzero(ck, sizeof(ck));
+    explicit_bzero(ik, sizeof(ik));
+    if (rc == IMS_OK)
+        rc = server_text(t, text, sizeof(text));
+    if (rc == IMS_OK && sip_msg_header_add(resp, "Security-Server", text) != IMS_OK)
+        rc = IMS_ERROR;
+    if (rc != IMS_OK) {
+        s->stats.install_failed++;
+        if (t->old && !cur)
+            index_as(unlink_chain(t), key);  /* the registration it had goes on */
+        set_destroy(t);
+        fail_401(resp);
+        return IMS_ERROR;
+    }
+    if (cur) {
+        unindex(cur);           /* in use until t carries a REGISTER */
+        link_old(t, cur);
+    }
+    index_as(t, key);
+    s->stats.installed++;
+    set_state(t, PCSCF_SEC_PENDING, s->cfg.await_ms);
+    IMS_INFO("sec-agree: SAs for %s installed: %s", key, text);
+    return IMS_OK;
+}
+
+void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registered,
+                           uint32_t expires)
+{
+    pcscf_secagree_t *s = ctx->sec;
+    const sip_msg_t *req = sip_proxy_req_msg(pr);
+    char key[PCSCF_KEY_LEN];
+    pcscf_sec_set_t *t;
+
+    if (!s || !req)
+        return;
+    req_key(pr, key, sizeof(key));
+    if ((t = ims_hash_find(s->sets, key)) != NULL)
+        set_destroy(t);         /* not challenged: the offer goes unused (§9.10) */
+    if (!(t = protected_set(s, &req->rcv)))
+        return;
+    if (!registered) {
+        set_retire(t);
+        return;
+    }
+    if (t->state == PCSCF_SEC_PENDING) {
+        s->stats.verified++;
+        IMS_INFO("sec-agree: SAs spi %u/%u in use", t->spi_pc, t->spi_ps);
+    }
+    if (t->old)
+        set_retire(t->old);     /* the new set carried a REGISTER (TS 33.203 §7.4) */
+    /* Its UE's end removes it (context UE-gone hook); this is the safety net. */
+    set_state(t, PCSCF_SEC_ACTIVE, (uint64_t)expires * 1000 + s->cfg.await_ms);
+}
+
+/* The context's UE-gone hook: a registration ended (de-registration after its
+ * 2xx was handed to the transaction, expiry, reg-event): its sets retire. */
+static void sec_ue_gone(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
+{
+    const char *key = pcscf_ue_key(ue);
+    pcscf_sec_set_t *t;
+
+    if (!ctx->sec || strlen(key) < 3 || !(t = ims_hash_find(ctx->sec->sets, key + 2)))
+        return;
+    set_retire(t);
+}
+
+static void sec_free_hook(pcscf_ctx_t *ctx)
+{
+    pcscf_secagree_free(ctx->sec);
+    ctx->sec = NULL;
+    ctx->sec_hooks = NULL;
+}
+
+static const pcscf_sec_hooks_t g_sec_hooks = {
+    .on_register = pcscf_sec_register,
+    .on_challenge = pcscf_sec_challenge,
+    .on_register_ok = pcscf_sec_register_ok,
+    .ue_gone = sec_ue_gone,
+    .free = sec_free_hook,
+};
+
+/* ---- the object ---- */
+
+pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cfg,
+                                     ims_xfrm_t *x)
+{
+    pcscf_secagree_t *s = calloc(1, sizeof(*s));
+    unsigned nsa = 0, npol = 0;
+
+    if (!s)
+        abort();
+    s->cfg = *cfg;
+    s->loop = loop;
+    s->x = x;
+    s->ops.sa_add = real_sa_add;
+    s->ops.sa_del = real_sa_del;
+    s->alloc = ipsec_alloc_new(cfg->spi_min, cfg->spi_max, cfg->port_min, cfg->port_max);
+    s->sets = ims_hash_new(1024);
+    if (!s->alloc || !s->sets) {
+        pcscf_secagree_free(s);
+        return NULL;
+    }
+    if (ims_xfrm_flush_owned(x, PCSCF_SEC_OWNER, cfg->spi_min, cfg->spi_max, &nsa, &npol) !=
+        IMS_OK)
+        IMS_WARN("sec-agree: removing what an earlier run left: %s", ims_xfrm_error(x));
+    else if (nsa || npol)
+        IMS_NOTICE("sec-agree: removed %u SAs and %u policies an earlier run left", nsa, npol);
+    return s;
+}
+
+void pcscf_sec_attach(pcscf_ctx_t *ctx, pcscf_secagree_t *s)
+{
+    ctx->sec = s;
+    ctx->sec_hooks = &g_sec_hooks;
+}
+
+void pcscf_secagree_free(pcscf_secagree_t *s)
+{
+    if (!s)
+        return;
+    while (s->all)
+        set_destroy(s->all);
+    ims_hash_free(s->sets);
+    ipsec_alloc_free(s->alloc);
+    ims_xfrm_close(s->x);
+    free(s);
+}
+
+void pcscf_secagree_set_ops(pcscf_secagree_t *s, const pcscf_sec_ops_t *ops, void *arg)
+{
+    s->ops = *ops;
+    s->ops_arg = arg;
+}
+
+const pcscf_sec_stats_t *pcscf_secagree_stats(const pcscf_secagree_t *s)
+{
+    return &s->stats;
+}
+
+const ipsec_alloc_t *pcscf_secagree_alloc(const pcscf_secagree_t *s)
+{
+    return s->alloc;
+}
+
+size_t pcscf_secagree_count(const pcscf_secagree_t *s, pcscf_sec_state_t state)
+{
+    return (unsigned)state <= PCSCF_SEC_RETIRING ? s->count[state] : 0;
+}

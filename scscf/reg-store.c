@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* S-CSCF registrations in the store, and back (reg-store.h). */
+#include "scscf/reg-store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/clock.h"
+#include "common/core/log.h"
+#include "common/core/rc.h"
+#include "scscf/register-handler.h"
+
+#define REC_VERSION 1
+#define MAX_URI 1024
+#define MAX_PATH 2048
+#define MAX_CID 512
+
+/* ---- save ---- */
+
+/* The value of scscf.reg for reg; *expires gets the latest contact expiry. */
+static void encode_reg(const scscf_reg_t *reg, ims_kv_buf_t *b, uint64_t *expires)
+{
+    uint64_t mono = ims_clock_now_ms(), wall = ims_wall_ms();
+
+    *expires = 0;
+    ims_kv_buf_u8(b, REC_VERSION);
+    ims_kv_buf_u8(b, reg->registered);
+    ims_kv_buf_u8(b, reg->ncontacts);
+    for (int i = 0; i < reg->ncontacts; i++) {
+        const scscf_contact_t *c = &reg->contacts[i];
+        uint64_t at = wall + (c->expires_at > mono ? c->expires_at - mono : 0);
+
+        ims_kv_buf_str(b, c->uri);
+        ims_kv_buf_str(b, c->path);
+        ims_kv_buf_str(b, scscf_contact_call_id(c));
+        ims_kv_buf_u32(b, c->cseq);
+        ims_kv_buf_u64(b, at);
+        if (at > *expires)
+            *expires = at;
+    }
+}
+
+int scscf_reg_store_save(scscf_reg_t *reg, const char *user_data, size_t len)
+{
+    ims_kv_t *kv = reg->ctx->store;
+    ims_kv_buf_t b = { NULL, 0, 0 };
+    uint64_t expires;
+    int rc = IMS_OK;
+
+    if (!kv)
+        return IMS_OK;
+    /* the profile first: a registration is never stored without one */
+    if (user_data && ims_kv_put(kv, SCSCF_STORE_UD, reg->impi, user_data, len, 0) != IMS_OK)
+        rc = IMS_ERROR;
+    encode_reg(reg, &b, &expires);
+    if (rc == IMS_OK && ims_kv_put(kv, SCSCF_STORE_REG, reg->impi, b.p, b.len, expires) != IMS_OK)
+        rc = IMS_ERROR;
+    ims_kv_buf_free(&b);
+    if (rc != IMS_OK)
+        IMS_ERR("%s: registration not stored: it will not survive a restart", reg->impi);
+    return rc;
+}
+
+void scscf_reg_store_forget(scscf_reg_t *reg)
+{
+    ims_kv_t *kv = reg->ctx->store;
+
+    if (!kv)
+        return;
+    ims_kv_del(kv, SCSCF_STORE_REG, reg->impi);
+    ims_kv_del(kv, SCSCF_STORE_UD, reg->impi);
+}
+
+/* ---- restore ---- */
+
+/* Keys to delete once the walk is over (the store may not change during it). */
+typedef struct restore {
+    scscf_ctx_t *ctx;
+    ims_kv_t *kv;
+    uint64_t wall;
+    size_t restored;
+    char **gone;
+    size_t ngone, capgone;
+} restore_t;
+
+static void gone_add(restore_t *r, const char *key)
+{
+    if (r->ngone == r->capgone) {
+        r->capgone = r->capgone ? r->capgone * 2 : 64;
+        if (!(r->gone = realloc(r->gone, r->capgone * sizeof(*r->gone))))
+            abort();
+    }
+    if (!(r->gone[r->ngone++] = strdup(key)))
+        abort();
+}
+
+/* Bind the stored contacts still valid; IMS_ERROR when the value is malformed. */
+static int restore_contacts(restore_t *r, scscf_reg_t *reg, ims_kv_rd_t *rd)
+{
+    char uri[MAX_URI], path[MAX_PATH], cid[MAX_CID];
+    uint8_t ver, registered, n;
+    uint32_t cseq;
+    uint64_t at;
+
+    if (ims_kv_rd_u8(rd, &ver) || ver != REC_VERSION || ims_kv_rd_u8(rd, &registered) ||
+        ims_kv_rd_u8(rd, &n) || n > SCSCF_MAX_CONTACTS)
+        return IMS_ERROR;
+    for (int i = 0; i < n; i++) {
+        if (ims_kv_rd_str(rd, uri, sizeof(uri)) || ims_kv_rd_str(rd, path, sizeof(path)) ||
+            ims_kv_rd_str(rd, cid, sizeof(cid)) || ims_kv_rd_u32(rd, &cseq) ||
+            ims_kv_rd_u64(rd, &at) || !uri[0])
+            return IMS_ERROR;
+        if (at <= r->wall)
+            continue;   /* expired while we were down */
+        scscf_reg_bind(reg, uri, path[0] ? path : NULL, cid[0] ? cid : NULL, cseq,
+                       (uint32_t)((at - r->wall + 999) / 1000));
+    }
+    return registered ? IMS_OK : IMS_ERROR;
+}
+
+static void restore_one(void *arg, const char *impi, const void *val, size_t len,
+                        uint64_t expires_ms)
+{
+    restore_t *r = arg;
+    const void *ud;
+    scscf_profile_t *p;
+    scscf_reg_t *reg;
+    ims_kv_rd_t rd;
+    size_t udlen;
+    char err[96] = "no User-Data stored";
+
+    (void)expires_ms;
+    ud = ims_kv_get(r->kv, SCSCF_STORE_UD, impi, &udlen);
+    if (!ud || !(p = scscf_user_data_parse(ud, udlen, err, sizeof(err)))) {
+        IMS_WARN("store: %s not restored: %s", impi, err);
+        gone_add(r, impi);
+        return;
+    }
+    if (scscf_reg_find(r->ctx, impi)) {
+        scscf_profile_free(p);
+        return;
+    }
+    reg = scscf_reg_get(r->ctx, impi);
+    scscf_reg_set_profile(reg, p);
+    ims_kv_rd_init(&rd, val, len);
+    if (restore_contacts(r, reg, &rd) != IMS_OK || reg->ncontacts == 0) {
+        IMS_INFO("store: %s not restored (%s)", impi, reg->ncontacts ? "malformed" : "expired");
+        scscf_reg_free(reg);
+        gone_add(r, impi);
+        return;
+    }
+    scscf_reg_set_registered(reg);
+    scscf_reg_arm_expiry(reg, scscf_on_reg_expiry);
+    r->restored++;
+}
+
+/* A User-Data whose registration is gone (expired while we were down). */
+static void orphan_ud(void *arg, const char *impi, const void *val, size_t len,
+                      uint64_t expires_ms)
+{
+    restore_t *r = arg;
+    size_t n;
+
+    (void)val;
+    (void)len;
+    (void)expires_ms;
+    if (!ims_kv_get(r->kv, SCSCF_STORE_REG, impi, &n))
+        gone_add(r, impi);
+}
+
+size_t scscf_reg_store_restore(scscf_ctx_t *ctx, ims_kv_t *kv)
+{
+    restore_t r = { ctx, kv, ims_wall_ms(), 0, NULL, 0, 0 };
+
+    ims_kv_foreach(kv, SCSCF_STORE_REG, restore_one, &r);
+    ims_kv_foreach(kv, SCSCF_STORE_UD, orphan_ud, &r);
+    for (size_t i = 0; i < r.ngone; i++) {
+        ims_kv_del(kv, SCSCF_STORE_REG, r.gone[i]);
+        ims_kv_del(kv, SCSCF_STORE_UD, r.gone[i]);
+        free(r.gone[i]);
+    }
+    free(r.gone);
+    return r.restored;
+}
+
+/* ---- start / stop ---- */
+
+int scscf_reg_store_start(scscf_ctx_t *ctx, ims_conf_t *conf)
+{
+    uint64_t t0 = ims_clock_real_us();
+    ims_journal_t *j;
+    size_t n;
+
+    if (ims_journal_start(ctx->loop, conf, "store", "scscf", &j) != IMS_OK)
+        return IMS_ERROR;
+    if (!j)
+        return IMS_OK;
+    n = scscf_reg_store_restore(ctx, ims_journal_kv(j));
+    ctx->store = ims_journal_kv(j);
+    ctx->store_gone = scscf_reg_store_forget;
+    ims_journal_log_restore(j, "scscf", n, "registrations", t0);
+    return IMS_OK;
+}
+
+void scscf_reg_store_stop(scscf_ctx_t *ctx)
+{
+    ims_kv_close(ctx->store);
+    ctx->store = NULL;
+    ctx->store_gone = NULL;
+}
