@@ -309,7 +309,8 @@ static pcscf_dialog_t *record_new(pcscf_ctx_t *ctx, const char *key, int dir, pc
     d->created_ms = ims_clock_now_ms();
     d->dir = (uint8_t)dir;
     d->cseq[PCSCF_DLG_CALLER] = sip_msg_cseq_num(req);
-    d->ue_dst = (sip_dest_t){ ue_rcv->proto, ue_rcv->remote, ue_rcv->conn_id };
+    d->ue_dst = (sip_dest_t){ .proto = ue_rcv->proto, .addr = ue_rcv->remote,
+                              .conn_id = ue_rcv->conn_id };
     if (ims_hash_insert(table(ctx), key, d) != IMS_OK)
         abort();
     d->next = ue->dialogs;

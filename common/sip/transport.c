@@ -92,7 +92,7 @@ static void udp_deliver(sip_listener_t *l, int fd, char *buf, size_t n, sip_rcv_
 /* One recvmmsg takes what is queued: fewer than asked for means the socket is
  * drained, so no further call just to learn EAGAIN (one system call less per
  * datagram when they come one per wakeup, as they mostly do). */
-static void udp_read_cb(ims_loop_t *loop, int fd, unsigned events, void *arg)
+void sip_tp_udp_read_cb(ims_loop_t *loop, int fd, unsigned events, void *arg)
 {
     sip_listener_t *l = arg;
     struct mmsghdr mm[SIP_TP_UDP_VLEN];
@@ -164,6 +164,7 @@ void sip_transport_free(sip_transport_t *tp)
     if (tp == NULL)
         return;
     sip_tcp_fini(tp);
+    sip_tp_extra_fini(tp);
     for (i = 0; i < tp->nlst; i++) {
         ims_loop_del_fd(tp->loop, tp->lst[i].fd);
         close(tp->lst[i].fd);
@@ -177,8 +178,7 @@ static int set_int(int fd, int level, int opt, int v)
     return setsockopt(fd, level, opt, &v, sizeof(v));
 }
 
-/* A bound (and for TCP listening) non-blocking socket, or -1. */
-static int open_listener(sip_proto_t proto, sip_addr_t *a)
+int sip_tp_open_listener(sip_proto_t proto, sip_addr_t *a)
 {
     int fd = socket(a->ss.ss_family,
                     (proto == SIP_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
@@ -220,7 +220,7 @@ int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *hos
         IMS_ERR("sip: listen: '%s' is not an IP address", host != NULL ? host : "");
         return IMS_ERROR;
     }
-    fd = open_listener(proto, &a);
+    fd = sip_tp_open_listener(proto, &a);
     if (fd < 0) {
         IMS_ERR("sip: listen %s %s: %s", proto_name(proto), sip_addr_str(&a, txt, sizeof(txt)),
                 strerror(errno));
@@ -232,7 +232,7 @@ int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *hos
     l->proto = proto;
     l->local = a;
     if (ims_loop_add_fd(tp->loop, fd, IMS_EV_READ,
-                        proto == SIP_PROTO_UDP ? udp_read_cb : sip_tcp_accept_cb, l) != IMS_OK) {
+                        proto == SIP_PROTO_UDP ? sip_tp_udp_read_cb : sip_tcp_accept_cb, l) != IMS_OK) {
         close(fd);
         return IMS_ERROR;
     }
@@ -272,11 +272,16 @@ static socklen_t addr_len(const sip_addr_t *a)
 
 static int udp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len)
 {
-    const sip_listener_t *l = sip_tp_listener(tp, SIP_PROTO_UDP, dst->addr.ss.ss_family);
+    const sip_listener_t *l = NULL;
     socklen_t alen = addr_len(&dst->addr);
     char txt[64];
     ssize_t n;
 
+    /* From the local address asked for while we listen there, else the default. */
+    if (dst->local.ss.ss_family == dst->addr.ss.ss_family)
+        l = sip_tp_listener_at(tp, SIP_PROTO_UDP, &dst->local);
+    if (l == NULL)
+        l = sip_tp_listener(tp, SIP_PROTO_UDP, dst->addr.ss.ss_family);
     if (l == NULL || alen == 0)
         return IMS_ERROR;
     do {

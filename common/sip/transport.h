@@ -34,6 +34,10 @@ typedef struct sip_dest {
     sip_proto_t proto;
     sip_addr_t addr;
     uint32_t conn_id;        /* 0: any / new */
+    /* UDP: send from this local address, one we listen on (configured, or opened
+     * with sip_transport_listen_at); family 0 (as zeroed), or one we no longer
+     * listen on: the default one. */
+    sip_addr_t local;
 } sip_dest_t;
 
 typedef void (*sip_recv_cb)(void *arg, sip_msg_t *msg);
@@ -54,6 +58,17 @@ int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *hos
 /* Our listening address for proto and family (AF_INET/AF_INET6): for Via and
  * Record-Route. IMS_OK with *addr set, IMS_DECLINED when there is none. */
 int sip_transport_local(const sip_transport_t *tp, sip_proto_t proto, int family, sip_addr_t *addr);
+
+/*
+ * Listening sockets opened and closed at run time, as many as needed (the
+ * P-CSCF's protected ports: a pair per UE, TS 33.203 §7). Messages received on
+ * one carry it in rcv.local, and responses to them leave from it. A sip_dest_t
+ * naming it as local sends from it. IMS_OK; IMS_DECLINED when proto/local is
+ * already open (listen) or not open (unlisten); IMS_ERROR otherwise (logged).
+ * Stream connections accepted on a closed one stay up until they end.
+ */
+int sip_transport_listen_at(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
+int sip_transport_unlisten(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
 
 /* Send buf (not retained). IMS_OK when written or queued, IMS_ERROR otherwise
  * (no listener of that family for UDP, connection limit, connect failure). */

@@ -36,6 +36,7 @@ struct sip_transport {
     void *arg;
     sip_listener_t lst[SIP_TP_MAX_LISTENERS];
     size_t nlst;
+    ims_hash_t *extra;  /* listener key -> sip_listener_t * opened at run time */
     char *udp_buf;  /* SIP_TP_UDP_VLEN buffers of SIP_TP_UDP_BUF */
     /* Stream connections: every live one on the list; the indexes find them
      * by id and by remote address (the first one per address). */
@@ -54,6 +55,16 @@ struct sip_transport {
  */
 char *sip_tp_deliver(sip_transport_t *tp, const char *buf, size_t len, const sip_rcv_t *rcv,
                      size_t *rlen);
+
+/* A bound (and for TCP listening) non-blocking socket for a (its port filled in
+ * when 0), or -1 with errno. */
+int sip_tp_open_listener(sip_proto_t proto, sip_addr_t *a);
+void sip_tp_udp_read_cb(ims_loop_t *loop, int fd, unsigned events, void *arg);
+/* The listener of proto at local (configured or opened at run time), or NULL. */
+const sip_listener_t *sip_tp_listener_at(const sip_transport_t *tp, sip_proto_t proto,
+                                         const sip_addr_t *local);
+/* Close every listener opened at run time (transport_extra.c). */
+void sip_tp_extra_fini(sip_transport_t *tp);
 
 /* The first listener of proto and family, or NULL. */
 const sip_listener_t *sip_tp_listener(const sip_transport_t *tp, sip_proto_t proto, int family);

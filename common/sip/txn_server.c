@@ -107,6 +107,8 @@ void txn_response_dest(const sip_msg_t *req, const osip_via_t *via, sip_dest_t *
 
     memset(d, 0, sizeof(*d));
     d->proto = req->rcv.proto;
+    /* From the socket it came in on (RFC 3581 §4; the P-CSCF's protected port). */
+    d->local = req->rcv.local;
     if (d->proto != SIP_PROTO_UDP) {
         /* The connection it came on; the transport reconnects to remote if it closed. */
         d->addr = req->rcv.remote;

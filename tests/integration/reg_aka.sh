@@ -37,6 +37,13 @@ for h in Service-Route P-Associated-URI Path; do
     say "200 OKs: $n200, with $h: $c"
     [ "$c" -ge "$N" ] || fail "only $c of the $n200 200 OKs carry $h"
 done
+# The S-CSCF's 401 carries CK and IK for the P-CSCF (TS 24.229 §5.2.2.1); the P-CSCF must
+# take them out before the challenge reaches the UE.
+w401=$(grep -ciE '^WWW-Authenticate:.*nonce=' "$SIPP_TAG.msg")
+leaks=$(grep -iE '^WWW-Authenticate:' "$SIPP_TAG.msg" | grep -ciE '[ ,](ck|ik)=')
+say "401s at the handsets: $w401 challenges, $leaks with ck/ik"
+[ "$w401" -ge "$N" ] || fail "only $w401 challenges reached the handsets"
+[ "$leaks" -eq 0 ] || fail "$leaks challenges reached the handsets with CK/IK in them"
 sed -n '/^SIP\/2.0 200/,/^$/p' "$SIPP_TAG.msg" |
     grep -iE '^(Service-Route|P-Associated-URI|Path):' |
     head -3 | sed 's/^/    e.g. /'

@@ -337,6 +337,73 @@ static void test_udp_send(void **state)
     fx_free(f);
 }
 
+/* A free port on 127.0.0.1 (for the protected ports a P-CSCF picks itself). */
+static void free_port(sip_addr_t *a)
+{
+    sip_addr_t lo;
+    int fd;
+
+    sip_addr_from(&lo, "127.0.0.1", 0);
+    fd = sock(AF_INET, SOCK_DGRAM, &lo);
+    local_of(fd, a);
+    close(fd);
+}
+
+/* Ports opened and closed at run time: received on, answered from, sent from;
+ * once closed, nothing arrives there and sends fall back to the default. */
+static void test_listen_at_runtime(void **state)
+{
+    fx_t *f = fx_new(NULL);
+    sip_addr_t tpa, prot, lo, from;
+    socklen_t fl = sizeof(from.ss);
+    char req[1024], buf[2048];
+    sip_dest_t d;
+    int fd, tfd;
+
+    assert_int_equal(sip_transport_listen(f->tp, SIP_PROTO_UDP, "127.0.0.1", 0), IMS_OK);
+    sip_transport_local(f->tp, SIP_PROTO_UDP, AF_INET, &tpa);
+    free_port(&prot);
+    assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_UDP, &prot), IMS_OK);
+    assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_UDP, &prot), IMS_DECLINED);
+    assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_TCP, &prot), IMS_OK);
+    sip_addr_from(&lo, "127.0.0.1", 0);
+    fd = sock(AF_INET, SOCK_DGRAM, &lo);
+    mk_req(req, sizeof(req), "OPTIONS", 1, "");
+    assert_int_equal(sendto(fd, req, strlen(req), 0, (struct sockaddr *)&prot.ss, prot.len),
+                     (ssize_t)strlen(req));
+    assert_true(run_until_rx(f, 1));
+    assert_true(sip_addr_equal(&f->rx[0]->rcv.local, &prot));
+    /* Sent from the port named as local. */
+    memset(&d, 0, sizeof(d));
+    d.proto = SIP_PROTO_UDP;
+    local_of(fd, &d.addr);
+    d.local = prot;
+    assert_int_equal(sip_transport_send(f->tp, &d, "x", 1), IMS_OK);
+    assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &fl), 1);
+    from.len = fl;
+    assert_true(sip_addr_equal(&from, &prot));
+    /* TCP on the protected port accepts and delivers. */
+    tfd = tcp_client(&prot);
+    mk_req(req, sizeof(req), "OPTIONS", 2, "");
+    send_all(tfd, req, strlen(req));
+    assert_true(run_until_rx(f, 2));
+    assert_int_equal(f->rx[1]->rcv.proto, SIP_PROTO_TCP);
+    close(tfd);
+    /* Closed: sends leave from the default port, datagrams find no socket. */
+    assert_int_equal(sip_transport_unlisten(f->tp, SIP_PROTO_UDP, &prot), IMS_OK);
+    assert_int_equal(sip_transport_unlisten(f->tp, SIP_PROTO_UDP, &prot), IMS_DECLINED);
+    assert_int_equal(sip_transport_send(f->tp, &d, "y", 1), IMS_OK);
+    fl = sizeof(from.ss);
+    assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &fl), 1);
+    from.len = fl;
+    assert_true(sip_addr_equal(&from, &tpa));
+    mk_req(req, sizeof(req), "OPTIONS", 3, "");
+    sendto(fd, req, strlen(req), 0, (struct sockaddr *)&prot.ss, prot.len);
+    assert_false(run_until_rx(f, 3));
+    close(fd);
+    fx_free(f); /* the TCP one is closed with the transport */
+}
+
 /* ---- TCP inbound ---- */
 
 static fx_t *tcp_fx(const sip_transport_cfg_t *cfg, const char *host, int family, sip_addr_t *tpa)
@@ -658,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_udp_receive_v6),
         cmocka_unit_test(test_udp_malformed_gets_400),
         cmocka_unit_test(test_udp_send),
+        cmocka_unit_test(test_listen_at_runtime),
         cmocka_unit_test(test_tcp_two_in_one_write),
         cmocka_unit_test(test_tcp_split_over_three_writes),
         cmocka_unit_test(test_tcp_bad_message_keeps_connection),
