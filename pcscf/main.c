@@ -39,7 +39,7 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
     if (pcscf_start(node, conf, app) != IMS_OK)
         return IMS_ERROR;
     ctx = *app;
-    if ((ctx->enabled && pcscf_sec_start(ctx, conf) != IMS_OK) ||
+    if ((ctx->enabled && pcscf_sec_start(ctx, sip_node_transport(node), conf) != IMS_OK) ||
         (ctx->enabled && pcscf_store_start(ctx, conf) != IMS_OK) ||
         (ctx->enabled && pcscf_ctl_start(ctx, node, conf) != IMS_OK) ||
         pcscf_metrics_start(ctx, node, conf) != IMS_OK) {

@@ -163,7 +163,7 @@ static int unusable(const pcscf_sec_cfg_t *c, ims_xfrm_t *x)
     return IMS_OK;
 }
 
-int pcscf_sec_start(pcscf_ctx_t *ctx, ims_conf_t *conf)
+int pcscf_sec_start(pcscf_ctx_t *ctx, sip_transport_t *tp, ims_conf_t *conf)
 {
     pcscf_sec_cfg_t c;
     pcscf_secagree_t *s;
@@ -186,6 +186,7 @@ int pcscf_sec_start(pcscf_ctx_t *ctx, ims_conf_t *conf)
         IMS_ERR("pcscf.ipsec: bad SPI or port range");
         return IMS_ERROR;
     }
+    pcscf_secagree_set_transport(s, tp);
     pcscf_sec_attach(ctx, s);
     IMS_NOTICE("pcscf.ipsec: sec-agree on: %zu algorithm pairs, SPIs %u..%u, ports %u..%u",
                c.nprefs, c.spi_min, c.spi_max, c.port_min, c.port_max);

@@ -37,6 +37,7 @@ struct pcscf_sec_set {
     bool indexed;
     bool ids;                   /* our SPIs and ports allocated */
     uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
+    bool ports;                 /* protected ports open */
     ims_xfrm_addr_t ue, us;     /* the UE's address and ours */
     sec_agree_alg_t alg;
     sec_agree_ealg_t ealg;
@@ -57,6 +58,7 @@ struct pcscf_secagree {
     size_t count[PCSCF_SEC_RETIRING + 1];
     pcscf_sec_ops_t ops;
     void *ops_arg;
+    sip_transport_t *tp;
     pcscf_sec_stats_t stats;
 };
 
@@ -121,6 +123,9 @@ static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
             return IMS_ERROR;
         t->pols |= (uint8_t)(1u << i);
     }
+    if (s->tp && pcscf_sec_ports_open(s->tp, &t->us, t->port_ps, t->port_pc) != IMS_OK)
+        return IMS_ERROR;
+    t->ports = s->tp != NULL;
     return IMS_OK;
 }
 
@@ -139,6 +144,9 @@ static void uninstall(pcscf_sec_set_t *t)
             IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
     }
     t->sas = t->pols = 0;
+    if (t->ports)
+        pcscf_sec_ports_close(s->tp, &t->us, t->port_ps, t->port_pc);
+    t->ports = false;
 }
 
 /* ---- sets ---- */
@@ -772,6 +780,11 @@ void pcscf_secagree_free(pcscf_secagree_t *s)
     ipsec_alloc_free(s->alloc);
     ims_xfrm_close(s->x);
     free(s);
+}
+
+void pcscf_secagree_set_transport(pcscf_secagree_t *s, sip_transport_t *tp)
+{
+    s->tp = tp;
 }
 
 void pcscf_secagree_set_ops(pcscf_secagree_t *s, const pcscf_sec_ops_t *ops, void *arg)

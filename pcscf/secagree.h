@@ -43,6 +43,7 @@
 #include "common/ipsec/xfrm.h"
 #include "common/sip/msg.h"
 #include "common/sip/proxy.h"
+#include "common/sip/transport.h"
 #include "pcscf/context.h"
 
 #define PCSCF_SEC_MAX_PREFS 8
@@ -113,7 +114,7 @@ int pcscf_sec_probe(pcscf_sec_cfg_t *c, ims_xfrm_t *x);
  * attach a pcscf_secagree_t to ctx (pcscf_sec_attach). IMS_OK (attached, or
  * running without sec-agree, said in a notice), IMS_ERROR when the daemon must
  * not start (a bad pcscf.ipsec, or IPsec unusable with require_esp), logged. */
-int pcscf_sec_start(pcscf_ctx_t *ctx, ims_conf_t *conf);
+int pcscf_sec_start(pcscf_ctx_t *ctx, sip_transport_t *tp, ims_conf_t *conf);
 
 /* --- the state ---------------------------------------------------------- */
 
@@ -130,6 +131,16 @@ void pcscf_sec_attach(pcscf_ctx_t *ctx, pcscf_secagree_t *s);
 /* Remove every SA and policy still installed, free all sets and s. NULL: no-op. */
 void pcscf_secagree_free(pcscf_secagree_t *s);
 void pcscf_secagree_set_ops(pcscf_secagree_t *s, const pcscf_sec_ops_t *ops, void *arg);
+/* The transport the protected ports are opened on (with the SAs, closed with
+ * them); NULL (the default): none are opened (unit tests that fake them). */
+void pcscf_secagree_set_transport(pcscf_secagree_t *s, sip_transport_t *tp);
+
+/* secagree-ports.c: UDP and TCP listeners at us on ps and pc. IMS_OK, or
+ * IMS_ERROR with none of them left open. */
+int pcscf_sec_ports_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
+                         uint16_t pc);
+void pcscf_sec_ports_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
+                           uint16_t pc);
 
 const pcscf_sec_stats_t *pcscf_secagree_stats(const pcscf_secagree_t *s);
 const ipsec_alloc_t *pcscf_secagree_alloc(const pcscf_secagree_t *s);

@@ -67,6 +67,7 @@
 #include "pcscf/reginfo.c"
 #include "pcscf/secagree-cfg.c"
 #include "pcscf/secagree.c"
+#include "pcscf/secagree-ports.c"
 #include "pcscf/sip-handler.c"
 
 #define HOME "ims.example.org"
@@ -214,6 +215,7 @@ static fx_t *fx_new(bool record_sas)
     assert_non_null(f->sec = pcscf_secagree_new(f->loop, &c, x));
     if (record_sas)
         pcscf_secagree_set_ops(f->sec, &g_rec_ops, &f->rec);
+    pcscf_secagree_set_transport(f->sec, f->tp);
     pcscf_sec_attach(f->ctx, f->sec);
     return f;
 }
@@ -339,21 +341,11 @@ static void first_register(fx_t *f, uint32_t cseq, const char *extra)
     send_to(f->ue_fd, f->port, buf);
 }
 
-/* A request "over the SA": as the transport will report one received on our
- * port_ps from UE-IP:port_uc. */
+/* A request "over the SA": a datagram from UE-IP:port_uc to our port_ps,
+ * which the P-CSCF opened with the SAs. */
 static void over_sa(fx_t *f, const char *text)
 {
-    sip_rcv_t rcv;
-    sip_msg_t *m = NULL;
-    const char *reason = NULL;
-
-    memset(&rcv, 0, sizeof(rcv));
-    rcv.proto = SIP_PROTO_UDP;
-    sip_addr_from(&rcv.remote, "127.0.0.1", f->port_uc);
-    sip_addr_from(&rcv.local, "127.0.0.1", f->port_ps);
-    assert_int_equal(sip_msg_parse(text, strlen(text), &rcv, 65535, &m, &reason),
-                     SIP_PARSE_OK);
-    sip_txn_layer_input(f->layer, m);
+    send_to(f->uc_fd, f->port_ps, text);
 }
 
 /* The I-CSCF answers req with code and extra headers. */
@@ -573,6 +565,19 @@ static void check_installed(fx_t *f)
 
 /* --- tests ---------------------------------------------------------------------- */
 
+/* Whether the P-CSCF listens on 127.0.0.1:port (UDP): opening it again is
+ * refused exactly while it does. */
+static bool port_open(fx_t *f, uint16_t port)
+{
+    sip_addr_t a;
+
+    sip_addr_from(&a, "127.0.0.1", port);
+    if (sip_transport_listen_at(f->tp, SIP_PROTO_UDP, &a) == IMS_DECLINED)
+        return true;
+    sip_transport_unlisten(f->tp, SIP_PROTO_UDP, &a);
+    return false;
+}
+
 static void test_register_flow(void **state)
 {
     fx_t *f = fx_new(true);
@@ -590,6 +595,7 @@ static void test_register_flow(void **state)
     assert_string_equal(f->server, expect);
     check_installed(f);
     assert_int_equal(alloc_live(f), 4);
+    assert_true(port_open(f, f->port_ps) && port_open(f, f->port_pc));
 
     /* the second REGISTER over the SA: verified, integrity-protected="yes" */
     second_register(f, 2, 600000, f->server, SPI_UC, SPI_US);
@@ -625,6 +631,7 @@ static void test_register_flow(void **state)
     assert_int_equal(f->rec.ndeleted, 4);
     assert_int_equal(alloc_live(f), 0);
     assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_RETIRING), 0);
+    assert_false(port_open(f, f->port_ps) || port_open(f, f->port_pc));
     fx_free(f);
 }
 
@@ -943,14 +950,14 @@ static void test_start(void **state)
     ims_xfrm_close(x);
     conf = conf_text("pcscf = { ipsec = { enabled = true; require_esp = true; }; };\n");
     ctx = pcscf_ctx_new(NULL);
-    assert_int_equal(pcscf_sec_start(ctx, conf), esp ? IMS_OK : IMS_ERROR);
+    assert_int_equal(pcscf_sec_start(ctx, NULL, conf), esp ? IMS_OK : IMS_ERROR);
     assert_true((ctx->sec != NULL) == esp);
     pcscf_ctx_free(ctx);
     ims_conf_free(conf);
 
     conf = conf_text("pcscf = { ipsec = { enabled = true; require_esp = false; }; };\n");
     ctx = pcscf_ctx_new(NULL);
-    assert_int_equal(pcscf_sec_start(ctx, conf), IMS_OK);
+    assert_int_equal(pcscf_sec_start(ctx, NULL, conf), IMS_OK);
     assert_true((ctx->sec != NULL) == esp);
     pcscf_ctx_free(ctx);
     ims_conf_free(conf);
@@ -958,7 +965,7 @@ static void test_start(void **state)
     /* disabled: nothing opened, nothing attached */
     conf = conf_text("pcscf = { ipsec = { enabled = false; }; };\n");
     ctx = pcscf_ctx_new(NULL);
-    assert_int_equal(pcscf_sec_start(ctx, conf), IMS_OK);
+    assert_int_equal(pcscf_sec_start(ctx, NULL, conf), IMS_OK);
     assert_null(ctx->sec);
     assert_null(ctx->sec_hooks);
     pcscf_ctx_free(ctx);
