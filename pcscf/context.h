@@ -76,6 +76,7 @@ typedef struct pcscf_ue {
     char *strs;                 /* key \0 contact \0 impu... \0 route... \0 */
     uint8_t nimpu, nroute;
     uint8_t sub_state;          /* pcscf_sub_state_t */
+    bool ipsec;                 /* registered over sec-agree SAs: requests only over them */
     char sub_cid[PCSCF_CID_LEN + 1]; /* our SUBSCRIBE's Call-ID, "" when none */
     pcscf_dialog_t *dialogs;    /* its calls (dialog.c), released when it goes */
 } pcscf_ue_t;
@@ -113,6 +114,8 @@ typedef struct pcscf_sec_hooks {
                            uint32_t expires);
     void (*ue_gone)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
     void (*free)(pcscf_ctx_t *ctx);
+    /* Whether rcv came over the protected port of a live set. */
+    bool (*is_protected)(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv);
 } pcscf_sec_hooks_t;
 
 struct pcscf_ctx {

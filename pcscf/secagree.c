@@ -686,6 +686,7 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
     const sip_msg_t *req = sip_proxy_req_msg(pr);
     char key[PCSCF_KEY_LEN];
     pcscf_sec_set_t *t;
+    pcscf_ue_t *ue;
 
     if (!s || !req)
         return;
@@ -704,6 +705,8 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
     }
     if (t->old)
         set_retire(t->old);     /* the new set carried a REGISTER (TS 33.203 §7.4) */
+    if ((ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)))) != NULL)
+        ue->ipsec = true;       /* from now on its requests come over the SAs only */
     /* Its UE's end removes it (context UE-gone hook); this is the safety net. */
     set_state(t, PCSCF_SEC_ACTIVE, (uint64_t)expires * 1000 + s->cfg.await_ms);
 }
@@ -733,6 +736,7 @@ static const pcscf_sec_hooks_t g_sec_hooks = {
     .on_register_ok = pcscf_sec_register_ok,
     .ue_gone = sec_ue_gone,
     .free = sec_free_hook,
+    .is_protected = pcscf_sec_protected,
 };
 
 /* ---- the object ---- */

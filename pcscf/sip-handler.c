@@ -31,6 +31,13 @@ int pcscf_enforce_service_route(sip_msg_t *req, const pcscf_ue_t *ue)
  * (the UE's contact) is the target. Default routing would hand it to the
  * outbound proxy, which points at the home network.
  */
+/* A UE registered over sec-agree SAs sends over them only; no sec-agree (or
+ * its hooks gone with it): nothing is protected. */
+static bool came_over_sa(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
+{
+    return ctx->sec_hooks && ctx->sec_hooks->is_protected(ctx, rcv);
+}
+
 static int terminating(sip_proxy_req_t *pr, sip_msg_t *req)
 {
     sip_proxy_t *px = sip_proxy_req_proxy(pr);
@@ -82,10 +89,12 @@ int pcscf_on_ack(void *arg, sip_msg_t *ack)
 {
     pcscf_ctx_t *ctx = arg;
     char key[PCSCF_KEY_LEN];
+    pcscf_ue_t *ue;
 
-    if (!ctx || !ctx->enabled || pcscf_is_trusted(ctx, &ack->rcv) ||
-        pcscf_ue_find_addr(ctx, pcscf_addr_key(&ack->rcv, key, sizeof(key))) ||
-        pcscf_dialog_known(ctx, ack))
+    if (!ctx || !ctx->enabled || pcscf_is_trusted(ctx, &ack->rcv))
+        return IMS_DECLINED;
+    ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&ack->rcv, key, sizeof(key)));
+    if (ue ? !ue->ipsec || came_over_sa(ctx, &ack->rcv) : pcscf_dialog_known(ctx, ack))
         return IMS_DECLINED;
     ctx->stats.unregistered_refused++;
     IMS_NOTICE("ACK from %s dropped: not registered", key);
@@ -100,6 +109,16 @@ static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 
     if (!ue)
         return unregistered(ctx, pr, req);
+    if (ue->ipsec && !came_over_sa(ctx, &req->rcv)) {
+        /* TS 33.203 §7.1: after sec-agree a UE's requests come over its SAs only. */
+        ctx->stats.unregistered_refused++;
+        IMS_NOTICE("%s from %s refused: not over its security associations",
+                   sip_msg_method(req), key);
+        sip_proxy_reply(pr, 403, "Forbidden - Not Over The Security Association");
+        return IMS_OK;
+    }
+    /* The sec-agree headers end at the P-CSCF (TS 24.229 §5.2.4). */
+    sip_msg_header_remove(req, "Security-Verify");
     if (!pcscf_identity_assert(req, ue)) {
         sip_proxy_reply(pr, 500, NULL);
         return IMS_OK;

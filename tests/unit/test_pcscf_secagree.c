@@ -990,10 +990,58 @@ static int lo_up(void)
     return rc;
 }
 
+/* A MESSAGE of the registered UE from UE-IP:port_uc, to port (ours). */
+static void ue_message(fx_t *f, uint16_t port, uint32_t cseq)
+{
+    char buf[2048];
+
+    snprintf(buf, sizeof(buf),
+             "MESSAGE sip:bob@127.0.0.1:%u SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKmsg%u;rport\r\n"
+             "Max-Forwards: 70\r\n"
+             "From: <sip:alice@" HOME ">;tag=m%u\r\n"
+             "To: <sip:bob@" HOME ">\r\n"
+             "Call-ID: msg-%u@ue\r\n"
+             "CSeq: %u MESSAGE\r\n"
+             "Security-Verify: %s\r\n"
+             "Content-Length: 0\r\n\r\n",
+             f->i_port, f->port_uc, cseq, cseq, cseq, cseq, f->server);
+    send_to(f->uc_fd, port, buf);
+}
+
+/* TS 33.203 §7.1: once registered over its SAs, the UE's requests are taken
+ * over them only; what comes by the unprotected port is refused, and what comes
+ * over them goes on without the sec-agree headers. */
+static void test_only_over_sa(void **state)
+{
+    fx_t *f = fx_new(true);
+    sip_msg_t *req;
+    char *text;
+
+    to_pending(f);
+    second_register(f, 2, 600000, f->server, SPI_UC, SPI_US);
+    assert_non_null(req = recv_on(f, f->i_fd, &text));
+    icscf_answer(f, req, 200, "Contact", contact_ok(f),
+                 "P-Associated-URI", "<sip:alice@" HOME ">");
+    sip_msg_free(req);
+    assert_int_equal(ue_final(f), 200);
+
+    ue_message(f, f->port, 10);                 /* the P-CSCF's unprotected port */
+    assert_int_equal(ue_final(f), 403);
+    silent(f, f->i_fd);
+    ue_message(f, f->port_ps, 11);              /* over the SA */
+    assert_non_null(req = recv_on(f, f->i_fd, &text));
+    assert_string_equal(sip_msg_method(req), "MESSAGE");
+    assert_null(strstr(text, "Security-Verify"));
+    sip_msg_free(req);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_flow),
+        cmocka_unit_test(test_only_over_sa),
         cmocka_unit_test(test_verify_mismatch),
         cmocka_unit_test(test_client_changed),
         cmocka_unit_test(test_install_fails),
