@@ -116,6 +116,9 @@ typedef struct pcscf_sec_hooks {
     void (*free)(pcscf_ctx_t *ctx);
     /* Whether rcv came over the protected port of a live set. */
     bool (*is_protected)(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv);
+    /* dst is a UE's protected server port (port-s of a live set): send from our
+     * protected client port (dst->local). Otherwise dst is left as it is. */
+    void (*client_port)(const pcscf_ctx_t *ctx, sip_dest_t *dst);
 } pcscf_sec_hooks_t;
 
 struct pcscf_ctx {

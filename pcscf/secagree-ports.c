@@ -11,7 +11,7 @@
 #include "common/core/rc.h"
 #include "pcscf/secagree.h"
 
-static bool to_sip_addr(const ims_xfrm_addr_t *a, uint16_t port, sip_addr_t *out)
+bool pcscf_sec_sip_addr(const ims_xfrm_addr_t *a, uint16_t port, sip_addr_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (a->family == AF_INET) {
@@ -42,7 +42,7 @@ void pcscf_sec_ports_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint1
     sip_addr_t a;
 
     for (int i = 0; i < 2; i++) {
-        if (!to_sip_addr(us, ports[i], &a))
+        if (!pcscf_sec_sip_addr(us, ports[i], &a))
             return;
         sip_transport_unlisten(tp, SIP_PROTO_UDP, &a);
         sip_transport_unlisten(tp, SIP_PROTO_TCP, &a);
@@ -56,7 +56,7 @@ int pcscf_sec_ports_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_
     sip_addr_t a;
 
     for (int i = 0; i < 2; i++) {
-        if (!to_sip_addr(us, ports[i], &a) ||
+        if (!pcscf_sec_sip_addr(us, ports[i], &a) ||
             sip_transport_listen_at(tp, SIP_PROTO_UDP, &a) != IMS_OK ||
             sip_transport_listen_at(tp, SIP_PROTO_TCP, &a) != IMS_OK) {
             pcscf_sec_ports_close(tp, us, ps, pc);

@@ -38,6 +38,8 @@ struct pcscf_sec_set {
     bool ids;                   /* our SPIs and ports allocated */
     uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
     bool ports;                 /* protected ports open */
+    bool us_indexed;            /* in by_us under us_key (the UE's port-s) */
+    char us_key[PCSCF_KEY_LEN];
     ims_xfrm_addr_t ue, us;     /* the UE's address and ours */
     sec_agree_alg_t alg;
     sec_agree_ealg_t ealg;
@@ -59,6 +61,7 @@ struct pcscf_secagree {
     pcscf_sec_ops_t ops;
     void *ops_arg;
     sip_transport_t *tp;
+    ims_hash_t *by_us;          /* "UE-IP:port_us" -> the newest set with SAs to it */
     pcscf_sec_stats_t stats;
 };
 
@@ -104,6 +107,20 @@ static void sa_def(const pcscf_sec_set_t *t, int i, ims_xfrm_sa_t *sa, ims_xfrm_
     p->reqid = sa->reqid;
 }
 
+/* Requests to the UE's port-s leave from our port-c (pcscf_sec_client_port);
+ * a newer set to the same port takes the entry over. */
+static void index_us(pcscf_sec_set_t *t)
+{
+    sip_addr_t a;
+
+    if (!pcscf_sec_sip_addr(&t->ue, t->port_us, &a) || !sip_addr_str(&a, t->us_key,
+                                                                     sizeof(t->us_key)))
+        return;
+    ims_hash_remove(t->s->by_us, t->us_key);
+    if (ims_hash_insert(t->s->by_us, t->us_key, t) == IMS_OK)
+        t->us_indexed = true;
+}
+
 /* SAs first, then the policies that need them. IMS_OK or IMS_ERROR (what got
  * in is marked in t->sas / t->pols for uninstall). */
 static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
@@ -126,6 +143,7 @@ static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
     if (s->tp && pcscf_sec_ports_open(s->tp, &t->us, t->port_ps, t->port_pc) != IMS_OK)
         return IMS_ERROR;
     t->ports = s->tp != NULL;
+    index_us(t);
     return IMS_OK;
 }
 
@@ -144,6 +162,9 @@ static void uninstall(pcscf_sec_set_t *t)
             IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
     }
     t->sas = t->pols = 0;
+    if (t->us_indexed && ims_hash_find(s->by_us, t->us_key) == t)
+        ims_hash_remove(s->by_us, t->us_key);
+    t->us_indexed = false;
     if (t->ports)
         pcscf_sec_ports_close(s->tp, &t->us, t->port_ps, t->port_pc);
     t->ports = false;
@@ -322,6 +343,18 @@ static pcscf_sec_set_t *protected_set(const pcscf_secagree_t *s, const sip_rcv_t
             t->port_ps == lport)
             return t;
     return NULL;
+}
+
+void pcscf_sec_client_port(const pcscf_ctx_t *ctx, sip_dest_t *dst)
+{
+    char key[PCSCF_KEY_LEN];
+    pcscf_sec_set_t *t;
+
+    if (!ctx->sec || dst->proto != SIP_PROTO_UDP)
+        return;
+    addr_key(&dst->addr, key, sizeof(key));
+    if ((t = ims_hash_find(ctx->sec->by_us, key)) != NULL)
+        pcscf_sec_sip_addr(&t->us, t->port_pc, &dst->local);
 }
 
 bool pcscf_sec_protected(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
@@ -737,6 +770,7 @@ static const pcscf_sec_hooks_t g_sec_hooks = {
     .ue_gone = sec_ue_gone,
     .free = sec_free_hook,
     .is_protected = pcscf_sec_protected,
+    .client_port = pcscf_sec_client_port,
 };
 
 /* ---- the object ---- */
@@ -756,7 +790,8 @@ pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cf
     s->ops.sa_del = real_sa_del;
     s->alloc = ipsec_alloc_new(cfg->spi_min, cfg->spi_max, cfg->port_min, cfg->port_max);
     s->sets = ims_hash_new(1024);
-    if (!s->alloc || !s->sets) {
+    s->by_us = ims_hash_new(1024);
+    if (!s->alloc || !s->sets || !s->by_us) {
         pcscf_secagree_free(s);
         return NULL;
     }
@@ -781,6 +816,7 @@ void pcscf_secagree_free(pcscf_secagree_t *s)
     while (s->all)
         set_destroy(s->all);
     ims_hash_free(s->sets);
+    ims_hash_free(s->by_us);
     ipsec_alloc_free(s->alloc);
     ims_xfrm_close(s->x);
     free(s);

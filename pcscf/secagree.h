@@ -135,6 +135,8 @@ void pcscf_secagree_set_ops(pcscf_secagree_t *s, const pcscf_sec_ops_t *ops, voi
  * them); NULL (the default): none are opened (unit tests that fake them). */
 void pcscf_secagree_set_transport(pcscf_secagree_t *s, sip_transport_t *tp);
 
+/* secagree-ports.c: a (our or the UE's) address with port as a sip_addr_t. */
+bool pcscf_sec_sip_addr(const ims_xfrm_addr_t *a, uint16_t port, sip_addr_t *out);
 /* secagree-ports.c: UDP and TCP listeners at us on ps and pc. IMS_OK, or
  * IMS_ERROR with none of them left open. */
 int pcscf_sec_ports_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
@@ -181,5 +183,8 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
 
 /* Whether rcv came over the protected port of an ACTIVE or PENDING set. */
 bool pcscf_sec_protected(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv);
+/* dst (UDP) is the port-s of a UE with SAs: set dst->local to our port-c, so
+ * the request goes out over them. Otherwise dst is left as it is. */
+void pcscf_sec_client_port(const pcscf_ctx_t *ctx, sip_dest_t *dst);
 
 #endif

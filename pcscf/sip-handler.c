@@ -25,12 +25,6 @@ int pcscf_enforce_service_route(sip_msg_t *req, const pcscf_ue_t *ue)
     return IMS_OK;
 }
 
-/*
- * From the network toward a UE (a NOTIFY of the UE's reg subscription, later a
- * terminating request by Path): once our Route entry is gone the Request-URI
- * (the UE's contact) is the target. Default routing would hand it to the
- * outbound proxy, which points at the home network.
- */
 /* A UE registered over sec-agree SAs sends over them only; no sec-agree (or
  * its hooks gone with it): nothing is protected. */
 static bool came_over_sa(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
@@ -38,14 +32,24 @@ static bool came_over_sa(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
     return ctx->sec_hooks && ctx->sec_hooks->is_protected(ctx, rcv);
 }
 
-static int terminating(sip_proxy_req_t *pr, sip_msg_t *req)
+/*
+ * From the network toward a UE (a NOTIFY of the UE's reg subscription, later a
+ * terminating request by Path): once our Route entry is gone the Request-URI
+ * (the UE's contact) is the target. Default routing would hand it to the
+ * outbound proxy, which points at the home network.
+ */
+static int terminating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     sip_proxy_t *px = sip_proxy_req_proxy(pr);
     sip_dest_t dst;
 
     if (osip_list_size(&req->m->routes) != 0 || sip_proxy_uri_is_local(px, req->m->req_uri) ||
-        sip_proxy_resolve(px, req->m->req_uri, &dst) != IMS_OK ||
-        sip_proxy_add_target(pr, NULL, &dst) != IMS_OK)
+        sip_proxy_resolve(px, req->m->req_uri, &dst) != IMS_OK)
+        return IMS_DECLINED;
+    /* To a UE with SAs: from our protected client port, over them (TS 33.203 §7.1). */
+    if (ctx->sec_hooks)
+        ctx->sec_hooks->client_port(ctx, &dst);
+    if (sip_proxy_add_target(pr, NULL, &dst) != IMS_OK)
         return IMS_DECLINED;
     sip_proxy_forward(pr);
     return IMS_OK;
@@ -65,13 +69,13 @@ static int unregistered(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
     if (pcscf_is_trusted(ctx, &req->rcv)) {
         /* A node of the network keeps what it asserted; never trust a UE. */
         pcscf_dialog_on_request(ctx, req, false);
-        return terminating(pr, req);
+        return terminating(ctx, pr, req);
     }
     if (sip_msg_to_tag(req) && pcscf_dialog_known(ctx, req)) {
         if (pcscf_identity_strip(req))
             ctx->stats.pai_stripped++;
         pcscf_dialog_on_request(ctx, req, false);
-        return terminating(pr, req);
+        return terminating(ctx, pr, req);
     }
     if (strcmp(sip_msg_method(req), "OPTIONS") == 0 && osip_list_size(&req->m->routes) == 0 &&
         sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), req->m->req_uri))

@@ -1037,11 +1037,57 @@ static void test_only_over_sa(void **state)
     fx_free(f);
 }
 
+/* From the network to a UE with SAs: the request leaves from our port-c and
+ * reaches the UE's port-s (the kernel's policies put it in ESP). */
+static void test_to_ue_from_port_c(void **state)
+{
+    fx_t *f = fx_new(true);
+    pcscf_trusted_t *tr = &f->ctx->cfg.trusted[f->ctx->cfg.ntrusted++];
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    char buf[2048], *text;
+    sip_msg_t *req;
+    ssize_t n;
+
+    memset(tr, 0, sizeof(*tr));
+    sip_addr_from(&tr->addr, "127.0.0.1", f->i_port);   /* the core sends from here */
+    to_pending(f);
+    second_register(f, 2, 600000, f->server, SPI_UC, SPI_US);
+    assert_non_null(req = recv_on(f, f->i_fd, &text));
+    icscf_answer(f, req, 200, "Contact", contact_ok(f),
+                 "P-Associated-URI", "<sip:alice@" HOME ">");
+    sip_msg_free(req);
+    assert_int_equal(ue_final(f), 200);
+
+    snprintf(buf, sizeof(buf),
+             "MESSAGE sip:alice@127.0.0.1:%u SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKterm1\r\n"
+             "Max-Forwards: 70\r\n"
+             "From: <sip:bob@" HOME ">;tag=t1\r\n"
+             "To: <sip:alice@" HOME ">\r\n"
+             "Call-ID: term-1@core\r\n"
+             "CSeq: 1 MESSAGE\r\n"
+             "Content-Length: 0\r\n\r\n", f->port_us, f->i_port);
+    send_to(f->i_fd, f->port, buf);
+    for (int i = 0; i < 200; i++) {
+        ims_loop_run_once(f->loop, 5);
+        n = recvfrom(f->us_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (n > 0)
+            break;
+    }
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_memory_equal(buf, "MESSAGE ", 8);
+    assert_int_equal(ntohs(from.sin_port), f->port_pc);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_flow),
         cmocka_unit_test(test_only_over_sa),
+        cmocka_unit_test(test_to_ue_from_port_c),
         cmocka_unit_test(test_verify_mismatch),
         cmocka_unit_test(test_client_changed),
         cmocka_unit_test(test_install_fails),
