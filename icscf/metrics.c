@@ -2,6 +2,8 @@
 /* The I-CSCF's metrics and probes (icscf/metrics.h). */
 #include "icscf/metrics.h"
 
+#include <stdio.h>
+
 #include "common/core/rc.h"
 #include "common/ops/http_probe.h"
 #include "common/ops/metrics_sip.h"
@@ -55,13 +57,24 @@ static int add_collectors(icscf_ctx_t *ctx)
     return IMS_OK;
 }
 
+/* Ready: an HSS peer open, and not draining (SIGTERM: new requests get 503). */
+static bool ready(void *arg, char *why, size_t whylen)
+{
+    icscf_ctx_t *ctx = arg;
+
+    if (ctx->node && sip_node_draining(ctx->node)) {
+        snprintf(why, whylen, "draining: stopping");
+        return false;
+    }
+    return dia_node_probe_ready(ctx->dia_node, why, whylen);
+}
+
 int icscf_metrics_start(icscf_ctx_t *ctx, ims_conf_t *conf)
 {
     ctx->metrics = ims_metrics_new();
     if (add_collectors(ctx) != IMS_OK)
         return IMS_ERROR;
-    return ims_http_probe_from_conf(ctx->loop, conf, ctx->metrics, dia_node_probe_ready,
-                                    ctx->dia_node, &ctx->probe);
+    return ims_http_probe_from_conf(ctx->loop, conf, ctx->metrics, ready, ctx, &ctx->probe);
 }
 
 void icscf_metrics_stop(icscf_ctx_t *ctx)

@@ -7,6 +7,7 @@
 #include "common/core/rc.h"
 #include "common/sip/node.h"
 #include "pcscf/ctl-cmds.h"
+#include "pcscf/dialog.h"
 #include "pcscf/init.h"
 #include "pcscf/metrics.h"
 #include "pcscf/secagree.h"
@@ -50,11 +51,18 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
     return IMS_OK;
 }
 
+/* A draining P-CSCF (SIGTERM, sip.drain_ms) stays until its calls have ended. */
+static size_t dialogs(void *app)
+{
+    return app ? pcscf_dialog_count(app) : 0;
+}
+
 static const sip_node_app_t g_app = {
     .name = "pcscf",
     .start = start,
     .stop = stop,
     .handler = &g_handler,
+    .dialogs = dialogs,
 };
 
 int main(int argc, char **argv)

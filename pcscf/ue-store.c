@@ -9,6 +9,7 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/ops/store.h"
 
 #define UE_REC_VERSION 1
 #define UE_STR_MAX (PCSCF_MAX_URI + 1)
@@ -132,18 +133,18 @@ size_t pcscf_store_restore(pcscf_ctx_t *ctx, ims_kv_t *kv)
 int pcscf_store_start(pcscf_ctx_t *ctx, ims_conf_t *conf)
 {
     uint64_t t0 = ims_clock_real_us();
-    ims_journal_t *j;
+    ims_store_t st;
     size_t n;
 
-    if (ims_journal_start(ctx->loop, conf, "store", "pcscf", &j) != IMS_OK)
+    if (ims_store_start(ctx->loop, conf, "store", "pcscf", &st) != IMS_OK)
         return IMS_ERROR;
-    if (!j)
+    if (!st.kv)
         return IMS_OK;
-    n = pcscf_store_restore(ctx, ims_journal_kv(j));
-    ctx->store = ims_journal_kv(j);
+    n = pcscf_store_restore(ctx, st.kv);
+    ctx->store = st.kv;
     ctx->ue_saved_hook = pcscf_store_save_ue;
     ctx->ue_removed_hook = pcscf_store_forget_ue;
-    ims_journal_log_restore(j, "pcscf", n, "UEs", t0);
+    ims_store_log_restore(&st, "pcscf", n, "UEs", t0);
     return IMS_OK;
 }
 

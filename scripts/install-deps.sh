@@ -7,8 +7,8 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git ca-certificates procps
   libosip2-dev libssl-dev libmnl-dev libnghttp2-dev libconfig-dev
-  libjansson-dev libc-ares-dev libcmocka-dev
-  sip-tester tshark iproute2
+  libjansson-dev libc-ares-dev libcmocka-dev libhiredis-dev
+  sip-tester tshark iproute2 redis-server
   clang libfuzzer-14-dev libclang-rt-14-dev
   valgrind
   freediameter

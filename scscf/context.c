@@ -151,7 +151,9 @@ scscf_reg_t *scscf_reg_find(scscf_ctx_t *ctx, const char *impi)
 
 scscf_reg_t *scscf_reg_find_impu(scscf_ctx_t *ctx, const char *impu)
 {
-    return ims_hash_find(ctx->by_impu, impu);
+    scscf_reg_t *reg = ims_hash_find(ctx->by_impu, impu);
+
+    return reg || !ctx->store_miss ? reg : ctx->store_miss(ctx, impu);
 }
 
 scscf_reg_t *scscf_reg_get(scscf_ctx_t *ctx, const char *impi)

@@ -127,6 +127,10 @@ struct scscf_ctx {
      * reg-event NOTIFY), so that every way out forgets the stored copy. */
     struct ims_kv *store;
     void (*store_gone)(scscf_reg_t *reg);
+    /* With a store shared by several S-CSCFs (Redis): a lookup by IMPU that
+     * finds nothing here asks it, so that users registered through another
+     * instance are served (scscf/reg-store.h); NULL otherwise. */
+    scscf_reg_t *(*store_miss)(scscf_ctx_t *ctx, const char *impu);
 };
 
 /* Defaults for every key (domain and uri empty). */
@@ -140,6 +144,7 @@ scscf_ctx_t *scscf_ctx_new(ims_loop_t *loop, const scscf_cfg_t *cfg);
 void scscf_ctx_free(scscf_ctx_t *ctx);
 
 scscf_reg_t *scscf_reg_find(scscf_ctx_t *ctx, const char *impi);
+/* By IMPU; on a miss, ctx->store_miss when set (it may restore the user). */
 scscf_reg_t *scscf_reg_find_impu(scscf_ctx_t *ctx, const char *impu);
 /* Find or create the (unregistered) record of impi. */
 scscf_reg_t *scscf_reg_get(scscf_ctx_t *ctx, const char *impi);

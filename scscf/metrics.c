@@ -3,6 +3,7 @@
 #include "scscf/metrics.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/core/rc.h"
 #include "common/ops/http_probe.h"
@@ -77,13 +78,24 @@ static int add_collectors(scscf_ctx_t *ctx, sip_node_t *node)
     return IMS_OK;
 }
 
+/* Ready: an HSS peer open, and not draining (SIGTERM: new requests get 503). */
+static bool ready(void *arg, char *why, size_t whylen)
+{
+    scscf_ctx_t *ctx = arg;
+
+    if (ctx->node && sip_node_draining(ctx->node)) {
+        snprintf(why, whylen, "draining: stopping");
+        return false;
+    }
+    return dia_node_probe_ready(ctx->dia, why, whylen);
+}
+
 int scscf_metrics_start(scscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)
 {
     ctx->metrics = ims_metrics_new();
     if (add_collectors(ctx, node) != IMS_OK)
         return IMS_ERROR;
-    return ims_http_probe_from_conf(ctx->loop, conf, ctx->metrics, dia_node_probe_ready,
-                                    ctx->dia, &ctx->probe);
+    return ims_http_probe_from_conf(ctx->loop, conf, ctx->metrics, ready, ctx, &ctx->probe);
 }
 
 void scscf_metrics_stop(scscf_ctx_t *ctx)

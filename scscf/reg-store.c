@@ -9,6 +9,7 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/ops/store.h"
 #include "scscf/register-handler.h"
 
 #define REC_VERSION 1
@@ -41,6 +42,15 @@ static void encode_reg(const scscf_reg_t *reg, ims_kv_buf_t *b, uint64_t *expire
     }
 }
 
+/* With a shared store: IMPU -> IMPI, what another instance's read-through
+ * starts from; the entries expire with the registration. */
+static void index_impus(const scscf_reg_t *reg, uint64_t expires)
+{
+    for (int i = 0; reg->profile && i < reg->profile->nimpu; i++)
+        ims_kv_put(reg->ctx->store, SCSCF_STORE_IMPU, reg->profile->impu[i], reg->impi,
+                   strlen(reg->impi), expires);
+}
+
 int scscf_reg_store_save(scscf_reg_t *reg, const char *user_data, size_t len)
 {
     ims_kv_t *kv = reg->ctx->store;
@@ -56,10 +66,71 @@ int scscf_reg_store_save(scscf_reg_t *reg, const char *user_data, size_t len)
     encode_reg(reg, &b, &expires);
     if (rc == IMS_OK && ims_kv_put(kv, SCSCF_STORE_REG, reg->impi, b.p, b.len, expires) != IMS_OK)
         rc = IMS_ERROR;
+    if (rc == IMS_OK && reg->ctx->store_miss)
+        index_impus(reg, expires);
     ims_kv_buf_free(&b);
     if (rc != IMS_OK)
         IMS_ERR("%s: registration not stored: it will not survive a restart", reg->impi);
     return rc;
+}
+
+/* The latest contact expiry (wall ms) of a stored scscf.reg value; 0 when
+ * it has none or is malformed. */
+static uint64_t stored_latest(const void *val, size_t len)
+{
+    char s[MAX_PATH];   /* the largest of the three strings */
+    uint8_t ver, registered, n;
+    uint64_t at, latest = 0;
+    uint32_t cseq;
+    ims_kv_rd_t rd;
+
+    ims_kv_rd_init(&rd, val, len);
+    if (ims_kv_rd_u8(&rd, &ver) || ver != REC_VERSION || ims_kv_rd_u8(&rd, &registered) ||
+        ims_kv_rd_u8(&rd, &n))
+        return 0;
+    for (int i = 0; i < n; i++) {
+        if (ims_kv_rd_str(&rd, s, sizeof(s)) || ims_kv_rd_str(&rd, s, sizeof(s)) ||
+            ims_kv_rd_str(&rd, s, sizeof(s)) || ims_kv_rd_u32(&rd, &cseq) ||
+            ims_kv_rd_u64(&rd, &at))
+            return 0;
+        if (at > latest)
+            latest = at;
+    }
+    return latest;
+}
+
+/*
+ * With a shared store, a copy read from it may run out here while the user
+ * refreshed through another S-CSCF: every contact of ours has expired, yet
+ * the stored record has one left (beyond a second of clock rounding). The
+ * stored record is then the other instance's, and stays.
+ */
+static bool refreshed_elsewhere(const scscf_reg_t *reg)
+{
+    uint64_t now = ims_clock_now_ms();
+    const void *v;
+    size_t len;
+
+    if (!reg->ctx->store_miss || reg->ncontacts == 0)
+        return false;
+    for (int i = 0; i < reg->ncontacts; i++)
+        if (reg->contacts[i].expires_at > now)
+            return false;
+    v = ims_kv_get(reg->ctx->store, SCSCF_STORE_REG, reg->impi, &len);
+    return v && stored_latest(v, len) > ims_wall_ms() + 1000;
+}
+
+/* The shared store's IMPU entries of reg, those still naming it. */
+static void unindex_impus(const scscf_reg_t *reg)
+{
+    for (int i = 0; reg->profile && i < reg->profile->nimpu; i++) {
+        size_t len;
+        const char *v = ims_kv_get(reg->ctx->store, SCSCF_STORE_IMPU, reg->profile->impu[i],
+                                   &len);
+
+        if (v && len == strlen(reg->impi) && memcmp(v, reg->impi, len) == 0)
+            ims_kv_del(reg->ctx->store, SCSCF_STORE_IMPU, reg->profile->impu[i]);
+    }
 }
 
 void scscf_reg_store_forget(scscf_reg_t *reg)
@@ -68,8 +139,15 @@ void scscf_reg_store_forget(scscf_reg_t *reg)
 
     if (!kv)
         return;
+    if (refreshed_elsewhere(reg)) {
+        IMS_INFO("%s: expired here, refreshed through another S-CSCF: stored record kept",
+                 reg->impi);
+        return;
+    }
     ims_kv_del(kv, SCSCF_STORE_REG, reg->impi);
     ims_kv_del(kv, SCSCF_STORE_UD, reg->impi);
+    if (reg->ctx->store_miss)
+        unindex_impus(reg);
 }
 
 /* ---- restore ---- */
@@ -174,7 +252,10 @@ size_t scscf_reg_store_restore(scscf_ctx_t *ctx, ims_kv_t *kv)
     restore_t r = { ctx, kv, ims_wall_ms(), 0, NULL, 0, 0 };
 
     ims_kv_foreach(kv, SCSCF_STORE_REG, restore_one, &r);
-    ims_kv_foreach(kv, SCSCF_STORE_UD, orphan_ud, &r);
+    /* Shared, a User-Data without its registration may be one that another
+     * instance is writing right now (User-Data first): left alone. */
+    if (!ctx->store_miss)
+        ims_kv_foreach(kv, SCSCF_STORE_UD, orphan_ud, &r);
     for (size_t i = 0; i < r.ngone; i++) {
         ims_kv_del(kv, SCSCF_STORE_REG, r.gone[i]);
         ims_kv_del(kv, SCSCF_STORE_UD, r.gone[i]);
@@ -184,22 +265,53 @@ size_t scscf_reg_store_restore(scscf_ctx_t *ctx, ims_kv_t *kv)
     return r.restored;
 }
 
+/* ---- read-through (shared store) ---- */
+
+scscf_reg_t *scscf_reg_store_read_through(scscf_ctx_t *ctx, const char *impu)
+{
+    restore_t r = { ctx, ctx->store, ims_wall_ms(), 0, NULL, 0, 0 };
+    char impi[MAX_URI];
+    const void *v;
+    size_t len;
+
+    if (!ctx->store || !(v = ims_kv_get(ctx->store, SCSCF_STORE_IMPU, impu, &len)) || !len ||
+        len >= sizeof(impi) || memchr(v, 0, len))
+        return NULL;
+    memcpy(impi, v, len);
+    impi[len] = '\0';
+    /* known here (registered, or in the middle of a challenge): ours rules */
+    if (scscf_reg_find(ctx, impi))
+        return NULL;
+    if ((v = ims_kv_get(ctx->store, SCSCF_STORE_REG, impi, &len)))
+        restore_one(&r, impi, v, len, 0);
+    for (size_t i = 0; i < r.ngone; i++)   /* not ours to delete: only not used */
+        free(r.gone[i]);
+    free(r.gone);
+    if (!r.restored)
+        return NULL;
+    IMS_INFO("%s: registered through another S-CSCF: read from the shared store for %s", impi,
+             impu);
+    return ims_hash_find(ctx->by_impu, impu);
+}
+
 /* ---- start / stop ---- */
 
 int scscf_reg_store_start(scscf_ctx_t *ctx, ims_conf_t *conf)
 {
     uint64_t t0 = ims_clock_real_us();
-    ims_journal_t *j;
+    ims_store_t st;
     size_t n;
 
-    if (ims_journal_start(ctx->loop, conf, "store", "scscf", &j) != IMS_OK)
+    if (ims_store_start(ctx->loop, conf, "store", "scscf", &st) != IMS_OK)
         return IMS_ERROR;
-    if (!j)
+    if (!st.kv)
         return IMS_OK;
-    n = scscf_reg_store_restore(ctx, ims_journal_kv(j));
-    ctx->store = ims_journal_kv(j);
+    /* set before the restore, which leaves a shared store's orphans alone */
+    ctx->store_miss = ims_store_shared(&st) ? scscf_reg_store_read_through : NULL;
+    n = scscf_reg_store_restore(ctx, st.kv);
+    ctx->store = st.kv;
     ctx->store_gone = scscf_reg_store_forget;
-    ims_journal_log_restore(j, "scscf", n, "registrations", t0);
+    ims_store_log_restore(&st, "scscf", n, "registrations", t0);
     return IMS_OK;
 }
 
@@ -208,4 +320,5 @@ void scscf_reg_store_stop(scscf_ctx_t *ctx)
     ims_kv_close(ctx->store);
     ctx->store = NULL;
     ctx->store_gone = NULL;
+    ctx->store_miss = NULL;
 }

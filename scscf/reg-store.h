@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * S-CSCF registrations that survive a restart (issue 8), kept in an ims_kv_t
- * (common/ops/journal.h: the embedded journal now, Redis later).
+ * (common/ops/journal.h), the embedded journal or Redis (common/ops/store.h).
  *
  * Two tables, both keyed by IMPI:
  *   scscf.reg  the bindings: per contact its URI, Path, Call-ID, CSeq and
@@ -21,6 +21,19 @@
  * expiry timer is armed, and the IMPUs are indexed: the user is registered as
  * before, without a new REGISTER. Records with no unexpired contact or no
  * usable User-Data are dropped.
+ *
+ * Shared by several S-CSCFs (Redis), a third table indexes the users:
+ *   scscf.impu  IMPU -> IMPI, for every IMPU of the profile, with the
+ *               registration's expiry;
+ * and a lookup by IMPU that misses (scscf_reg_find_impu: a terminating
+ * request for a user who registered through another instance, since killed)
+ * reads the user through: IMPU -> IMPI -> scscf.reg + scscf.ud, restored as
+ * at start, then served here without a new REGISTER. That is how an instance
+ * learns of registrations made after its own start. A copy read so stays as
+ * it was read (the HSS assigns a user one S-CSCF at a time, so the second
+ * instance reads a user once the first is gone); when it runs out here while
+ * the stored record was refreshed meanwhile, the stored record is kept
+ * (scscf_reg_store_forget).
  */
 #ifndef SCSCF_REG_STORE_H
 #define SCSCF_REG_STORE_H
@@ -34,6 +47,7 @@
 
 #define SCSCF_STORE_REG "scscf.reg"
 #define SCSCF_STORE_UD "scscf.ud"
+#define SCSCF_STORE_IMPU "scscf.impu"
 
 /*
  * Open the store of the `store` group of conf (none: IMS_OK, nothing kept),
@@ -53,6 +67,10 @@ void scscf_reg_store_stop(scscf_ctx_t *ctx);
 int scscf_reg_store_save(scscf_reg_t *reg, const char *user_data, size_t len);
 /* Forget reg (the store_gone hook). */
 void scscf_reg_store_forget(scscf_reg_t *reg);
+/* The store_miss hook of a shared store: the registration of impu read from
+ * the store into ctx, or NULL (not there, known here already, unusable).
+ * Synchronous: one to three reads of the store (store_redis.h bounds them). */
+scscf_reg_t *scscf_reg_store_read_through(scscf_ctx_t *ctx, const char *impu);
 
 /* Restore every registration of kv into ctx (ctx->store is not written
  * meanwhile); returns how many. Exposed for the tests. */

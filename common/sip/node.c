@@ -13,6 +13,7 @@
 #include "common/core/log.h"
 #include "common/core/loop.h"
 #include "common/core/rc.h"
+#include "common/sip/drain.h"
 #include "common/sip/proxy.h"
 #include "common/sip/transport.h"
 #include "common/sip/txn.h"
@@ -32,11 +33,13 @@ struct sip_node {
     sip_transport_cfg_t tcfg;
     sip_txn_timers_t timers;
     sip_proxy_cfg_t pcfg;
+    sip_drain_cfg_t dcfg;
     ims_conf_t *conf;
     ims_loop_t *loop;
     sip_transport_t *tp;
     sip_txn_layer_t *layer;
     sip_proxy_t *px;
+    sip_drain_t *drain; /* NULL unless sip.drain_ms is set */
 };
 
 typedef struct sip_node node_t;
@@ -158,6 +161,8 @@ static int load_config(node_t *nd, const char *path)
         conf_uint(nd, "sip.t2_ms", 600000, &nd->timers.t2_ms) != IMS_OK ||
         conf_uint(nd, "sip.t4_ms", 600000, &nd->timers.t4_ms) != IMS_OK ||
         conf_uint(nd, "sip.trying_ms", 200, &nd->timers.trying_ms) != IMS_OK ||
+        conf_uint(nd, "sip.drain_ms", 3600000, &nd->dcfg.drain_ms) != IMS_OK ||
+        conf_uint(nd, "sip.drain_retry_after", 86400, &nd->dcfg.retry_after_s) != IMS_OK ||
         conf_uint(nd, "proxy.timer_c_ms", 3600000, &nd->pcfg.timer_c_ms) != IMS_OK ||
         ims_conf_bool(nd->conf, "proxy.record_route", false, &nd->pcfg.record_route) ==
             IMS_ERROR ||
@@ -256,6 +261,29 @@ static int set_dest(const char *spec, const char *what, sip_dest_t *dst, bool *h
     return IMS_OK;
 }
 
+static size_t app_dialogs(void *arg)
+{
+    node_t *nd = arg;
+
+    return nd->app->dialogs(nd->app_state);
+}
+
+/* The proxy core, behind a drain when one is configured. */
+static void start_proxy(node_t *nd)
+{
+    const sip_proxy_handler_t *handler = nd->app ? nd->app->handler : NULL;
+    void *arg = nd->app_state;
+
+    if (nd->dcfg.drain_ms) {
+        nd->drain = sip_drain_new(nd->layer, &nd->dcfg, handler, arg);
+        if (nd->app && nd->app->dialogs)
+            sip_drain_set_busy(nd->drain, app_dialogs, nd);
+        handler = sip_drain_handler(nd->drain);
+        arg = nd->drain;
+    }
+    nd->px = sip_proxy_new(nd->layer, &nd->pcfg, handler, arg);
+}
+
 static int start(node_t *nd)
 {
     char host[64];
@@ -284,8 +312,7 @@ static int start(node_t *nd)
         nd->app = NULL;  /* nothing to stop */
         return IMS_ERROR;
     }
-    nd->px = sip_proxy_new(nd->layer, &nd->pcfg, nd->app ? nd->app->handler : NULL,
-                           nd->app_state);
+    start_proxy(nd);
     return IMS_OK;
 }
 
@@ -302,6 +329,7 @@ static void stop(node_t *nd)
     if (nd->app && nd->app->stop)
         nd->app->stop(nd->app_state);
     sip_proxy_free(nd->px);
+    sip_drain_free(nd->drain);
     if (nd->layer)
         sip_txn_layer_free(nd->layer);
     if (nd->tp)
@@ -330,6 +358,36 @@ sip_proxy_t *sip_node_proxy(const sip_node_t *node)
     return node->px;
 }
 
+bool sip_node_draining(const sip_node_t *node)
+{
+    return node->drain && sip_drain_state(node->drain) != SIP_DRAIN_ACCEPTING;
+}
+
+static void on_drained(void *arg, const sip_drain_stats_t *stats)
+{
+    (void)stats;
+    ims_loop_stop(arg);
+}
+
+/*
+ * The loop stopped on SIGTERM/SIGINT (the only way ims_loop_run returns IMS_OK to
+ * us; the control socket's signal hook stops it the same way): with a drain, keep
+ * serving what is in progress until it is over. A second signal stops the loop
+ * again and cuts the drain short. The process exit status.
+ */
+static int drain(node_t *nd)
+{
+    int rc = IMS_OK;
+
+    if (sip_drain_begin(nd->drain, on_drained, nd->loop) == IMS_AGAIN) {
+        rc = ims_loop_run(nd->loop);
+        /* Still DRAINING means a second signal stopped the loop: end the drain, so
+         * that its timers cannot stop the loop the application's stop runs (DPR). */
+        sip_drain_end(nd->drain);
+    }
+    return rc == IMS_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int sip_node_main(int argc, char **argv, const char *name)
 {
     sip_node_app_t app = { .name = name };
@@ -354,6 +412,7 @@ int sip_node_run(int argc, char **argv, const sip_node_app_t *app)
     nd.timers.t2_ms = 4000;
     nd.timers.t4_ms = 5000;
     nd.timers.trying_ms = 100;
+    nd.dcfg.retry_after_s = 30;
     sip_proxy_cfg_defaults(&nd.pcfg);
     sip_msg_global_init();
     /* libosip2 allocates per header; keep freed memory in the process instead of
@@ -376,6 +435,8 @@ int sip_node_run(int argc, char **argv, const sip_node_app_t *app)
     }
     IMS_NOTICE("%s running%s", name, app->handler ? "" : " (transparent stateful proxy)");
     rc = ims_loop_run(nd.loop) == IMS_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+    if (rc == EXIT_SUCCESS && nd.drain)
+        rc = drain(&nd);
 out:
     stop(&nd);
     if (nd.pidfile)

@@ -12,10 +12,19 @@
  *   -L LEVEL           log level: err|warn|notice|info|debug
  *   -p FILE            write the pid to FILE
  *   --no-record-route  do not Record-Route
+ *
+ * SIGTERM or SIGINT stops the node. With sip.drain_ms set it drains first
+ * (common/sip/drain.h): new requests get 503 with Retry-After (sip.drain_retry_after
+ * seconds), calls in progress are served until every transaction has ended and the
+ * application has no dialog left, or drain_ms has passed; a second signal cuts the
+ * drain short. Then the application stops (the CSCFs send DPR to their Diameter
+ * peers) and the process exits 0.
  */
 #ifndef SIP_NODE_H
 #define SIP_NODE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/sip/msg.h"
@@ -38,6 +47,9 @@ typedef struct sip_node_app {
     int (*start)(sip_node_t *node, ims_conf_t *conf, void **app);
     void (*stop)(void *app);
     const sip_proxy_handler_t *handler;
+    /* Dialogs the application still serves, that a drain waits for (the P-CSCF's
+     * call records); NULL: none tracked. Called with *app from the loop. */
+    size_t (*dialogs)(void *app);
 } sip_node_app_t;
 
 /* Run the node until SIGTERM/SIGINT; returns the process exit status. */
@@ -50,6 +62,8 @@ ims_loop_t *sip_node_loop(const sip_node_t *node);
 sip_transport_t *sip_node_transport(const sip_node_t *node);
 sip_txn_layer_t *sip_node_layer(const sip_node_t *node);
 sip_proxy_t *sip_node_proxy(const sip_node_t *node);
+/* Whether the node has begun draining (for readiness probes: then it is not ready). */
+bool sip_node_draining(const sip_node_t *node);
 
 /* Parse "udp:HOST:PORT" / "tcp:[v6]:PORT" into proto, host (brackets removed) and
  * port. IMS_OK or IMS_ERROR. */

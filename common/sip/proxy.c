@@ -69,7 +69,8 @@ bool proxy_addr_is_local(const sip_proxy_t *px, const char *host, const char *po
     for (int i = 0; i < px->nlocal; i++)
         if (sip_addr_equal(&a, &px->local[i]))
             return true;
-    return false;
+    /* A port opened at run time (the P-CSCF's protected ports Record-Route). */
+    return sip_transport_listens(px->tp, &a);
 }
 
 static bool port_is_ours(const sip_proxy_t *px, const char *port)

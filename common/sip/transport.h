@@ -69,6 +69,8 @@ int sip_transport_local(const sip_transport_t *tp, sip_proto_t proto, int family
  */
 int sip_transport_listen_at(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
 int sip_transport_unlisten(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
+/* Whether we listen at exactly a (UDP or TCP, configured or opened at run time). */
+bool sip_transport_listens(const sip_transport_t *tp, const sip_addr_t *a);
 
 /* Send buf (not retained). IMS_OK when written or queued, IMS_ERROR otherwise
  * (no listener of that family for UDP, connection limit, connect failure). */

@@ -37,6 +37,7 @@ case $(basename "$fuzzer") in
     fuzz_dia_*) seed_dirs=("$corpus_root/seed-dia") ;;
     fuzz_sec_agree) seed_dirs=("$corpus_root/seed-secagree") ;;
     fuzz_http_req) seed_dirs=("$corpus_root/seed-http") ;;
+    fuzz_sdp) seed_dirs=("$corpus_root/seed-sdp") ;;
     *) seed_dirs=("$corpus_root/seed-sip" "$corpus_root/malformed") ;;
 esac
 seeds=0

@@ -366,6 +366,8 @@ static void test_listen_at_runtime(void **state)
     assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_UDP, &prot), IMS_OK);
     assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_UDP, &prot), IMS_DECLINED);
     assert_int_equal(sip_transport_listen_at(f->tp, SIP_PROTO_TCP, &prot), IMS_OK);
+    assert_true(sip_transport_listens(f->tp, &prot));
+    assert_true(sip_transport_listens(f->tp, &tpa));
     sip_addr_from(&lo, "127.0.0.1", 0);
     fd = sock(AF_INET, SOCK_DGRAM, &lo);
     mk_req(req, sizeof(req), "OPTIONS", 1, "");
@@ -392,6 +394,9 @@ static void test_listen_at_runtime(void **state)
     /* Closed: sends leave from the default port, datagrams find no socket. */
     assert_int_equal(sip_transport_unlisten(f->tp, SIP_PROTO_UDP, &prot), IMS_OK);
     assert_int_equal(sip_transport_unlisten(f->tp, SIP_PROTO_UDP, &prot), IMS_DECLINED);
+    assert_true(sip_transport_listens(f->tp, &prot));   /* TCP still */
+    assert_int_equal(sip_transport_unlisten(f->tp, SIP_PROTO_TCP, &prot), IMS_OK);
+    assert_false(sip_transport_listens(f->tp, &prot));
     assert_int_equal(sip_transport_send(f->tp, &d, "y", 1), IMS_OK);
     fl = sizeof(from.ss);
     assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &fl), 1);
