@@ -122,6 +122,10 @@ dia_node_t *dia_node_new(ims_loop_t *loop, const dia_node_cfg_t *cfg)
     ims_timer_init(&n->stop_timer);
     n->start_time = (uint32_t)time(NULL);
     n->e2e_next = dia_rand32();
+    /* RFC 6733 §8.8 starts the low 32 bits at zero; a random start keeps the
+     * Session-Ids of two runs apart when they begin in the same second (a quick
+     * restart would otherwise reuse its predecessor's live Rx/Cx sessions). */
+    n->sid_lo = dia_rand32();
     return n;
 }
 

@@ -325,10 +325,43 @@ static void test_election(void **state)
     app_free(&b);
 }
 
+/* The Session-Ids of two nodes started in the same second differ (a quick
+ * restart must not reuse live sessions), and a node's own never repeat. */
+static void test_session_ids_unique(void **state)
+{
+    dia_node_cfg_t cfg = { .origin_host = "sid.example", .origin_realm = REALM };
+    dia_node_t *x = dia_node_new(g_loop, &cfg), *y = dia_node_new(g_loop, &cfg);
+    char a[128], b[128], c[128];
+    dia_builder_t bld;
+    dia_msg_t *m;
+
+    (void)state;
+    assert_non_null(x);
+    assert_non_null(y);
+    dia_node_request_init(x, &bld, 300, 16777216, true, REALM, NULL);
+    assert_non_null(m = dia_build_finish(&bld));
+    assert_int_equal(dia_msg_session_id(m, a, sizeof(a)), IMS_OK);
+    dia_msg_free(m);
+    dia_node_request_init(x, &bld, 300, 16777216, true, REALM, NULL);
+    assert_non_null(m = dia_build_finish(&bld));
+    assert_int_equal(dia_msg_session_id(m, c, sizeof(c)), IMS_OK);
+    dia_msg_free(m);
+    dia_node_request_init(y, &bld, 300, 16777216, true, REALM, NULL);
+    assert_non_null(m = dia_build_finish(&bld));
+    assert_int_equal(dia_msg_session_id(m, b, sizeof(b)), IMS_OK);
+    dia_msg_free(m);
+    assert_memory_equal(a, "sid.example;", 12);
+    assert_string_not_equal(a, c);
+    assert_string_not_equal(a, b);
+    dia_node_free(x);
+    dia_node_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_and_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_ids_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_common_app, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watchdog_keeps_open, setup, teardown),
