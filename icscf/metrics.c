@@ -2,8 +2,6 @@
 /* The I-CSCF's metrics and probes (icscf/metrics.h). */
 #include "icscf/metrics.h"
 
-#include <stdio.h>
-
 #include "common/core/rc.h"
 #include "common/ops/http_probe.h"
 #include "common/ops/metrics_sip.h"
@@ -57,16 +55,12 @@ static int add_collectors(icscf_ctx_t *ctx)
     return IMS_OK;
 }
 
-/* Ready: an HSS peer open, and not draining (SIGTERM: new requests get 503). */
+/* Ready: an HSS peer open, and not draining. */
 static bool ready(void *arg, char *why, size_t whylen)
 {
-    icscf_ctx_t *ctx = arg;
+    const icscf_ctx_t *ctx = arg;
 
-    if (ctx->node && sip_node_draining(ctx->node)) {
-        snprintf(why, whylen, "draining: stopping");
-        return false;
-    }
-    return dia_node_probe_ready(ctx->dia_node, why, whylen);
+    return dia_cscf_ready(ctx->node, ctx->dia_node, why, whylen);
 }
 
 int icscf_metrics_start(icscf_ctx_t *ctx, ims_conf_t *conf)

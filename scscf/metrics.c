@@ -3,7 +3,6 @@
 #include "scscf/metrics.h"
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "common/core/rc.h"
 #include "common/ops/http_probe.h"
@@ -78,16 +77,12 @@ static int add_collectors(scscf_ctx_t *ctx, sip_node_t *node)
     return IMS_OK;
 }
 
-/* Ready: an HSS peer open, and not draining (SIGTERM: new requests get 503). */
+/* Ready: an HSS peer open, and not draining. */
 static bool ready(void *arg, char *why, size_t whylen)
 {
-    scscf_ctx_t *ctx = arg;
+    const scscf_ctx_t *ctx = arg;
 
-    if (ctx->node && sip_node_draining(ctx->node)) {
-        snprintf(why, whylen, "draining: stopping");
-        return false;
-    }
-    return dia_node_probe_ready(ctx->dia, why, whylen);
+    return dia_cscf_ready(ctx->node, ctx->dia, why, whylen);
 }
 
 int scscf_metrics_start(scscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)

@@ -46,21 +46,13 @@ static bool key_of(lkey_t *k, sip_proto_t proto, const sip_addr_t *a)
     return false;
 }
 
-static bool same_addr(const sip_addr_t *x, const sip_addr_t *y)
-{
-    lkey_t a, b;
-
-    return key_of(&a, SIP_PROTO_UDP, x) && key_of(&b, SIP_PROTO_UDP, y) && a.n == b.n &&
-           memcmp(a.b, b.b, a.n) == 0;
-}
-
 const sip_listener_t *sip_tp_listener_at(const sip_transport_t *tp, sip_proto_t proto,
                                          const sip_addr_t *local)
 {
     lkey_t k;
 
     for (size_t i = 0; i < tp->nlst; i++)
-        if (tp->lst[i].proto == proto && same_addr(&tp->lst[i].local, local))
+        if (tp->lst[i].proto == proto && sip_addr_equal(&tp->lst[i].local, local))
             return &tp->lst[i];
     if (!tp->extra || !key_of(&k, proto, local))
         return NULL;

@@ -97,3 +97,13 @@ bool dia_node_probe_ready(void *arg, char *why, size_t whylen)
                                      pi.host, dia_state_name(pi.state));
     return false;
 }
+
+bool dia_cscf_ready(const sip_node_t *sip, const dia_node_t *dia, char *why, size_t whylen)
+{
+    /* SIGTERM: new requests get 503, so a load balancer must stop sending them. */
+    if (sip && sip_node_draining(sip)) {
+        snprintf(why, whylen, "draining: stopping");
+        return false;
+    }
+    return dia_node_probe_ready((void *)dia, why, whylen);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/ops/metrics.h"
+#include "common/sip/node.h"
 #include "diameter/base/peer.h"
 
 /*
@@ -28,5 +29,7 @@ int dia_node_metrics(ims_metrics_t *m, const dia_node_t *node);
  * least one peer is OPEN; otherwise why names the peers and their states.
  */
 bool dia_node_probe_ready(void *node, char *why, size_t whylen);
+/* A CSCF's readiness: not draining (sip may be NULL), and dia_node_probe_ready. */
+bool dia_cscf_ready(const sip_node_t *sip, const dia_node_t *dia, char *why, size_t whylen);
 
 #endif
