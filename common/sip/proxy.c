@@ -239,6 +239,8 @@ static void req_release(sip_proxy_t *px, sip_proxy_req_t *pr)
         sip_txn_set_data(pr->st, NULL);
     }
     sip_msg_free(pr->best);
+    while (pr->nheld > 0)
+        sip_msg_free(pr->held[--pr->nheld]);
     free(pr);
 }
 
@@ -270,7 +272,7 @@ void proxy_req_settle(sip_proxy_req_t *pr)
 {
     sip_proxy_t *px = pr->px;
 
-    if (pr->retired || !pr->final_sent || pr->pending > 0)
+    if (pr->retired || !pr->final_sent || pr->pending > 0 || pr->holds > 0)
         return;
     /* Out of the id table now: a handler's later lookup finds nothing. */
     pr->retired = true;

@@ -39,6 +39,7 @@ typedef struct sip_proxy sip_proxy_t;
 typedef struct sip_proxy_req sip_proxy_req_t;
 
 #define SIP_PROXY_MAX_BRANCHES 16
+#define SIP_PROXY_MAX_HELD 8       /* responses queued behind a hold (sip_proxy_hold) */
 
 #define SIP_PROXY_MAX_HOSTS 32
 #define SIP_PROXY_MAX_ALIASES 8
@@ -125,6 +126,30 @@ int sip_proxy_forward(sip_proxy_req_t *pr);
  * turns the limit off for them and later ones (Timer C again for INVITE).
  */
 void sip_proxy_set_reply_timeout(sip_proxy_req_t *pr, uint32_t ms);
+/*
+ * From the handler's on_response only: do not forward this response now (e.g. a
+ * P-CSCF asking the PCRF to authorise the SDP answer it carries). The core keeps
+ * it, and every later response of pr behind it, in order; on_response still
+ * sees each as it arrives. Holds count: each needs its own sip_proxy_resume.
+ * While held, pr stays findable by id (even after a 2xx) and is not let go of.
+ * IMS_OK, or IMS_ERROR outside on_response or with the queue full: the
+ * response then goes on now. The queue keeps SIP_PROXY_MAX_HELD responses, the
+ * last two slots for finals; past that a response is dropped (a UAS repeats its
+ * 2xx, and a lost provisional is harmless unless reliable: the handler should
+ * not hold for long).
+ */
+int sip_proxy_hold(sip_proxy_req_t *pr);
+/*
+ * End one hold of pr. When none is left: if every resume said code 0, the queued
+ * responses go upstream in order; if one said code >= 300, they are all dropped
+ * (a queued 2xx too: ending that dialog downstream, with ACK and BYE, is the
+ * handler's job) and that code and reason (NULL: the default) are answered
+ * upstream instead - unless a final response already went - and the branches
+ * still pending are cancelled. IMS_OK, or IMS_ERROR when pr holds nothing.
+ */
+int sip_proxy_resume(sip_proxy_req_t *pr, int code, const char *reason);
+/* Whether pr holds responses back now. */
+bool sip_proxy_held(const sip_proxy_req_t *pr);
 /* Answer the request locally with a final response. */
 int sip_proxy_reply(sip_proxy_req_t *pr, int code, const char *reason);
 /* Answer with a response the handler built (sip_msg_make_response on

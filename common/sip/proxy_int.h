@@ -48,6 +48,13 @@ struct sip_proxy_req {
     proxy_branch_t *br[SIP_PROXY_MAX_BRANCHES]; /* nbranches allocated */
     sip_msg_t *best;         /* best non-2xx final so far (owned), or NULL */
     int best_code;           /* also set for local outcomes (408, 503) */
+    /* Responses the handler holds back (sip_proxy_hold), oldest first, owned. */
+    bool in_on_response;     /* the handler's on_response runs for this request */
+    int holds;               /* sip_proxy_hold calls not yet resumed */
+    int hold_code;           /* the first failing sip_proxy_resume's code, 0: none */
+    char hold_reason[64];
+    int nheld;
+    sip_msg_t *held[SIP_PROXY_MAX_HELD];
 };
 
 struct sip_proxy {

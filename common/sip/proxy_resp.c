@@ -35,13 +35,11 @@ static void forward_stateless(sip_proxy_t *px, sip_msg_t *resp);
 /* Send resp (ownership passes) upstream on the server transaction. A 2xx that
  * the server transaction can no longer carry (it already sent a non-2xx, or it
  * ended) still goes up, statelessly: only the UAC can ACK it (§16.7 item 10). */
-static void forward_upstream(sip_proxy_req_t *pr, sip_msg_t *resp)
+static void send_upstream(sip_proxy_req_t *pr, sip_msg_t *resp)
 {
     sip_proxy_t *px = pr->px;
     int code = sip_msg_status(resp);
 
-    if (px->handler.on_response)
-        px->handler.on_response(px->arg, pr, resp);
     IMS_INFO("%d %s (%s) forwarded upstream", code,
              resp->m->reason_phrase ? resp->m->reason_phrase : "", sip_msg_cseq_method(resp));
     if (pr->st && (code < 200 || code >= 300 || sip_txn_final_code(pr->st) == 0 ||
@@ -52,6 +50,89 @@ static void forward_upstream(sip_proxy_req_t *pr, sip_msg_t *resp)
     if (code >= 200 && code < 300)
         forward_stateless(px, resp);
     sip_msg_free(resp);
+}
+
+/* Queue resp behind a hold; the last two slots are kept for finals. */
+static void queue_held(sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    int code = sip_msg_status(resp);
+    int room = code < 200 ? SIP_PROXY_MAX_HELD - 2 : SIP_PROXY_MAX_HELD;
+
+    if (pr->nheld >= room) {
+        IMS_WARN("%d (%s) dropped: %d responses held already", code,
+                 sip_msg_cseq_method(resp), pr->nheld);
+        sip_msg_free(resp);
+        return;
+    }
+    pr->held[pr->nheld++] = resp;
+}
+
+/* The handler sees resp, then it goes upstream, or behind the hold. */
+static void forward_upstream(sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    sip_proxy_t *px = pr->px;
+
+    if (px->handler.on_response) {
+        pr->in_on_response = true;
+        px->handler.on_response(px->arg, pr, resp);
+        pr->in_on_response = false;
+    }
+    if (pr->holds > 0)
+        queue_held(pr, resp);
+    else
+        send_upstream(pr, resp);
+}
+
+int sip_proxy_hold(sip_proxy_req_t *pr)
+{
+    if (!pr->in_on_response || pr->nheld >= SIP_PROXY_MAX_HELD - 2)
+        return IMS_ERROR;
+    pr->holds++;
+    return IMS_OK;
+}
+
+bool sip_proxy_held(const sip_proxy_req_t *pr)
+{
+    return pr->holds > 0;
+}
+
+/* The hold failed: the queue goes, code goes up instead (§16.7 lets a proxy
+ * answer while no final has been forwarded). */
+static void hold_failed(sip_proxy_req_t *pr)
+{
+    while (pr->nheld > 0)
+        sip_msg_free(pr->held[--pr->nheld]);
+    if (pr->is_invite)
+        proxy_cancel_branches(pr);
+    if (pr->st && sip_txn_final_code(pr->st) == 0) {
+        pr->final_sent = true;
+        pr->px->stats.local_replies++;
+        sip_txn_server_reply_code(pr->st, pr->hold_code,
+                                  pr->hold_reason[0] ? pr->hold_reason : NULL);
+    }
+}
+
+int sip_proxy_resume(sip_proxy_req_t *pr, int code, const char *reason)
+{
+    if (pr->holds <= 0)
+        return IMS_ERROR;
+    if (code >= 300 && !pr->hold_code) {
+        pr->hold_code = code;
+        snprintf(pr->hold_reason, sizeof(pr->hold_reason), "%s", reason ? reason : "");
+    }
+    if (--pr->holds > 0)
+        return IMS_OK;
+    if (pr->hold_code) {
+        hold_failed(pr);
+        pr->hold_code = 0;
+    } else {
+        /* In order; a response sent may not start a new hold (not in on_response). */
+        for (int i = 0; i < pr->nheld; i++)
+            send_upstream(pr, pr->held[i]);
+        pr->nheld = 0;
+    }
+    proxy_req_settle(pr);
+    return IMS_OK;
 }
 
 static void send_best(sip_proxy_req_t *pr)

@@ -59,6 +59,7 @@ typedef struct opts {
     bool reforward;    /* on_failure: the first time, forward anew to UAS2 */
     bool outbound;     /* cfg.outbound = UAS2 */
     bool ack_hook;     /* handler: on_ack only, drops ACKs whose From tag is "drop" */
+    bool hold_resp;    /* handler: on_response only, holds the first 180 (id in h->held) */
 } opts_t;
 
 typedef struct h {
@@ -82,6 +83,8 @@ typedef struct h {
     int fail_code;
     bool fail_replied;
     int acks_dropped;    /* by the on_ack hook */
+    bool resp_held;      /* the hold_resp handler held a response */
+    int resp_seen;       /* responses its on_response saw */
 } h_t;
 
 /* ---- clock, sockets ---- */
@@ -424,12 +427,26 @@ static int drop_ack(void *arg, sip_msg_t *ack)
     return IMS_OK;
 }
 
+/* A P-CSCF asking the PCRF about the SDP answer: holds the first 180. */
+static void hold_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
+{
+    h_t *h = arg;
+
+    h->resp_seen++;
+    if (sip_msg_status(resp) != 180 || h->resp_held)
+        return;
+    assert_int_equal(sip_proxy_hold(pr), IMS_OK);
+    h->resp_held = true;
+    h->held = sip_proxy_req_id(pr);
+}
+
 static void proxy_up(h_t *h, const opts_t *o)
 {
     sip_txn_timers_t tm = { .t1_ms = o->t1_ms };
     sip_proxy_handler_t handler = { .on_request = o->fork ? fork_on_request : hold_on_request };
     sip_proxy_handler_t as_handler = { .on_request = as_on_request, .on_failure = as_on_failure };
     sip_proxy_handler_t ack_handler = { .on_ack = drop_ack };
+    sip_proxy_handler_t resp_handler = { .on_response = hold_on_response };
     sip_proxy_cfg_t cfg;
     sip_addr_t me;
 
@@ -464,6 +481,8 @@ static void proxy_up(h_t *h, const opts_t *o)
     h->reforward = o->reforward;
     if (o->ack_hook)
         h->px = sip_proxy_new(h->layer, &cfg, &ack_handler, h);
+    else if (o->hold_resp)
+        h->px = sip_proxy_new(h->layer, &cfg, &resp_handler, h);
     else if (o->reply_ms)
         h->px = sip_proxy_new(h->layer, &cfg, &as_handler, h);
     else
@@ -918,6 +937,84 @@ static void test_async_handler(void **state)
     reply(h, &h->uas1, inv, 200, TAG1);
     got_resp(h, &h->uac, 200, "INVITE");
     assert_null(sip_proxy_req_find(h->px, h->held + 1));
+}
+
+/* Held responses (sip_proxy_hold): the 180 and the 200 behind it wait, then go
+ * up in order; the request stays findable after its 2xx while held. */
+static void test_hold_response(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *inv, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold_resp = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    expect_quiet(h, &h->uac);
+    assert_true(h->resp_held);
+    reply(h, &h->uas1, inv, 200, TAG1);
+    expect_quiet(h, &h->uac);
+    assert_int_equal(h->resp_seen, 2);
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr);
+    assert_true(sip_proxy_held(pr));
+    assert_int_equal(sip_proxy_hold(pr), IMS_ERROR); /* not inside on_response */
+    assert_int_equal(sip_proxy_resume(pr, 0, NULL), IMS_OK);
+    got_resp(h, &h->uac, 180, "INVITE");
+    r = expect_resp(h, &h->uac, 200, "INVITE");
+    assert_string_equal(top_branch(r), BR_UAC);
+    expect_quiet(h, &h->uac);
+    assert_null(sip_proxy_req_find(h->px, h->held)); /* answered and let go of */
+}
+
+/* A hold that fails: what was held (a 2xx too) is dropped, the code goes up
+ * instead, and a second resume finds nothing held. */
+static void test_hold_fails(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *inv, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold_resp = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    reply(h, &h->uas1, inv, 200, TAG1);
+    expect_quiet(h, &h->uac);
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr);
+    assert_int_equal(sip_proxy_resume(pr, 503, "Policy refused"), IMS_OK);
+    r = expect_resp(h, &h->uac, 503, "INVITE");
+    assert_string_equal(r->m->reason_phrase, "Policy refused");
+    uac_ack(h, r);
+    expect_quiet(h, &h->uac);
+    assert_null(sip_proxy_req_find(h->px, h->held));
+    assert_int_equal(sip_proxy_stats(h->px)->local_replies, 1);
+}
+
+/* While a provisional is held, a final from downstream waits behind it: the
+ * branch's 486 goes up after the 180 when the hold ends. */
+static void test_hold_then_final(void **state)
+{
+    h_t *h = *state;
+    sip_proxy_req_t *pr;
+    sip_msg_t *inv, *r;
+
+    proxy_up(h, &(opts_t){ .next_hop = true, .hold_resp = true });
+    uac_invite(h);
+    inv = expect_req(h, &h->uas1, "INVITE");
+    reply(h, &h->uas1, inv, 180, TAG1);
+    reply(h, &h->uas1, inv, 486, TAG1);
+    expect_ack_for(h, &h->uas1, inv);
+    expect_quiet(h, &h->uac);
+    pr = sip_proxy_req_find(h->px, h->held);
+    assert_non_null(pr);
+    assert_int_equal(sip_proxy_resume(pr, 0, NULL), IMS_OK);
+    assert_int_equal(sip_proxy_resume(pr, 0, NULL), IMS_ERROR);
+    got_resp(h, &h->uac, 180, "INVITE");
+    r = expect_resp(h, &h->uac, 486, "INVITE");
+    uac_ack(h, r);
 }
 
 /* The handler learns what our Route entry carried ("orig", an ODI token); the
@@ -1410,6 +1507,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stray_2xx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_while_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_then_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_outside_dialogs_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_hook, setup, teardown),
