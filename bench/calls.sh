@@ -24,6 +24,11 @@
 # Usage: bench/calls.sh [BUILD_DIR]   (default: $IMS_BUILD_DIR, else ./build/release)
 # Environment: BENCH_RATES="300 600 ..." (the ramp stops after two steps in a row not
 # sustained), BENCH_SECONDS=10 per step, BENCH_HOLD_MS=10000, BENCH_UES=2000, BENCH_CALLERS=2.
+# BENCH_CALLGRIND=1: the three CSCFs run under valgrind's callgrind with its cache model, at
+# a low rate (defaults: 20 calls/s, 50 callees, 1 s hold), and each step also prints the
+# instructions and the simulated L1/last-level data-cache misses per call of each CSCF. CPU
+# seconds depend on what else the machine runs; these counts do not, so they tell whether a
+# change to a hot path helps even on a busy machine (the CPU columns are then meaningless).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 IMS_SOURCE_DIR=$ROOT
@@ -38,10 +43,19 @@ it_init 18900
 REG_LOG_LEVEL=notice
 REG_HSS_LOG_LEVEL=info
 
-RATES=(${BENCH_RATES:-300 600 900 1200 1500 2000 2500})
+CG=${BENCH_CALLGRIND:-0}
+if [ "$CG" = 1 ]; then
+    command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
+        fail "BENCH_CALLGRIND=1 needs valgrind (scripts/install-deps.sh)"
+    RATES=(${BENCH_RATES:-20})
+    HOLD=${BENCH_HOLD_MS:-1000}
+    NUES=${BENCH_UES:-50}
+else
+    RATES=(${BENCH_RATES:-300 600 900 1200 1500 2000 2500})
+    HOLD=${BENCH_HOLD_MS:-10000}
+    NUES=${BENCH_UES:-2000}
+fi
 SECS=${BENCH_SECONDS:-10}
-HOLD=${BENCH_HOLD_MS:-10000}
-NUES=${BENCH_UES:-2000}
 NCALLERS=${BENCH_CALLERS:-2}
 HZ=$(getconf CLK_TCK)
 UAS_IP=127.0.1.200 UAS_PORT=5090
@@ -60,6 +74,13 @@ sed -i -E "s/imsi_from = \"001010000000001\"; count = [0-9]+;/$(
     )imsi_from = \"0010100$(printf %08d $FIRST)\"; count = $((NUES + NCALLERS + 10));/" \
     "$REG_DIR/hss.cfg"
 grep -q "count = $((NUES + NCALLERS + 10));" "$REG_DIR/hss.cfg" || fail "cannot resize the range"
+CSCFS=(pcscf icscf scscf)
+if [ "$CG" = 1 ]; then
+    for d in "${CSCFS[@]}"; do
+        REG_WRAP[$d]="valgrind -q --tool=callgrind --cache-sim=yes"
+        REG_WRAP[$d]+=" --callgrind-out-file=$IT_WORK/cg.$d"
+    done
+fi
 reg_lab_start
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -67,6 +88,37 @@ percentile() {
     sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
         if (!NR) { print "-"; exit } i = int((p * NR + 99) / 100); if (i < 1) i = 1; print v[i] }'
 }
+# cg_zero: the CSCFs' callgrind counters back to 0 (at the start of a step).
+cg_zero() {
+    local d
+    for d in "${CSCFS[@]}"; do callgrind_control -z "${REG_PID[$d]}" >/dev/null; done
+}
+# cg_step RATE OK: dump each CSCF's counters since cg_zero, add a row of per-call figures.
+declare -a CG_ROWS=()
+cg_step() {
+    local d f ev tot row=() d1=() ll=() sum=0 v
+    for d in "${CSCFS[@]}"; do
+        rm -f "$IT_WORK/cg.$d".*
+        callgrind_control -d "${REG_PID[$d]}" >/dev/null
+        f=$(ls -t "$IT_WORK/cg.$d".* 2>/dev/null | head -n 1)
+        [ -n "$f" ] || fail "callgrind wrote no dump for $d"
+        ev=$(sed -n 's/^events: //p' "$f")
+        tot=$(sed -n 's/^\(summary\|totals\): //p' "$f" | tail -n 1)
+        read -r v d1v llv < <(awk -v ev="$ev" -v tot="$tot" -v n="$2" 'BEGIN {
+            k = split(ev, e, " "); split(tot, t, " ")
+            for (i = 1; i <= k; i++) c[e[i]] = t[i]
+            n = n > 0 ? n : 1
+            printf "%.0f %.0f %.0f\n", c["Ir"] / n, (c["D1mr"] + c["D1mw"]) / n,
+                (c["DLmr"] + c["DLmw"]) / n }')
+        row+=("$v") d1+=("$d1v") ll+=("$llv")
+        sum=$((sum + v))
+    done
+    say "  callgrind per call: Ir P ${row[0]} I ${row[1]} S ${row[2]} (sum $sum)," \
+        "D1 misses P ${d1[0]} I ${d1[1]} S ${d1[2]}, LL misses P ${ll[0]} I ${ll[1]} S ${ll[2]}"
+    CG_ROWS+=("$(printf '%6s %7s %9s %9s %9s %9s %8s %8s %8s %8s %8s %8s' "$1" "$2" \
+        "${row[@]}" "$sum" "${d1[@]}" "${ll[@]}")")
+}
+
 # bsipp NAME IP PORT [args...]: a sipp on IP:PORT toward the P-CSCF, in the background
 # (SIPP_PID, SIPP_TAG); UDP from that one socket.
 bsipp() {
@@ -122,6 +174,7 @@ for ((s = 0; s < ${#RATES[@]}; s++)); do
     say "rate $rate calls/s: $n calls, hold ${HOLD} ms, $NCALLERS callers"
     declare -A T0=()
     for d in "${DAEMONS[@]}"; do T0[$d]=$(ticks "${REG_PID[$d]}"); done
+    [ "$CG" = 1 ] && cg_zero
     pids=() tags=()
     t0=$(date +%s%N)
     for ((j = 0; j < NCALLERS; j++)); do
@@ -171,6 +224,7 @@ for ((s = 0; s < ${#RATES[@]}; s++)); do
     ROWS+=("$(printf '%6s %7s %7s %7s%% %8s %6s %6s %6s %7s %7s %7s %7s %8s' "$rate" "$n" \
         "$okc" "$pct" "$achieved" "$p50" "$p99" "$mx" "${US[pcscf]}" "${US[icscf]}" \
         "${US[scscf]}" "${US[ims-hss]}" "$csum")")
+    [ "$CG" = 1 ] && cg_step "$rate" "$okc"
     if awk -v p="$pct" -v a="$achieved" -v r="$rate" 'BEGIN { exit !(p < 1 && a >= 0.95 * r) }'
     then
         BEST=$rate BAD=0
@@ -189,5 +243,12 @@ printf '%6s %7s %7s %8s %8s %6s %6s %6s %7s %7s %7s %7s %8s\n' rate/s calls ok f
     achieved "PDD50" "PDD99" "max" "P us" "I us" "S us" "HSS us" "CSCFs us"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo "highest call setup rate sustained (< 1 % failures, >= 95 % achieved): ${BEST:-none}/s"
+if [ "$CG" = 1 ]; then
+    echo
+    echo "per call under callgrind (instructions; simulated D1 and LL data misses, reads + writes)"
+    printf '%6s %7s %9s %9s %9s %9s %8s %8s %8s %8s %8s %8s\n' rate/s ok "P Ir" "I Ir" "S Ir" \
+        "CSCFs Ir" "P D1" "I D1" "S D1" "P LL" "I LL" "S LL"
+    for r in "${CG_ROWS[@]}"; do echo "$r"; done
+fi
 reg_lab_stop
 ok "calls benchmark done"

@@ -33,7 +33,7 @@ fi
 echo "== fuzz build: libFuzzer targets, ${IMS_FUZZ_SECONDS:-30} s each"
 if CC=clang build build/fuzz -DCMAKE_BUILD_TYPE=Debug -DIMS_FUZZ=ON \
      -DIMS_FUZZ_SECONDS="${IMS_FUZZ_SECONDS:-30}"; then
-  (cd build/fuzz && ctest --output-on-failure -L fuzz) || failed=1
+  (cd build/fuzz && ctest --output-on-failure -L fuzz -j2) || failed=1
 else
   echo "fuzz build failed"; failed=1
 fi

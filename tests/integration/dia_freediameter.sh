@@ -237,22 +237,20 @@ check_open_run() {
 make_cert "$FD_ID"
 make_cert "$ROGUE_ID"
 
+# The three cases run side by side (own ports, own freeDiameterd, own capture): the two
+# watchdog runs take RUN_S each, so this halves the test's time.
+
 # ---- (a) freeDiameterd connects to us ----
 pick_port_into A_OURS
 pick_port_into A_FD
 say "(a) freeDiameterd $FD_ID :$A_FD connects to us ($OURS :$A_OURS), Tw=${TW_S}s, ${RUN_S}s"
 fd_conf "$IT_WORK/fd-a.conf" "$FD_ID" "$A_FD" \
     "ConnectPeer = \"$OURS\" { ConnectTo = \"127.0.0.1\"; No_TLS; Port = $A_OURS; };"
-start_capture CAP "$A_OURS" "$IT_WORK/a.pcap"
-start_dia_peer DP "$IT_WORK/dia-a" $((TW_S * 1000)) --listen "127.0.0.1:$A_OURS" \
+start_capture CAP_A "$A_OURS" "$IT_WORK/a.pcap"
+start_dia_peer DP_A "$IT_WORK/dia-a" $((TW_S * 1000)) --listen "127.0.0.1:$A_OURS" \
     --run-seconds "$RUN_S" --peer "$FD_ID@127.0.0.1:$A_FD"
-wait_listen "$DP" tcp "$A_OURS"
-start_fd FD "$IT_WORK/fd-a.conf" "$A_FD"
-wait_dia_peer "$DP" $((RUN_S + 10))
-stop_fd "$FD"
-stop_capture "$CAP"
-check_open_run a "$IT_WORK/dia-a" "$IT_WORK/a.pcap" "$A_OURS" "$IT_WORK/fd-a.log" \
-    "'STATE_WAITCEA'.*-> 'STATE_OPEN'.*'$OURS'" C 0
+wait_listen "$DP_A" tcp "$A_OURS"
+start_fd FD_A "$IT_WORK/fd-a.conf" "$A_FD"
 
 # ---- (b) we connect to freeDiameterd ----
 pick_port_into B_FD
@@ -261,15 +259,10 @@ say "(b) we ($OURS) connect to freeDiameterd $FD_ID :$B_FD (acl_wl)," \
 printf 'ALLOW_IPSEC %s\n' "$OURS" >"$IT_WORK/acl_wl.conf"
 fd_conf "$IT_WORK/fd-b.conf" "$FD_ID" "$B_FD" \
     "LoadExtension = \"acl_wl.fdx\" : \"$IT_WORK/acl_wl.conf\";"
-start_capture CAP "$B_FD" "$IT_WORK/b.pcap"
-start_fd FD "$IT_WORK/fd-b.conf" "$B_FD"
-start_dia_peer DP "$IT_WORK/dia-b" $((TW_B_S * 1000)) --run-seconds "$RUN_S" \
+start_capture CAP_B "$B_FD" "$IT_WORK/b.pcap"
+start_fd FD_B "$IT_WORK/fd-b.conf" "$B_FD"
+start_dia_peer DP_B "$IT_WORK/dia-b" $((TW_B_S * 1000)) --run-seconds "$RUN_S" \
     --peer "$FD_ID@127.0.0.1:$B_FD:connect"
-wait_dia_peer "$DP" $((RUN_S + 10))
-stop_fd "$FD"
-stop_capture "$CAP"
-check_open_run b "$IT_WORK/dia-b" "$IT_WORK/b.pcap" "$B_FD" "$IT_WORK/fd-b.log" \
-    "'STATE_CLOSED'.*-> 'STATE_OPEN'.*'$OURS'" L "$MIN_DW"
 
 # ---- (c) an unknown freeDiameterd is refused ----
 pick_port_into C_OURS
@@ -277,14 +270,25 @@ pick_port_into C_FD
 say "(c) freeDiameterd $ROGUE_ID :$C_FD (not configured here) connects to us :$C_OURS"
 fd_conf "$IT_WORK/fd-c.conf" "$ROGUE_ID" "$C_FD" \
     "ConnectPeer = \"$OURS\" { ConnectTo = \"127.0.0.1\"; No_TLS; Port = $C_OURS; };"
-start_capture CAP "$C_OURS" "$IT_WORK/c.pcap"
-start_dia_peer DP "$IT_WORK/dia-c" $((TW_S * 1000)) --listen "127.0.0.1:$C_OURS" --run-seconds 4 \
+start_capture CAP_C "$C_OURS" "$IT_WORK/c.pcap"
+start_dia_peer DP_C "$IT_WORK/dia-c" $((TW_S * 1000)) --listen "127.0.0.1:$C_OURS" --run-seconds 4 \
     --peer "$FD_ID@127.0.0.1:$C_FD"
-wait_listen "$DP" tcp "$C_OURS"
-start_fd FD "$IT_WORK/fd-c.conf" "$C_FD"
-wait_dia_peer "$DP" 15
-stop_fd "$FD"
-stop_capture "$CAP"
+wait_listen "$DP_C" tcp "$C_OURS"
+start_fd FD_C "$IT_WORK/fd-c.conf" "$C_FD"
+
+wait_dia_peer "$DP_C" 15
+stop_fd "$FD_C"
+stop_capture "$CAP_C"
+wait_dia_peer "$DP_A" $((RUN_S + 10))
+stop_fd "$FD_A"
+stop_capture "$CAP_A"
+wait_dia_peer "$DP_B" $((RUN_S + 10))
+stop_fd "$FD_B"
+stop_capture "$CAP_B"
+check_open_run a "$IT_WORK/dia-a" "$IT_WORK/a.pcap" "$A_OURS" "$IT_WORK/fd-a.log" \
+    "'STATE_WAITCEA'.*-> 'STATE_OPEN'.*'$OURS'" C 0
+check_open_run b "$IT_WORK/dia-b" "$IT_WORK/b.pcap" "$B_FD" "$IT_WORK/fd-b.log" \
+    "'STATE_CLOSED'.*-> 'STATE_OPEN'.*'$OURS'" L "$MIN_DW"
 
 opened=$(grep -c " OPEN" "$IT_WORK/dia-c.out")
 refused=$(grep -c "refused with 3010" "$IT_WORK/dia-c.log")

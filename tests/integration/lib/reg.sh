@@ -23,6 +23,7 @@ REG_OPHEX=696d73636f72652d6c61622d6f702d31
 : "${REG_LOG_LEVEL:=info}"      # CSCF log level
 : "${REG_HSS_LOG_LEVEL:=debug}" # ims-hss logs one line per UAR/MAR/SAR at debug (SAR types)
 declare -A REG_PID             # daemon name -> pid
+declare -A REG_WRAP            # daemon name -> command words run before it (e.g. valgrind ...)
 declare -A REG_CFG=([ims-hss]=hss [scscf]=scscf [icscf]=icscf [pcscf]=pcscf)
 declare -A REG_ADDR=([ims-hss]=$REG_H [scscf]=$REG_S [icscf]=$REG_I [pcscf]=$REG_P)
 
@@ -112,26 +113,30 @@ reg_bound() {
 
 # reg_start NAME: start one daemon of the private lab, wait until its socket is bound.
 reg_start() {
-    local d=$1 exe log pid i port=5060 level=$REG_LOG_LEVEL extra=()
+    local d=$1 exe log pid i port=5060 level=$REG_LOG_LEVEL extra=() wrap=() tries=100
     exe=$(bin "$d") || exit 1
+    if [ -n "${REG_WRAP[$d]:-}" ]; then
+        read -ra wrap <<<"${REG_WRAP[$d]}"
+        tries=1200  # a daemon under valgrind takes seconds to start
+    fi
     log=$REG_DIR/$d.log
     if [ "$d" = ims-hss ]; then
         port=3868 level=$REG_HSS_LOG_LEVEL extra=(-s "$REG_DIR/hss")
     fi
     # The daemons must not inherit the lab lock: one left behind would hold it.
-    "$exe" -c "$REG_DIR/${REG_CFG[$d]}.cfg" -L "$level" -p "$REG_DIR/$d.pid" \
+    "${wrap[@]}" "$exe" -c "$REG_DIR/${REG_CFG[$d]}.cfg" -L "$level" -p "$REG_DIR/$d.pid" \
         "${extra[@]}" >>"$log" 2>&1 {REG_LOCK_FD}>&- &
     pid=$!
     track "$pid" "$d" "$log"
     REG_PID[$d]=$pid
     # TCP for all: a listening TCP socket cannot be shared, a UDP one can.
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < tries; i++)); do
         alive "$pid" || fail "$d exited at start" "$pid"
         reg_bound tcp "${REG_ADDR[$d]}" "$port" && break
         sleep 0.05
     done
     reg_bound tcp "${REG_ADDR[$d]}" "$port" && alive "$pid" ||
-        fail "$d not listening after 5 s" "$pid"
+        fail "$d not listening after $((tries / 20)) s" "$pid"
 }
 
 # reg_wait_peers: both Cx clients (S-CSCF, I-CSCF) have an OPEN Diameter connection with the
