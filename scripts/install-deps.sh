@@ -9,6 +9,7 @@ PKGS=(
   libosip2-dev libssl-dev libmnl-dev libnghttp2-dev libconfig-dev
   libjansson-dev libc-ares-dev libcmocka-dev libhiredis-dev
   sip-tester tshark iproute2 redis-server
+  socat  # tests/integration/pcscf_tls.sh: sipp 3.6.1 has no TLS, socat wraps its TCP
   clang libfuzzer-14-dev libclang-rt-14-dev
   valgrind
   freediameter

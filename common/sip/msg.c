@@ -275,19 +275,11 @@ int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len)
 {
     char *text, *exact;
 
-    if (osip_message_to_str(m, &text, len) != 0)
+    if (sip_msg_print(m, &text, len) != IMS_OK)
         return IMS_ERROR;
-    /* libosip2 prints into an 8000-byte buffer whatever the length; a
-     * transaction keeps its last response for 32 s, so keep only the bytes. */
-    exact = osip_malloc(*len + 1);
-    if (!exact) {
-        osip_free(text);
-        return IMS_ERROR;
-    }
-    memcpy(exact, text, *len);
-    exact[*len] = '\0';
-    osip_free(text);
-    *buf = exact;
+    /* A transaction keeps its last response for 32 s: keep only the bytes. */
+    exact = osip_realloc(text, *len + 1);
+    *buf = exact ? exact : text;
     return IMS_OK;
 }
 

@@ -20,6 +20,12 @@
 
 typedef enum sip_proto { SIP_PROTO_UDP = 0, SIP_PROTO_TCP = 1, SIP_PROTO_TLS = 2 } sip_proto_t;
 
+/* "udp", "tcp" or "tls" (as in a transport= URI parameter). */
+static inline const char *sip_proto_lname(sip_proto_t p)
+{
+    return p == SIP_PROTO_TCP ? "tcp" : p == SIP_PROTO_TLS ? "tls" : "udp";
+}
+
 typedef struct sip_addr {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -82,6 +88,9 @@ void sip_msg_free(sip_msg_t *msg);
  * received text is reused for it unless sip_msg_mark_edited was called. */
 int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
 /* osip_message_to_str, into a buffer of the text's size (osip_free it). */
+/* Print m as libosip2's osip_message_to_str would, byte for byte, mostly
+ * without sprintf (msg_print.c); *buf is osip_malloc'd, NUL-terminated. */
+int sip_msg_print(const osip_message_t *m, char **buf, size_t *len);
 int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len);
 
 /* Remove the top Via (a proxy relaying a response, §16.7 item 3). */
@@ -136,6 +145,11 @@ int sip_msg_header_add(sip_msg_t *msg, const char *name, const char *value);
 
 /* Addresses: "ip:port" / "[ip6]:port" text, and back. */
 const char *sip_addr_str(const sip_addr_t *a, char *buf, size_t buflen);
+/* The address (struct in_addr / in6_addr at bin) as text, like inet_ntop
+ * (IPv4 without sprintf); NULL when buf is too small. */
+const char *sip_ip_str(int family, const void *bin, char *buf, size_t buflen);
+/* v in decimal at buf (room for 21 bytes), NUL-terminated; returns the digits. */
+size_t sip_utoa(unsigned long v, char *buf);
 /* host is an IPv4 or IPv6 literal (brackets allowed). IMS_OK / IMS_ERROR. */
 int sip_addr_from(sip_addr_t *a, const char *host, uint16_t port);
 uint16_t sip_addr_port(const sip_addr_t *a);

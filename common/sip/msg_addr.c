@@ -22,17 +22,58 @@
 static uint64_t g_rng;
 static bool g_rng_seeded;
 
+size_t sip_utoa(unsigned long v, char *buf)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
+/* inet_ntop formats IPv4 with sprintf: on every message the CSCFs format a
+ * few addresses, so the dotted quad is written by hand. */
+const char *sip_ip_str(int family, const void *bin, char *buf, size_t buflen)
+{
+    const unsigned char *b = bin;
+    char *p = buf;
+
+    if (family != AF_INET)
+        return inet_ntop(family, bin, buf, (socklen_t)buflen);
+    if (buflen < INET_ADDRSTRLEN)
+        return NULL;
+    for (int i = 0; i < 4; i++) {
+        p += sip_utoa(b[i], p);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+    return buf;
+}
+
 const char *sip_addr_str(const sip_addr_t *a, char *buf, size_t buflen)
 {
     char ip[INET6_ADDRSTRLEN];
+    size_t n;
 
     if (buf == NULL || buflen == 0)
         return buf;
     if (a != NULL && a->ss.ss_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
 
-        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-        snprintf(buf, buflen, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
+        char full[INET6_ADDRSTRLEN + 8];
+
+        sip_ip_str(AF_INET, &s4->sin_addr, full, sizeof(full));
+        n = strlen(full);
+        full[n++] = ':';
+        n += sip_utoa(ntohs(s4->sin_port), full + n);
+        n = n < buflen ? n : buflen - 1; /* truncated, like snprintf */
+        memcpy(buf, full, n);
+        buf[n] = '\0';
     } else if (a != NULL && a->ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
 

@@ -128,6 +128,7 @@ const char *sip_msg_via_sent_by(const osip_via_t *via, char *buf, size_t buflen)
 {
     unsigned long port = 5060;
     const char *s;
+    size_t hlen;
     int n;
 
     if (via == NULL || via->host == NULL || buf == NULL)
@@ -142,11 +143,18 @@ const char *sip_msg_via_sent_by(const osip_via_t *via, char *buf, size_t buflen)
         if (s == via->port || port > 65535)
             return NULL;
     }
-    if (strchr(via->host, ':') != NULL && via->host[0] != '[')
+    if (strchr(via->host, ':') != NULL && via->host[0] != '[') {
         n = snprintf(buf, buflen, "[%s]:%lu", via->host, port);
-    else
-        n = snprintf(buf, buflen, "%s:%lu", via->host, port);
-    return n > 0 && (size_t)n < buflen ? buf : NULL;
+        return n > 0 && (size_t)n < buflen ? buf : NULL;
+    }
+    /* The common case without snprintf: this runs on every message. */
+    hlen = strlen(via->host);
+    if (hlen + 7 > buflen)
+        return NULL;
+    memcpy(buf, via->host, hlen);
+    buf[hlen] = ':';
+    sip_utoa(port, buf + hlen + 1);
+    return buf;
 }
 
 static const char *tag_of(osip_from_t *h)

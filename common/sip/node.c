@@ -286,7 +286,7 @@ static void start_proxy(node_t *nd)
 
 static int start(node_t *nd)
 {
-    char host[64];
+    char host[64], err[512];
     sip_proto_t proto;
     uint16_t port;
 
@@ -301,6 +301,11 @@ static int start(node_t *nd)
             return IMS_ERROR;
         }
         IMS_NOTICE("listening on %s", nd->listen[i]);
+    }
+    /* sip.tls (optional): SIP over TLS for every node, UEs or other CSCFs. */
+    if (nd->conf && sip_transport_tls_conf(nd->tp, nd->conf, err, sizeof(err)) == IMS_ERROR) {
+        IMS_ERR("%s", err);
+        return IMS_ERROR;
     }
     if (set_dest(nd->next_hop, "next hop", &nd->pcfg.next_hop, &nd->pcfg.has_next_hop) != IMS_OK ||
         set_dest(nd->outbound, "outbound proxy", &nd->pcfg.outbound,

@@ -534,7 +534,9 @@ static int push_record_route(sip_msg_t *msg, sip_proto_t proto, const sip_addr_t
 
     sip_addr_str(a, addr, sizeof(addr));
     snprintf(val, sizeof(val), "<sip:%s%s;lr>", addr,
-             proto == SIP_PROTO_TCP ? ";transport=tcp" : "");
+             proto == SIP_PROTO_TCP   ? ";transport=tcp"
+             : proto == SIP_PROTO_TLS ? ";transport=tls"
+                                      : "");
     if (osip_record_route_init(&rr) != 0)
         return IMS_ERROR;
     if (osip_record_route_parse(rr, val) != 0) {
@@ -652,7 +654,7 @@ static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *
         char to[64];
 
         IMS_INFO("%s forwarded to %s:%s", sip_msg_method(proxy_req(pr)),
-                 b->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+                 sip_proto_lname(b->dst.proto),
                  sip_addr_str(&b->dst.addr, to, sizeof(to)));
     }
     snprintf(hint, sizeof(hint), "L%08x.", pr->loop_hash);

@@ -98,6 +98,12 @@ typedef struct sip_proxy_handler {
      * P-CSCF dropping ACKs from sources that never registered. May be NULL.
      */
     int (*on_ack)(void *arg, sip_msg_t *ack);
+    /*
+     * The next hop of an ACK forwarded statelessly, before it is sent: the handler may
+     * change dst (e.g. a P-CSCF sending to a UE with SAs from its protected client port,
+     * dst->local). May be NULL.
+     */
+    void (*on_ack_dest)(void *arg, const sip_msg_t *ack, sip_dest_t *dst);
 } sip_proxy_handler_t;
 
 typedef struct sip_proxy_stats {

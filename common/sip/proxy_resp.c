@@ -398,8 +398,13 @@ void proxy_on_ack(void *arg, sip_msg_t *ack)
     osip_message_get_max_forwards(ack->m, 0, &h);
     if (h && h->hvalue)
         v = strtol(h->hvalue, NULL, 10);
-    if (v <= 0 || proxy_next_hop(px, ack, &dst) != IMS_OK ||
-        push_via(px, ack, &dst, top ? sip_msg_via_branch(top) : NULL) != IMS_OK) {
+    if (v <= 0 || proxy_next_hop(px, ack, &dst) != IMS_OK) {
+        sip_msg_free(ack);
+        return;
+    }
+    if (px->handler.on_ack_dest)
+        px->handler.on_ack_dest(px->arg, ack, &dst);
+    if (push_via(px, ack, &dst, top ? sip_msg_via_branch(top) : NULL) != IMS_OK) {
         sip_msg_free(ack);
         return;
     }
@@ -413,7 +418,7 @@ void proxy_on_ack(void *arg, sip_msg_t *ack)
     if (ims_log_get_level() >= IMS_LOG_INFO) {
         char to[64];
 
-        IMS_INFO("ACK forwarded statelessly to %s:%s", dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+        IMS_INFO("ACK forwarded statelessly to %s:%s", sip_proto_lname(dst.proto),
                  sip_addr_str(&dst.addr, to, sizeof(to)));
     }
     sip_transport_send_msg(px->tp, &dst, ack);
@@ -432,6 +437,8 @@ static int via_dest(const osip_via_t *via, sip_dest_t *dst)
         return IMS_ERROR;
     if (strcasecmp(via->protocol, "TCP") == 0)
         dst->proto = SIP_PROTO_TCP;
+    else if (strcasecmp(via->protocol, "TLS") == 0)
+        dst->proto = SIP_PROTO_TLS;
     else if (strcasecmp(via->protocol, "UDP") != 0)
         return IMS_ERROR;
     if (via->port)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The transport API and UDP (RFC 3261 §18). Stream connections live in
- * transport_tcp.c.
+ * transport_tcp.c, their TLS sessions in transport_tls.c.
  *
  * UDP listeners read in bounded batches so one busy socket cannot starve the
  * rest of the loop; the epoll registration is level-triggered, so whatever
@@ -164,6 +164,7 @@ void sip_transport_free(sip_transport_t *tp)
     if (tp == NULL)
         return;
     sip_tcp_fini(tp);
+    sip_tls_fini(tp);
     sip_tp_extra_fini(tp);
     for (i = 0; i < tp->nlst; i++) {
         ims_loop_del_fd(tp->loop, tp->lst[i].fd);
@@ -194,7 +195,7 @@ int sip_tp_open_listener(sip_proto_t proto, sip_addr_t *a)
     if (proto == SIP_PROTO_UDP)
         set_int(fd, SOL_SOCKET, SO_RCVBUF, SIP_TP_UDP_RCVBUF);  /* best effort */
     if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 ||
-        (proto == SIP_PROTO_TCP && listen(fd, SIP_TP_TCP_BACKLOG) < 0)) {
+        (proto != SIP_PROTO_UDP && listen(fd, SIP_TP_TCP_BACKLOG) < 0)) {
         close(fd);
         return -1;
     }
@@ -214,8 +215,12 @@ int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *hos
     int fd;
 
     if (tp == NULL || tp->nlst >= SIP_TP_MAX_LISTENERS ||
-        (proto != SIP_PROTO_UDP && proto != SIP_PROTO_TCP))
+        (proto != SIP_PROTO_UDP && proto != SIP_PROTO_TCP && proto != SIP_PROTO_TLS))
         return IMS_ERROR;
+    if (proto == SIP_PROTO_TLS && !sip_tls_can_listen(tp)) {
+        IMS_ERR("sip: listen TLS: TLS not enabled with a certificate");
+        return IMS_ERROR;
+    }
     if (sip_addr_from(&a, host, port) != IMS_OK) {
         IMS_ERR("sip: listen: '%s' is not an IP address", host != NULL ? host : "");
         return IMS_ERROR;
@@ -232,7 +237,8 @@ int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *hos
     l->proto = proto;
     l->local = a;
     if (ims_loop_add_fd(tp->loop, fd, IMS_EV_READ,
-                        proto == SIP_PROTO_UDP ? sip_tp_udp_read_cb : sip_tcp_accept_cb, l) != IMS_OK) {
+                        proto == SIP_PROTO_UDP ? sip_tp_udp_read_cb : sip_tcp_accept_cb,
+                        l) != IMS_OK) {
         close(fd);
         return IMS_ERROR;
     }
@@ -305,7 +311,7 @@ int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *b
         return IMS_ERROR;
     if (dst->proto == SIP_PROTO_UDP)
         rc = udp_send(tp, dst, buf, len);
-    else if (dst->proto == SIP_PROTO_TCP)
+    else if (dst->proto == SIP_PROTO_TCP || (dst->proto == SIP_PROTO_TLS && tp->tls != NULL))
         rc = sip_tcp_send(tp, dst, buf, len);
     else
         rc = IMS_ERROR;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SIP transports on the event loop: UDP and TCP, IPv4 and IPv6.
+ * SIP transports on the event loop: UDP, TCP and TLS, IPv4 and IPv6.
  *
  * Inbound: datagrams and stream bytes are framed (TCP by Content-Length),
  * parsed with sip_msg_parse, and each good message is handed to the receive
@@ -11,6 +11,10 @@
  * Outbound: sip_transport_send picks the connection (the given id if still
  * open, else any open one to that address, else a new non-blocking connect)
  * and queues what the socket does not take at once.
+ *
+ * TLS (transport_tls.c) is TCP with OpenSSL in between: the same framing,
+ * queues and connection reuse, plus a handshake bounded in time. It is off
+ * until sip_transport_tls() enables it; then SIP_PROTO_TLS listens and sends.
  */
 #ifndef SIP_TRANSPORT_H
 #define SIP_TRANSPORT_H
@@ -18,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/core/conf.h"
 #include "common/core/loop.h"
 #include "common/sip/msg.h"
 
@@ -44,7 +49,19 @@ typedef void (*sip_recv_cb)(void *arg, sip_msg_t *msg);
 
 typedef struct sip_transport_stats {
     uint64_t rx_msgs, tx_msgs, parse_errors, rx_400_sent, dropped, conns_open;
+    /* TLS: handshakes completed, and failed or timed out (either side). */
+    uint64_t tls_handshakes, tls_failed;
 } sip_transport_stats_t;
+
+/* TLS settings; files are PEM. */
+typedef struct sip_tls_cfg {
+    const char *cert;        /* certificate (chain) we present; NULL: client only */
+    const char *key;         /* its private key (NULL: in the cert file) */
+    const char *ca;          /* CAs that must have signed the servers we connect to,
+                              * which must name the IP address we connect to;
+                              * NULL: servers are not verified */
+    uint32_t handshake_ms;   /* a handshake not done after this is dropped (default 10000) */
+} sip_tls_cfg_t;
 
 /* cfg NULL: defaults. cb receives every parsed message (ownership passes). */
 sip_transport_t *sip_transport_new(ims_loop_t *loop, const sip_transport_cfg_t *cfg,
@@ -52,7 +69,22 @@ sip_transport_t *sip_transport_new(ims_loop_t *loop, const sip_transport_cfg_t *
 /* Closes every socket and connection. */
 void sip_transport_free(sip_transport_t *tp);
 
-/* Listen on host (IPv4/IPv6 literal) and port (0: ephemeral) for proto UDP or TCP. */
+/*
+ * Enable TLS (TLS 1.2 and later only, renegotiation off). Loads the files now.
+ * IMS_OK; IMS_DECLINED when already enabled; IMS_ERROR (logged) on a bad file.
+ * SIGPIPE must be ignored in the process (ims_loop_handle_signals does it).
+ */
+int sip_transport_tls(sip_transport_t *tp, const sip_tls_cfg_t *cfg);
+
+/*
+ * The sip.tls group of a configuration: listen ("IP:PORT", "[v6]:PORT"), cert,
+ * key, ca, handshake_ms. Enables TLS and listens. IMS_OK; IMS_DECLINED when
+ * there is no sip.tls or TLS is already on; IMS_ERROR with err filled in.
+ */
+int sip_transport_tls_conf(sip_transport_t *tp, ims_conf_t *conf, char *err, size_t errlen);
+
+/* Listen on host (IPv4/IPv6 literal) and port (0: ephemeral) for proto UDP, TCP or
+ * (once sip_transport_tls enabled it with a certificate) TLS. */
 int sip_transport_listen(sip_transport_t *tp, sip_proto_t proto, const char *host, uint16_t port);
 
 /* Our listening address for proto and family (AF_INET/AF_INET6): for Via and
@@ -69,11 +101,12 @@ int sip_transport_local(const sip_transport_t *tp, sip_proto_t proto, int family
  */
 int sip_transport_listen_at(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
 int sip_transport_unlisten(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local);
-/* Whether we listen at exactly a (UDP or TCP, configured or opened at run time). */
+/* Whether we listen at exactly a (UDP, TCP or TLS; configured or opened at run time). */
 bool sip_transport_listens(const sip_transport_t *tp, const sip_addr_t *a);
 
 /* Send buf (not retained). IMS_OK when written or queued, IMS_ERROR otherwise
- * (no listener of that family for UDP, connection limit, connect failure). */
+ * (no listener of that family for UDP, connection limit, connect failure, TLS
+ * not enabled). TLS: written once the handshake is done. */
 int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
 
 /* Serialise and send msg (msg stays with the caller). */

@@ -62,7 +62,8 @@ const sip_listener_t *sip_tp_listener_at(const sip_transport_t *tp, sip_proto_t 
 bool sip_transport_listens(const sip_transport_t *tp, const sip_addr_t *a)
 {
     return tp && a && (sip_tp_listener_at(tp, SIP_PROTO_UDP, a) ||
-                       sip_tp_listener_at(tp, SIP_PROTO_TCP, a));
+                       sip_tp_listener_at(tp, SIP_PROTO_TCP, a) ||
+                       sip_tp_listener_at(tp, SIP_PROTO_TLS, a));
 }
 
 int sip_transport_listen_at(sip_transport_t *tp, sip_proto_t proto, const sip_addr_t *local)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Internal to the SIP transport: the state shared by transport.c (API, UDP)
- * and transport_tcp.c (stream connections).
+ * Internal to the SIP transport: the state shared by transport.c (API, UDP),
+ * transport_tcp.c (stream connections) and transport_tls.c (OpenSSL).
  */
 #ifndef SIP_TRANSPORT_INT_H
 #define SIP_TRANSPORT_INT_H
@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/core/hash.h"
 #include "common/core/loop.h"
@@ -28,6 +29,8 @@ typedef struct sip_listener {
 } sip_listener_t;
 
 typedef struct sip_conn sip_conn_t;
+typedef struct sip_tls sip_tls_t;
+struct ssl_st;  /* OpenSSL's SSL */
 
 struct sip_transport {
     ims_loop_t *loop;
@@ -44,6 +47,7 @@ struct sip_transport {
     ims_hash_t *by_id;
     ims_hash_t *by_addr;
     uint32_t next_id;
+    sip_tls_t *tls;  /* NULL until sip_transport_tls */
     sip_transport_stats_t st;
 };
 
@@ -74,6 +78,29 @@ int sip_tcp_init(sip_transport_t *tp);
 void sip_tcp_fini(sip_transport_t *tp);
 /* The loop callback of a TCP listening socket (arg: its sip_listener_t). */
 void sip_tcp_accept_cb(ims_loop_t *loop, int fd, unsigned events, void *arg);
+/* TCP or TLS (dst->proto). */
 int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
+
+/*
+ * transport_tls.c: the OpenSSL half of a TLS connection; transport_tcp.c owns
+ * the socket, the queues and the events. The I/O calls behave as read() and
+ * send() on a non-blocking socket: > 0 bytes; 0 the peer closed; -1 with errno
+ * EAGAIN (*want: the socket event to wait for, IMS_EV_READ or IMS_EV_WRITE) or
+ * another errno (the session is broken: close; the reason is logged).
+ */
+bool sip_tls_can_listen(const sip_transport_t *tp);
+void sip_tls_fini(sip_transport_t *tp);
+uint32_t sip_tls_handshake_ms(const sip_transport_t *tp);
+/* A session on fd (not taken over), server or client side; NULL (logged) on failure. */
+struct ssl_st *sip_tls_session(sip_transport_t *tp, int fd, bool server, const sip_addr_t *peer);
+/* Send close_notify when the session is sound (best effort), then free it. */
+void sip_tls_close(struct ssl_st *ssl);
+/* IMS_OK done, IMS_AGAIN (*want set), IMS_ERROR failed (logged and counted). */
+int sip_tls_handshake(sip_transport_t *tp, struct ssl_st *ssl, uint32_t id,
+                      const sip_addr_t *peer, unsigned *want);
+ssize_t sip_tls_read(struct ssl_st *ssl, char *buf, size_t n, unsigned *want);
+ssize_t sip_tls_write(struct ssl_st *ssl, const char *buf, size_t n, unsigned *want);
+/* Decrypted bytes already read from the socket but not yet by sip_tls_read. */
+bool sip_tls_pending(const struct ssl_st *ssl);
 
 #endif

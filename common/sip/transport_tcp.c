@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SIP over TCP: connections, stream framing, write queues, idle timeout.
+ * SIP over TCP and TLS: connections, stream framing, write queues, idle timeout.
  *
  * Framing (RFC 3261 §18.3): a message is its header block, up to the first
  * empty line, plus Content-Length bytes of body; on a stream Content-Length
@@ -21,6 +21,15 @@
  * SIP_TP_WQ_MAX bytes, else the peer is not reading and we close) and flushed
  * on writability. While a non-blocking connect is in progress everything is
  * queued.
+ *
+ * TLS is the same connection with a session of transport_tls.c in between:
+ * conn_recv/conn_send go through it, writes are queued until its handshake is
+ * done, and the handshake must finish within sip_tls_handshake_ms (the idle
+ * timer, shortened meanwhile) or the connection is dropped. OpenSSL takes a
+ * whole record from the socket, so decrypted bytes can wait in the session
+ * while the socket has nothing more: a read turn never ends with some pending
+ * (at most the rest of one record, 16 KB), or they would wait for the next
+ * packet.
  */
 #define _GNU_SOURCE  /* accept4 */
 #include <errno.h>
@@ -48,6 +57,10 @@ struct sip_conn {
     sip_conn_t *prev, *next;   /* tp->conns */
     uint32_t id;
     int fd;
+    sip_proto_t proto;         /* TCP or TLS */
+    struct ssl_st *ssl;        /* TLS: the session; NULL for TCP */
+    bool handshaking;          /* TLS handshake not done yet: writes are queued */
+    bool read_wants_write;     /* TLS: the last read waits for writability */
     unsigned events;           /* as registered with the loop */
     unsigned busy;             /* our callbacks running on this connection */
     bool connecting;           /* non-blocking connect in progress */
@@ -64,18 +77,23 @@ struct sip_conn {
 
 static void conn_io_cb(ims_loop_t *loop, int fd, unsigned events, void *arg);
 
+static const char *conn_name(const sip_conn_t *c)
+{
+    return c->proto == SIP_PROTO_TLS ? "TLS" : "TCP";
+}
+
 static int set_int(int fd, int level, int opt, int v)
 {
     return setsockopt(fd, level, opt, &v, sizeof(v));
 }
 
-/* Family, port and address bytes: the by_addr key. */
-static size_t addr_key(const sip_addr_t *a, char *k)
+/* Protocol and family, port and address bytes: the by_addr key. */
+static size_t addr_key(const sip_addr_t *a, sip_proto_t proto, char *k)
 {
     if (a->ss.ss_family == AF_INET) {
         const struct sockaddr_in *s = (const void *)&a->ss;
 
-        k[0] = 4;
+        k[0] = (char)(4 | proto << 4);
         memcpy(k + 1, &s->sin_port, 2);
         memcpy(k + 3, &s->sin_addr, 4);
         return 7;
@@ -83,7 +101,7 @@ static size_t addr_key(const sip_addr_t *a, char *k)
     if (a->ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s = (const void *)&a->ss;
 
-        k[0] = 6;
+        k[0] = (char)(6 | proto << 4);
         memcpy(k + 1, &s->sin6_port, 2);
         memcpy(k + 3, &s->sin6_addr, 16);
         return 19;
@@ -109,7 +127,7 @@ static void addr_unindex(sip_conn_t *c)
     char key[ADDR_KEY_MAX];
 
     if (c->in_addr_index)
-        ims_hash_remove_n(c->tp->by_addr, key, addr_key(&c->remote, key));
+        ims_hash_remove_n(c->tp->by_addr, key, addr_key(&c->remote, c->proto, key));
     c->in_addr_index = false;
 }
 
@@ -127,7 +145,7 @@ static void conn_close(sip_conn_t *c, const char *why)
 
     if (c->dead)
         return;
-    IMS_DEBUG("sip: TCP connection %u %s closed: %s", c->id,
+    IMS_DEBUG("sip: %s connection %u %s closed: %s", conn_name(c), c->id,
               sip_addr_str(&c->remote, txt, sizeof(txt)), why);
     c->dead = true;
     addr_unindex(c);
@@ -141,6 +159,8 @@ static void conn_close(sip_conn_t *c, const char *why)
     ims_timer_stop(tp->loop, &c->idle);
     /* Off the loop before close(): the fd number may be reused at once. */
     ims_loop_del_fd(tp->loop, c->fd);
+    sip_tls_close(c->ssl);  /* close_notify needs the socket: before close() */
+    c->ssl = NULL;
     close(c->fd);
     c->fd = -1;
     tp->st.conns_open--;
@@ -150,16 +170,29 @@ static void conn_close(sip_conn_t *c, const char *why)
 
 static void idle_cb(ims_loop_t *loop, ims_timer_t *t, void *arg)
 {
-    conn_close(arg, "idle");
+    sip_conn_t *c = arg;
+    char txt[64];
+
+    if (c->handshaking && !c->connecting) {
+        c->tp->st.tls_failed++;
+        IMS_INFO("sip: TLS handshake %u with %s: timed out", c->id,
+                 sip_addr_str(&c->remote, txt, sizeof(txt)));
+    }
+    conn_close(c, c->connecting           ? "connect timeout"
+                  : c->handshaking ? "TLS handshake timeout"
+                                   : "idle");
 }
 
-/* Restart the idle timer; a connect in progress gets the shorter of the two. */
+/* Restart the idle timer; a connect or TLS handshake in progress gets the
+ * shorter of the two. */
 static void touch(sip_conn_t *c)
 {
     uint64_t ms = c->tp->cfg.tcp_idle_ms;
 
     if (c->connecting && ms > CONN_CONNECT_MS)
         ms = CONN_CONNECT_MS;
+    if (c->handshaking && ms > sip_tls_handshake_ms(c->tp))
+        ms = sip_tls_handshake_ms(c->tp);
     ims_timer_start(c->tp->loop, &c->idle, ms, idle_cb, c);
 }
 
@@ -175,18 +208,26 @@ static uint32_t next_id(sip_transport_t *tp)
     return id;
 }
 
-/* Take over fd (closed on failure). */
-static sip_conn_t *conn_new(sip_transport_t *tp, int fd, bool connecting, const sip_addr_t *remote)
+/* Take over fd (closed on failure). TLS: a session for the side we are on. */
+static sip_conn_t *conn_new(sip_transport_t *tp, int fd, bool connecting, const sip_addr_t *remote,
+                            sip_proto_t proto)
 {
     sip_conn_t *c = calloc(1, sizeof(*c));
     char key[ADDR_KEY_MAX];
 
+    if (c != NULL && proto == SIP_PROTO_TLS &&
+        (c->ssl = sip_tls_session(tp, fd, !connecting, remote)) == NULL) {
+        free(c);
+        c = NULL;
+    }
     if (c == NULL) {
         close(fd);
         return NULL;
     }
     c->tp = tp;
     c->fd = fd;
+    c->proto = proto;
+    c->handshaking = c->ssl != NULL;
     c->connecting = connecting;
     c->remote = *remote;
     c->local.len = sizeof(c->local.ss);
@@ -194,19 +235,17 @@ static sip_conn_t *conn_new(sip_transport_t *tp, int fd, bool connecting, const 
         c->local.len = 0;
     c->id = next_id(tp);
     c->events = IMS_EV_READ | (connecting ? IMS_EV_WRITE : 0);
-    if (ims_hash_insert_n(tp->by_id, (const char *)&c->id, sizeof(c->id), c) != IMS_OK) {
-        close(fd);
-        free(c);
-        return NULL;
-    }
-    if (ims_loop_add_fd(tp->loop, fd, c->events, conn_io_cb, c) != IMS_OK) {
+    if (ims_hash_insert_n(tp->by_id, (const char *)&c->id, sizeof(c->id), c) != IMS_OK ||
+        ims_loop_add_fd(tp->loop, fd, c->events, conn_io_cb, c) != IMS_OK) {
         ims_hash_remove_n(tp->by_id, (const char *)&c->id, sizeof(c->id));
+        sip_tls_close(c->ssl);
         close(fd);
         free(c);
         return NULL;
     }
     /* One index entry per address; a second connection to it is found by id. */
-    c->in_addr_index = ims_hash_insert_n(tp->by_addr, key, addr_key(remote, key), c) == IMS_OK;
+    c->in_addr_index =
+        ims_hash_insert_n(tp->by_addr, key, addr_key(remote, proto, key), c) == IMS_OK;
     ims_timer_init(&c->idle);
     touch(c);
     c->next = tp->conns;
@@ -224,7 +263,8 @@ static int conn_queue(sip_conn_t *c, const char *buf, size_t len)
     char *p;
 
     if (c->wlen + len > SIP_TP_WQ_MAX) {
-        IMS_WARN("sip: TCP connection %u: peer not reading, write queue full", c->id);
+        IMS_WARN("sip: %s connection %u: peer not reading, write queue full", conn_name(c),
+                 c->id);
         conn_close(c, "write queue full");
         return IMS_ERROR;
     }
@@ -249,6 +289,32 @@ static int conn_queue(sip_conn_t *c, const char *buf, size_t len)
     return IMS_OK;
 }
 
+/* read() and send() of the stream, through the TLS session when there is one. */
+static ssize_t conn_recv(sip_conn_t *c, char *buf, size_t n)
+{
+    unsigned want = 0;
+    ssize_t r;
+
+    if (c->ssl == NULL)
+        return read(c->fd, buf, n);
+    r = sip_tls_read(c->ssl, buf, n, &want);
+    c->read_wants_write = r < 0 && errno == EAGAIN && want == IMS_EV_WRITE;
+    if (c->read_wants_write)
+        set_events(c, c->events | IMS_EV_WRITE);
+    return r;
+}
+
+static ssize_t conn_send(sip_conn_t *c, const char *buf, size_t n)
+{
+    unsigned want = 0;
+
+    if (c->ssl == NULL)
+        return send(c->fd, buf, n, MSG_NOSIGNAL);
+    /* A write waiting for readability (no renegotiation: hardly ever) is retried
+     * on any event while the queue is not empty (conn_io_cb). */
+    return sip_tls_write(c->ssl, buf, n, &want);
+}
+
 /* Write or queue. IMS_OK, or IMS_ERROR with c closed. */
 static int conn_write(sip_conn_t *c, const char *buf, size_t len)
 {
@@ -256,9 +322,9 @@ static int conn_write(sip_conn_t *c, const char *buf, size_t len)
 
     if (c->dead)
         return IMS_ERROR;
-    if (!c->connecting && c->wlen == 0) {
+    if (!c->connecting && !c->handshaking && c->wlen == 0) {
         do {
-            n = send(c->fd, buf, len, MSG_NOSIGNAL);
+            n = conn_send(c, buf, len);
         } while (n < 0 && errno == EINTR);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             conn_close(c, strerror(errno));
@@ -278,7 +344,7 @@ static void conn_flush(sip_conn_t *c)
     ssize_t n;
 
     while (c->wlen > 0) {
-        n = send(c->fd, c->wbuf + c->woff, c->wlen, MSG_NOSIGNAL);
+        n = conn_send(c, c->wbuf + c->woff, c->wlen);
         if (n > 0) {
             c->woff += (size_t)n;
             c->wlen -= (size_t)n;
@@ -320,8 +386,8 @@ static void conn_refuse(sip_conn_t *c, const char *buf, size_t len, int code, co
     char txt[64], *r;
 
     tp->st.parse_errors++;
-    IMS_INFO("sip: bad stream from TCP %s: %s", sip_addr_str(&c->remote, txt, sizeof(txt)),
-             reason);
+    IMS_INFO("sip: bad stream from %s %s: %s", conn_name(c),
+             sip_addr_str(&c->remote, txt, sizeof(txt)), reason);
     r = sip_msg_raw_response(buf, len, code, reason, &rlen);
     if (r != NULL) {
         if (conn_write(c, r, rlen) == IMS_OK)
@@ -378,7 +444,7 @@ static void deliver(sip_conn_t *c, const char *p, size_t len)
     char *resp;
 
     memset(&rcv, 0, sizeof(rcv));
-    rcv.proto = SIP_PROTO_TCP;
+    rcv.proto = c->proto;
     rcv.local = c->local;
     rcv.remote = c->remote;
     rcv.conn_id = c->id;
@@ -460,17 +526,25 @@ static bool rbuf_reserve(sip_conn_t *c)
     return c->rcap > c->rlen;
 }
 
+/* Read turn i is allowed: within the fair share, or bytes wait in the TLS session. */
+static bool read_more(const sip_conn_t *c, int i)
+{
+    if (c->dead || c->draining)
+        return false;
+    return i < CONN_READS_PER_WAKEUP || (c->ssl != NULL && sip_tls_pending(c->ssl));
+}
+
 static void conn_read(sip_conn_t *c)
 {
     ssize_t n;
     int i;
 
-    for (i = 0; i < CONN_READS_PER_WAKEUP && !c->dead && !c->draining; i++) {
+    for (i = 0; read_more(c, i); i++) {
         if (!rbuf_reserve(c)) {
             conn_close(c, "read buffer");
             return;
         }
-        n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+        n = conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
         if (n > 0) {
             c->rlen += (size_t)n;
             touch(c);
@@ -495,8 +569,8 @@ static void conn_connected(sip_conn_t *c)
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err != 0) {
-        IMS_INFO("sip: TCP connect to %s: %s", sip_addr_str(&c->remote, txt, sizeof(txt)),
-                 strerror(err));
+        IMS_INFO("sip: %s connect to %s: %s", conn_name(c),
+                 sip_addr_str(&c->remote, txt, sizeof(txt)), strerror(err));
         conn_close(c, "connect failed");
         return;
     }
@@ -507,16 +581,43 @@ static void conn_connected(sip_conn_t *c)
     touch(c);
 }
 
+/* One step of the TLS handshake; true when it just completed. */
+static bool conn_handshake(sip_conn_t *c)
+{
+    unsigned want = IMS_EV_READ;
+    int rc = sip_tls_handshake(c->tp, c->ssl, c->id, &c->remote, &want);
+
+    if (rc == IMS_ERROR) {
+        conn_close(c, "TLS handshake failed");
+        return false;
+    }
+    if (rc == IMS_AGAIN) {
+        set_events(c, want);
+        return false;
+    }
+    c->handshaking = false;
+    touch(c);
+    set_events(c, IMS_EV_READ | (c->wlen > 0 ? IMS_EV_WRITE : 0));
+    return true;
+}
+
 static void conn_io_cb(ims_loop_t *loop, int fd, unsigned events, void *arg)
 {
     sip_conn_t *c = arg;
+    bool up = false;
 
     c->busy++;
     if (c->connecting)
         conn_connected(c);
-    if (!c->dead && (events & IMS_EV_WRITE))
+    if (!c->dead && !c->connecting && c->handshaking)
+        up = conn_handshake(c);
+    /* A TLS write may wait on either event; after the handshake the session may
+     * already hold the peer's first bytes. */
+    if (!c->dead && !c->handshaking &&
+        ((events & IMS_EV_WRITE) || (c->ssl != NULL && c->wlen > 0)))
         conn_flush(c);
-    if (!c->dead && !c->draining && (events & IMS_EV_READ))
+    if (!c->dead && !c->handshaking && !c->draining &&
+        ((events & IMS_EV_READ) || c->read_wants_write || up))
         conn_read(c);
     if (--c->busy == 0 && c->dead)
         conn_free(c);
@@ -526,6 +627,7 @@ void sip_tcp_accept_cb(ims_loop_t *loop, int fd, unsigned events, void *arg)
 {
     sip_listener_t *l = arg;
     sip_transport_t *tp = l->tp;
+    const char *name = l->proto == SIP_PROTO_TLS ? "TLS" : "TCP";
     sip_addr_t remote;
     char txt[64];
     int i, cfd;
@@ -538,18 +640,18 @@ void sip_tcp_accept_cb(ims_loop_t *loop, int fd, unsigned events, void *arg)
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                IMS_WARN("sip: TCP accept: %s", strerror(errno));
+                IMS_WARN("sip: %s accept: %s", name, strerror(errno));
             return;
         }
         if (tp->st.conns_open >= tp->cfg.max_conns) {
-            IMS_INFO("sip: TCP connection from %s refused: %u connections open",
+            IMS_INFO("sip: %s connection from %s refused: %u connections open", name,
                      sip_addr_str(&remote, txt, sizeof(txt)), tp->cfg.max_conns);
             close(cfd);
             tp->st.dropped++;
             continue;
         }
         set_int(cfd, IPPROTO_TCP, TCP_NODELAY, 1);
-        conn_new(tp, cfd, false, &remote);
+        conn_new(tp, cfd, false, &remote, l->proto);
     }
 }
 
@@ -560,12 +662,15 @@ static bool is_wildcard(const sip_addr_t *a)
     return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
 }
 
-/* Send from our TCP listening address, so peers see the address we announce. */
-static void bind_source(sip_transport_t *tp, int fd, int family)
+/* Send from our listening address (TLS: the TLS one, else the TCP one), so peers
+ * see the address we announce. */
+static void bind_source(sip_transport_t *tp, int fd, int family, sip_proto_t proto)
 {
-    const sip_listener_t *l = sip_tp_listener(tp, SIP_PROTO_TCP, family);
+    const sip_listener_t *l = sip_tp_listener(tp, proto, family);
     sip_addr_t src;
 
+    if (l == NULL)
+        l = sip_tp_listener(tp, SIP_PROTO_TCP, family);
     if (l == NULL || is_wildcard(&l->local))
         return;
     src = l->local;
@@ -578,7 +683,7 @@ static void bind_source(sip_transport_t *tp, int fd, int family)
         IMS_DEBUG("sip: TCP bind source: %s", strerror(errno));
 }
 
-static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to)
+static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_proto_t proto)
 {
     socklen_t alen = addr_len(to);
     char txt[64];
@@ -587,23 +692,25 @@ static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to)
     if (alen == 0)
         return NULL;
     if (tp->st.conns_open >= tp->cfg.max_conns) {
-        IMS_WARN("sip: TCP connect to %s: %u connections open",
-                 sip_addr_str(to, txt, sizeof(txt)), tp->cfg.max_conns);
+        IMS_WARN("sip: %s connect to %s: %u connections open",
+                 proto == SIP_PROTO_TLS ? "TLS" : "TCP", sip_addr_str(to, txt, sizeof(txt)),
+                 tp->cfg.max_conns);
         return NULL;
     }
     fd = socket(to->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    bind_source(tp, fd, to->ss.ss_family);
+    bind_source(tp, fd, to->ss.ss_family, proto);
     rc = connect(fd, (const struct sockaddr *)&to->ss, alen);
     if (rc < 0 && errno != EINPROGRESS) {
-        IMS_INFO("sip: TCP connect to %s: %s", sip_addr_str(to, txt, sizeof(txt)),
-                 strerror(errno));
+        IMS_INFO("sip: %s connect to %s: %s", proto == SIP_PROTO_TLS ? "TLS" : "TCP",
+                 sip_addr_str(to, txt, sizeof(txt)), strerror(errno));
         close(fd);
         return NULL;
     }
-    return conn_new(tp, fd, rc < 0, to);
+    /* A TLS session needs the connect done first: it starts on writability. */
+    return conn_new(tp, fd, rc < 0 || proto == SIP_PROTO_TLS, to, proto);
 }
 
 static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
@@ -613,8 +720,8 @@ static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
 
     if (dst->conn_id != 0)
         c = ims_hash_find_n(tp->by_id, (const char *)&dst->conn_id, sizeof(dst->conn_id));
-    if (c == NULL || c->draining)
-        c = ims_hash_find_n(tp->by_addr, key, addr_key(&dst->addr, key));
+    if (c == NULL || c->draining || c->proto != dst->proto)
+        c = ims_hash_find_n(tp->by_addr, key, addr_key(&dst->addr, dst->proto, key));
     return c != NULL && !c->draining ? c : NULL;
 }
 
@@ -623,7 +730,7 @@ int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, si
     sip_conn_t *c = find_conn(tp, dst);
 
     if (c == NULL)
-        c = conn_connect(tp, &dst->addr);
+        c = conn_connect(tp, &dst->addr, dst->proto);
     if (c == NULL)
         return IMS_ERROR;
     return conn_write(c, buf, len);

@@ -47,7 +47,7 @@ static int local_host(sip_txn_layer_t *l, const sip_dest_t *dst, char *host, siz
         bin = &((const struct sockaddr_in6 *)&local.ss)->sin6_addr;
     else
         return IMS_ERROR;
-    if (!inet_ntop(local.ss.ss_family, bin, host, hlen))
+    if (!sip_ip_str(local.ss.ss_family, bin, host, hlen))
         return IMS_ERROR;
     *port = sip_addr_port(&local);
     return IMS_OK;
@@ -65,7 +65,7 @@ static int push_via(sip_txn_layer_t *l, sip_msg_t *req, const sip_dest_t *dst, c
 
     if (local_host(l, dst, host, sizeof(host), &pnum) != IMS_OK)
         return IMS_ERROR;
-    snprintf(port, sizeof(port), "%u", (unsigned)pnum);
+    sip_utoa(pnum, port);
     n = snprintf(branch, blen, TXN_COOKIE "%s%s%" PRIx64, hint ? hint : "", l->branch_salt,
                  ++l->branch_seq);
     if (n < 0 || (size_t)n >= blen || osip_via_init(&via) != 0)

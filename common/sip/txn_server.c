@@ -74,14 +74,14 @@ void txn_via_mark_source(sip_msg_t *req, osip_via_t *via)
         bin = &((const struct sockaddr_in6 *)&src->ss)->sin6_addr;
     else
         return; /* built locally: nothing to record */
-    if (!via->host || !inet_ntop(src->ss.ss_family, bin, ip, sizeof(ip)))
+    if (!via->host || !sip_ip_str(src->ss.ss_family, bin, ip, sizeof(ip)))
         return;
     osip_via_param_get_byname(via, "rport", &rport);
     /* RFC 3581 §4: with rport, received goes in even when the host matches. */
     if (rport || !host_is_addr(via->host, src))
         via_param_set(via, "received", ip);
     if (rport && (!rport->gvalue || !rport->gvalue[0])) {
-        snprintf(port, sizeof(port), "%u", (unsigned)sip_addr_port(src));
+        sip_utoa(sip_addr_port(src), port);
         txn_text_free(rport->gvalue);
         rport->gvalue = osip_strdup(port);
     }

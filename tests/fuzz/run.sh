@@ -38,6 +38,7 @@ case $(basename "$fuzzer") in
     fuzz_sec_agree) seed_dirs=("$corpus_root/seed-secagree") ;;
     fuzz_http_req) seed_dirs=("$corpus_root/seed-http") ;;
     fuzz_sdp) seed_dirs=("$corpus_root/seed-sdp") ;;
+    fuzz_n5_json) seed_dirs=("$corpus_root/seed-n5") ;;
     *) seed_dirs=("$corpus_root/seed-sip" "$corpus_root/malformed") ;;
 esac
 seeds=0

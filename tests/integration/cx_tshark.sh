@@ -53,35 +53,11 @@ EOF
 
 # ---- capture ----
 
-TSHARK_PID=
 start_capture() {
-    tshark -n -i lo -f "tcp port $PORT" -w "$PCAP" >"$PCAP.log" 2>&1 &
-    TSHARK_PID=$!
-    track "$TSHARK_PID" "tshark" "$PCAP.log"
-    for ((i = 0; i < 200; i++)); do
-        grep -q "Capturing on" "$PCAP.log" 2>/dev/null && break
-        alive "$TSHARK_PID" || fail "tshark exited at start (capturing on lo needs root)"
-        sleep 0.05
-    done
-    grep -q "Capturing on" "$PCAP.log" || fail "tshark did not start capturing within 10 s"
-    # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
-    # first packets after it can still be missed: give it a moment.
-    sleep 1
+    tshark_capture_start "tcp port $PORT" "$PCAP"
     say "tshark pid $TSHARK_PID capturing lo, tcp port $PORT"
 }
-
-stop_capture() {
-    sleep 1   # let the last segments reach the capture (dumpcap lags on a loaded machine)
-    kill -INT "$TSHARK_PID" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        alive "$TSHARK_PID" || break
-        sleep 0.05
-    done
-    alive "$TSHARK_PID" && fail "tshark still running 5 s after SIGINT"
-    wait "$TSHARK_PID" 2>/dev/null
-    untrack "$TSHARK_PID"
-    [ -s "$PCAP" ] || fail "tshark wrote no capture ($(cat "$PCAP.log"))"
-}
+stop_capture() { tshark_capture_stop "$PCAP"; }
 
 # ---- the exchange ----
 

@@ -58,45 +58,13 @@ CALL="$IT_WORK/offer.sdp,$IT_WORK/answer.sdp"
 HOLD="$IT_WORK/hold-offer.sdp,$IT_WORK/hold-answer.sdp"
 
 # ---- capture (as cx_tshark.sh) ----
-TSHARK_PID=
 start_capture() {
-    local i
-    tshark -n -i lo -f "tcp port $PORT" -w "$PCAP" >"$PCAP.log" 2>&1 &
-    TSHARK_PID=$!
-    track "$TSHARK_PID" "tshark" "$PCAP.log"
-    for ((i = 0; i < 200; i++)); do
-        grep -q "Capturing on" "$PCAP.log" 2>/dev/null && break
-        alive "$TSHARK_PID" || fail "tshark exited at start (capturing on lo needs root)"
-        sleep 0.05
-    done
-    grep -q "Capturing on" "$PCAP.log" || fail "tshark did not start capturing within 10 s"
-    sleep 1   # dumpcap can miss the first packets just after "Capturing on"
+    tshark_capture_start "tcp port $PORT" "$PCAP"
 }
-stop_capture() {
-    local i
-    sleep 1
-    kill -INT "$TSHARK_PID" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        alive "$TSHARK_PID" || break
-        sleep 0.05
-    done
-    alive "$TSHARK_PID" && fail "tshark still running 5 s after SIGINT"
-    wait "$TSHARK_PID" 2>/dev/null
-    untrack "$TSHARK_PID"
-    [ -s "$PCAP" ] || fail "tshark wrote no capture ($(cat "$PCAP.log"))"
-}
+stop_capture() { tshark_capture_stop "$PCAP"; }
 
 # ctl COMMAND: one datagram to the PCRF's control socket; the reply in $REPLY.
-ctl() {
-    REPLY=$(python3 - "$CPORT" "$*" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(sys.argv[2].encode(), ("127.0.0.1", int(sys.argv[1])))
-print(s.recvfrom(512)[0].decode())
-EOF
-) || fail "control command '$*': no reply"
-}
+ctl() { udp_ctl "$CPORT" "$@"; }
 
 # rxc TAG STEP...: run rx-client to the end; output in $OUT and $IT_WORK/TAG.out.
 RUNS=0

@@ -427,6 +427,16 @@ static int drop_ack(void *arg, sip_msg_t *ack)
     return IMS_OK;
 }
 
+/* on_ack_dest: an ACK whose From tag is "move" goes to UAS2 instead (a P-CSCF
+ * choosing the port an ACK to a UE with SAs leaves from, say). */
+static void move_ack(void *arg, const sip_msg_t *ack, sip_dest_t *dst)
+{
+    h_t *h = arg;
+
+    if (strcmp(sip_msg_from_tag(ack), "move") == 0)
+        assert_int_equal(sip_addr_from(&dst->addr, "127.0.0.1", h->uas2.port), IMS_OK);
+}
+
 /* A P-CSCF asking the PCRF about the SDP answer: holds the first 180. */
 static void hold_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
 {
@@ -445,7 +455,7 @@ static void proxy_up(h_t *h, const opts_t *o)
     sip_txn_timers_t tm = { .t1_ms = o->t1_ms };
     sip_proxy_handler_t handler = { .on_request = o->fork ? fork_on_request : hold_on_request };
     sip_proxy_handler_t as_handler = { .on_request = as_on_request, .on_failure = as_on_failure };
-    sip_proxy_handler_t ack_handler = { .on_ack = drop_ack };
+    sip_proxy_handler_t ack_handler = { .on_ack = drop_ack, .on_ack_dest = move_ack };
     sip_proxy_handler_t resp_handler = { .on_response = hold_on_response };
     sip_proxy_cfg_t cfg;
     sip_addr_t me;
@@ -1081,7 +1091,8 @@ static void test_outbound_outside_dialogs_only(void **state)
 }
 
 /* The handler's on_ack sees the ACK for a 2xx before it is forwarded: it may take
- * it (a P-CSCF drops those of unregistered sources) or let the core forward it. */
+ * it (a P-CSCF drops those of unregistered sources) or let the core forward it;
+ * on_ack_dest may then change where it goes. */
 static void test_ack_hook(void **state)
 {
     h_t *h = *state;
@@ -1095,7 +1106,10 @@ static void test_ack_hook(void **state)
     send_raw_ack(h, ruri, "keep");
     expect_req(h, &h->uas1, "ACK");
     assert_int_equal(h->acks_dropped, 1);
-    assert_int_equal(sip_proxy_stats(h->px)->stateless_acks, 2);
+    send_raw_ack(h, ruri, "move");
+    expect_req(h, &h->uas2, "ACK");
+    expect_quiet(h, &h->uas1);
+    assert_int_equal(sip_proxy_stats(h->px)->stateless_acks, 3);
 }
 
 /* A CANCEL while the handler still decides is answered for it: 487. */

@@ -85,6 +85,21 @@ untrack() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# udp_ctl PORT COMMAND...: one datagram to a test peer's control socket on 127.0.0.1:PORT
+# (test-pcrf, test-pcf); its reply in $REPLY; fails the test after 5 s without one.
+udp_ctl() {
+    local port=$1
+    shift
+    REPLY=$(python3 - "$port" "$*" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(sys.argv[2].encode(), ("127.0.0.1", int(sys.argv[1])))
+print(s.recvfrom(512)[0].decode())
+PY
+) || fail "control command '$*' to port $port: no reply"
+}
+
 # listening PROTO PORT: some socket is bound (udp) / listening (tcp) on 127.0.0.1:PORT or any.
 listening() {
     local opt=-Hlnu

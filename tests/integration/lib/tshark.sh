@@ -19,6 +19,13 @@
 #                        (message cut short and the like); -T fields prints its name when present.
 # A capture to check: as root, `tshark -i lo -f "tcp port P" -w file.pcap -a duration:N &`,
 # run the traffic, wait for tshark to stop (no tcpdump needed).
+#
+# tshark_capture_start FILTER PCAP   (tests that source lib/common.sh)
+#   tshark on lo with capture filter FILTER into PCAP, in the background (TSHARK_PID), tracked;
+#   returns once it really captures (fails the test after 10 s).
+# tshark_capture_stop PCAP
+#   Waits a second for the last segments, stops it with SIGINT (5 s at most), fails the test
+#   when the capture is empty.
 
 tshark_check_clean() {
     local pcap=${1:-} port=${2:-} agg=$'\x1f' fields
@@ -92,6 +99,37 @@ tshark_check_clean() {
             }
             print "  clean: no expert error, no malformed packet"
         }'
+}
+
+TSHARK_PID=
+tshark_capture_start() {
+    local filter=$1 pcap=$2 i
+    tshark -n -i lo -f "$filter" -w "$pcap" >"$pcap.log" 2>&1 &
+    TSHARK_PID=$!
+    track "$TSHARK_PID" "tshark" "$pcap.log"
+    for ((i = 0; i < 200; i++)); do
+        grep -q "Capturing on" "$pcap.log" 2>/dev/null && break
+        alive "$TSHARK_PID" || fail "tshark exited at start (capturing on lo needs root)"
+        sleep 0.05
+    done
+    grep -q "Capturing on" "$pcap.log" || fail "tshark did not start capturing within 10 s"
+    # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
+    # first packets after it can still be missed: give it a moment.
+    sleep 1
+}
+
+tshark_capture_stop() {
+    local pcap=$1 i
+    sleep 1  # let the last segments reach the capture (dumpcap lags on a loaded machine)
+    kill -INT "$TSHARK_PID" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        alive "$TSHARK_PID" || break
+        sleep 0.05
+    done
+    alive "$TSHARK_PID" && fail "tshark still running 5 s after SIGINT"
+    wait "$TSHARK_PID" 2>/dev/null
+    untrack "$TSHARK_PID"
+    [ -s "$pcap" ] || fail "tshark wrote no capture ($(cat "$pcap.log"))"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
