@@ -16,54 +16,18 @@
  * repeated for resynchronisation, so the old set's OUT SAs (dst UE, spi_uc /
  * spi_us) would collide with the new ones.
  */
-#include "pcscf/secagree.h"
+#include "pcscf/secagree-int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/auth/digest.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/ipsec/ipsec_keys.h"
 #include "pcscf/headers.h"
-
-struct pcscf_sec_set {
-    pcscf_secagree_t *s;
-    pcscf_sec_state_t state;
-    ims_timer_t timer;
-    char key[PCSCF_KEY_LEN];    /* "r:<request id>" (OFFERED) or "IP:port_uc" */
-    bool indexed;
-    bool ids;                   /* our SPIs and ports allocated */
-    uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
-    bool ports;                 /* protected ports open */
-    bool us_indexed;            /* in by_us under us_key (the UE's port-s) */
-    char us_key[PCSCF_KEY_LEN];
-    ims_xfrm_addr_t ue, us;     /* the UE's address and ours */
-    sec_agree_alg_t alg;
-    sec_agree_ealg_t ealg;
-    uint32_t spi_uc, spi_us, spi_pc, spi_ps;
-    uint16_t port_uc, port_us, port_pc, port_ps;
-    pcscf_sec_set_t *old;       /* the set this one replaces (retired once this is used) */
-    pcscf_sec_set_t *newer;     /* the set whose old this one is */
-    pcscf_sec_set_t *next, *prev;   /* every set, for free */
-};
-
-struct pcscf_secagree {
-    pcscf_sec_cfg_t cfg;
-    ims_loop_t *loop;
-    ims_xfrm_t *x;
-    ipsec_alloc_t *alloc;
-    ims_hash_t *sets;
-    pcscf_sec_set_t *all;
-    size_t count[PCSCF_SEC_RETIRING + 1];
-    pcscf_sec_ops_t ops;
-    void *ops_arg;
-    sip_transport_t *tp;
-    ims_hash_t *by_us;          /* "UE-IP:port_us" -> the newest set with SAs to it */
-    pcscf_sec_stats_t stats;
-};
 
 /* ---- the kernel side ---- */
 
@@ -121,9 +85,16 @@ static void index_us(pcscf_sec_set_t *t)
         t->us_indexed = true;
 }
 
-/* SAs first, then the policies that need them. IMS_OK or IMS_ERROR (what got
- * in is marked in t->sas / t->pols for uninstall). */
-static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
+/* An add that failed because the entry is there already: when restoring, the
+ * SA or policy of the previous run, which we keep (its sequence numbers and
+ * replay window go on). */
+static bool survived(const pcscf_secagree_t *s, bool restoring)
+{
+    return restoring && ims_xfrm_errno(s->x) == EEXIST;
+}
+
+/* SAs first, then the policies that need them. */
+static int install_kernel(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys, bool restoring)
 {
     pcscf_secagree_t *s = t->s;
     ims_xfrm_policy_t p[4];
@@ -131,15 +102,30 @@ static int install(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys)
 
     for (int i = 0; i < 4; i++) {
         sa_def(t, i, &sa, &p[i]);
-        if (s->ops.sa_add(s->ops_arg, s->x, &sa, keys) != IMS_OK)
+        if (s->ops.sa_add(s->ops_arg, s->x, &sa, keys) != IMS_OK && !survived(s, restoring))
             return IMS_ERROR;
         t->sas |= (uint8_t)(1u << i);
     }
     for (int i = 0; i < 4; i++) {
-        if (ims_xfrm_policy_add(s->x, &p[i]) != IMS_OK)
+        if (ims_xfrm_policy_add(s->x, &p[i]) != IMS_OK && !survived(s, restoring))
             return IMS_ERROR;
         t->pols |= (uint8_t)(1u << i);
     }
+    return IMS_OK;
+}
+
+int pcscf_sec_set_install(pcscf_sec_set_t *t, bool restoring)
+{
+    pcscf_secagree_t *s = t->s;
+    ims_ipsec_keys_t keys;
+    int rc;
+
+    if (ims_ipsec_keys_derive(t->alg, t->ealg, t->ck, t->ik, &keys) != IMS_OK)
+        return IMS_ERROR;
+    rc = install_kernel(t, &keys, restoring);
+    explicit_bzero(&keys, sizeof(keys));
+    if (rc != IMS_OK)
+        return IMS_ERROR;
     if (s->tp && pcscf_sec_ports_open(s->tp, &t->us, t->port_ps, t->port_pc) != IMS_OK)
         return IMS_ERROR;
     t->ports = s->tp != NULL;
@@ -174,7 +160,7 @@ static void uninstall(pcscf_sec_set_t *t)
 
 static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg);
 
-static pcscf_sec_set_t *set_new(pcscf_secagree_t *s)
+pcscf_sec_set_t *pcscf_sec_set_new(pcscf_secagree_t *s)
 {
     pcscf_sec_set_t *t = calloc(1, sizeof(*t));
 
@@ -191,7 +177,7 @@ static pcscf_sec_set_t *set_new(pcscf_secagree_t *s)
     return t;
 }
 
-static void set_state(pcscf_sec_set_t *t, pcscf_sec_state_t st, uint64_t ms)
+void pcscf_sec_set_state(pcscf_sec_set_t *t, pcscf_sec_state_t st, uint64_t ms)
 {
     t->s->count[t->state]--;
     t->state = st;
@@ -208,7 +194,7 @@ static void unindex(pcscf_sec_set_t *t)
 }
 
 /* Callers make sure key is free (an abort otherwise, as for allocation failure). */
-static void index_as(pcscf_sec_set_t *t, const char *key)
+void pcscf_sec_set_index(pcscf_sec_set_t *t, const char *key)
 {
     unindex(t);
     snprintf(t->key, sizeof(t->key), "%s", key);
@@ -239,13 +225,13 @@ static pcscf_sec_set_t *unlink_chain(pcscf_sec_set_t *t)
 }
 
 /* Remove from the kernel, give back ids and ports, free (its older sets too). */
-static void set_destroy(pcscf_sec_set_t *t)
+void pcscf_sec_set_destroy(pcscf_sec_set_t *t)
 {
     pcscf_secagree_t *s = t->s;
     pcscf_sec_set_t *old = unlink_chain(t);
 
     if (old)
-        set_destroy(old);
+        pcscf_sec_set_destroy(old);
     unindex(t);
     uninstall(t);
     if (t->ids) {
@@ -261,6 +247,7 @@ static void set_destroy(pcscf_sec_set_t *t)
     if (t->next)
         t->next->prev = t->prev;
     s->count[t->state]--;
+    explicit_bzero(t, sizeof(*t));
     free(t);
 }
 
@@ -273,14 +260,14 @@ static void set_retire(pcscf_sec_set_t *t)
         set_retire(old);
     unindex(t);
     if (t->state == PCSCF_SEC_OFFERED) {
-        set_destroy(t);
+        pcscf_sec_set_destroy(t);
         return;
     }
     if (t->state != PCSCF_SEC_RETIRING) {
         t->s->stats.retired++;
         IMS_INFO("sec-agree: SAs spi %u/%u retire in %u ms", t->spi_pc, t->spi_ps,
                  t->s->cfg.retire_ms);
-        set_state(t, PCSCF_SEC_RETIRING, t->s->cfg.retire_ms);
+        pcscf_sec_set_state(t, PCSCF_SEC_RETIRING, t->s->cfg.retire_ms);
     }
 }
 
@@ -292,9 +279,9 @@ static void drop_pending(pcscf_sec_set_t *t)
     pcscf_sec_set_t *old = unlink_chain(t);
 
     snprintf(key, sizeof(key), "%s", t->key);
-    set_destroy(t);
+    pcscf_sec_set_destroy(t);
     if (old)
-        index_as(old, key);
+        pcscf_sec_set_index(old, key);
 }
 
 static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg)
@@ -311,7 +298,7 @@ static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg)
         set_retire(t);  /* its UE never got stored, or outlived: safety net */
         break;
     default:
-        set_destroy(t);
+        pcscf_sec_set_destroy(t);
         break;
     }
 }
@@ -436,12 +423,12 @@ static int remember_offer(pcscf_secagree_t *s, sip_proxy_req_t *pr, const sip_ms
         return IMS_DONE;
     }
     m = &offer->mech[i];
-    t = set_new(s);
+    t = pcscf_sec_set_new(s);
     if (ims_xfrm_addr_from_sockaddr(&t->ue, (const struct sockaddr *)&req->rcv.remote.ss,
                                     NULL) != IMS_OK ||
         ims_xfrm_addr_from_sockaddr(&t->us, (const struct sockaddr *)&req->rcv.local.ss,
                                     NULL) != IMS_OK) {
-        set_destroy(t);
+        pcscf_sec_set_destroy(t);
         return IMS_OK;      /* no addresses (a message not from a socket): no IPsec */
     }
     t->alg = m->alg;
@@ -451,7 +438,7 @@ static int remember_offer(pcscf_secagree_t *s, sip_proxy_req_t *pr, const sip_ms
     t->port_uc = m->port_c;
     t->port_us = m->port_s;
     req_key(pr, key, sizeof(key));
-    index_as(t, key);
+    pcscf_sec_set_index(t, key);
     s->stats.offers++;
     if (s->loop)
         ims_timer_start(s->loop, &t->timer, PCSCF_SEC_OFFER_MS, set_on_timer, t);
@@ -529,81 +516,6 @@ int pcscf_sec_register(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *r
     return rc;
 }
 
-#define RAW_CHALLENGE_MAX 2048
-
-/*
- * The first WWW-Authenticate value in the text the response was parsed from
- * (libosip2 keeps it; its parsed challenge has no ck/ik), continuation lines
- * joined, into buf. false when there is none or it does not fit.
- */
-static bool raw_challenge(const osip_message_t *m, char *buf, size_t size)
-{
-    static const char name[] = "www-authenticate";
-    const char *p = m->message, *end = p ? p + m->message_length : NULL;
-    size_t n = 0;
-    bool in = false;
-
-    for (; p && p < end;) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p)), *v = p, *ve;
-
-        ve = eol ? eol : end;
-        if (ve > p && ve[-1] == '\r')
-            ve--;
-        if (ve == p)
-            break;              /* the end of the headers */
-        if (in && (*p == ' ' || *p == '\t')) {
-            if (n + 1 + (size_t)(ve - p) >= size)
-                return false;
-            buf[n++] = ' ';
-            memcpy(buf + n, p, (size_t)(ve - p));
-            n += (size_t)(ve - p);
-        } else if (in) {
-            break;
-        } else if ((size_t)(ve - p) > sizeof(name) && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-            for (v = p + sizeof(name) - 1; v < ve && (*v == ' ' || *v == '\t'); v++)
-                ;
-            if (v < ve && *v == ':') {
-                for (v++; v < ve && (*v == ' ' || *v == '\t'); v++)
-                    ;
-                if ((size_t)(ve - v) >= size)
-                    return false;
-                memcpy(buf, v, (size_t)(ve - v));
-                n = (size_t)(ve - v);
-                in = true;
-            }
-        }
-        p = eol ? eol + 1 : end;
-    }
-    buf[n] = '\0';
-    return in;
-}
-
-/* ck and ik (16 octets each) from the challenge. IMS_OK or IMS_DECLINED. */
-static int challenge_keys(const sip_msg_t *resp, uint8_t ck[16], uint8_t ik[16])
-{
-    const char *h = sip_msg_header(resp, "WWW-Authenticate");
-    char raw[RAW_CHALLENGE_MAX];
-    ims_digest_params_t *p;
-    size_t n1 = 0, n2 = 0;
-    int rc = IMS_DECLINED;
-
-    if (!h && raw_challenge(resp->m, raw, sizeof(raw)))
-        h = raw;
-    if (!h)
-        return IMS_DECLINED;
-    if (!(p = malloc(sizeof(*p))))
-        abort();
-    if (ims_digest_parse(h, strlen(h), p) == IMS_OK && ims_digest_has(p, IMS_DIGEST_CK) &&
-        ims_digest_has(p, IMS_DIGEST_IK) &&
-        ims_auth_hex_decode(p->ck, strlen(p->ck), ck, 16, &n1) == IMS_OK && n1 == 16 &&
-        ims_auth_hex_decode(p->ik, strlen(p->ik), ik, 16, &n2) == IMS_OK && n2 == 16)
-        rc = IMS_OK;
-    explicit_bzero(p, sizeof(*p));
-    explicit_bzero(raw, sizeof(raw));
-    free(p);
-    return rc;
-}
-
 /* The 401 becomes a 500 for the UE: no SAs, no challenge it could answer. */
 static void fail_401(sip_msg_t *resp)
 {
@@ -625,7 +537,6 @@ static void fail_401(sip_msg_t *resp)
 static int set_up(pcscf_sec_set_t *t, const uint8_t ck[16], const uint8_t ik[16])
 {
     pcscf_secagree_t *s = t->s;
-    ims_ipsec_keys_t keys;
     int rc;
 
     if (ipsec_alloc_spi_pair(s->alloc, &t->spi_pc, &t->spi_ps) != IMS_OK) {
@@ -638,10 +549,10 @@ static int set_up(pcscf_sec_set_t *t, const uint8_t ck[16], const uint8_t ik[16]
         return IMS_ERROR;
     }
     t->ids = true;
-    if (ims_ipsec_keys_derive(t->alg, t->ealg, ck, ik, &keys) != IMS_OK)
-        return IMS_ERROR;
-    rc = install(t, &keys);
-    explicit_bzero(&keys, sizeof(keys));
+    memcpy(t->ck, ck, sizeof(t->ck));
+    memcpy(t->ik, ik, sizeof(t->ik));
+    t->have_keys = true;
+    rc = pcscf_sec_set_install(t, false);
     if (rc != IMS_OK)
         IMS_ERR("sec-agree: installing SAs spi %u/%u failed: %s", t->spi_pc, t->spi_ps,
                 ims_xfrm_error(s->x));
@@ -673,9 +584,9 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
     if (!s || !(t = ims_hash_find(s->sets, key)))
         return IMS_DECLINED;
     unindex(t);
-    if (challenge_keys(resp, ck, ik) != IMS_OK) {
+    if (pcscf_sec_challenge_keys(resp, ck, ik) != IMS_OK) {
         IMS_NOTICE("sec-agree: 401 without ck/ik: no SAs for this UE");
-        set_destroy(t);
+        pcscf_sec_set_destroy(t);
         return IMS_DECLINED;
     }
     protected_key(pr, t, key, sizeof(key));
@@ -683,7 +594,7 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
     if (cur && cur->state == PCSCF_SEC_PENDING) {
         /* superseded at once (see the top of this file); what it replaced stays */
         link_old(t, unlink_chain(cur));
-        set_destroy(cur);
+        pcscf_sec_set_destroy(cur);
         cur = NULL;
     }
     rc = set_up(t, ck, ik);
@@ -696,8 +607,8 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
     if (rc != IMS_OK) {
         s->stats.install_failed++;
         if (t->old && !cur)
-            index_as(unlink_chain(t), key);  /* the registration it had goes on */
-        set_destroy(t);
+            pcscf_sec_set_index(unlink_chain(t), key);  /* the registration it had goes on */
+        pcscf_sec_set_destroy(t);
         fail_401(resp);
         return IMS_ERROR;
     }
@@ -705,9 +616,9 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
         unindex(cur);           /* in use until t carries a REGISTER */
         link_old(t, cur);
     }
-    index_as(t, key);
+    pcscf_sec_set_index(t, key);
     s->stats.installed++;
-    set_state(t, PCSCF_SEC_PENDING, s->cfg.await_ms);
+    pcscf_sec_set_state(t, PCSCF_SEC_PENDING, s->cfg.await_ms);
     IMS_INFO("sec-agree: SAs for %s installed: %s", key, text);
     return IMS_OK;
 }
@@ -725,7 +636,7 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
         return;
     req_key(pr, key, sizeof(key));
     if ((t = ims_hash_find(s->sets, key)) != NULL)
-        set_destroy(t);         /* not challenged: the offer goes unused (§9.10) */
+        pcscf_sec_set_destroy(t);         /* not challenged: the offer goes unused (§9.10) */
     if (!(t = protected_set(s, &req->rcv)))
         return;
     if (!registered) {
@@ -738,10 +649,12 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
     }
     if (t->old)
         set_retire(t->old);     /* the new set carried a REGISTER (TS 33.203 §7.4) */
-    if ((ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)))) != NULL)
+    if ((ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)))) != NULL) {
         ue->ipsec = true;       /* from now on its requests come over the SAs only */
+        pcscf_sec_store_save(ctx, t, key, expires);
+    }
     /* Its UE's end removes it (context UE-gone hook); this is the safety net. */
-    set_state(t, PCSCF_SEC_ACTIVE, (uint64_t)expires * 1000 + s->cfg.await_ms);
+    pcscf_sec_set_state(t, PCSCF_SEC_ACTIVE, (uint64_t)expires * 1000 + s->cfg.await_ms);
 }
 
 /* The context's UE-gone hook: a registration ended (de-registration after its
@@ -751,9 +664,11 @@ static void sec_ue_gone(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
     const char *key = pcscf_ue_key(ue);
     pcscf_sec_set_t *t;
 
-    if (!ctx->sec || strlen(key) < 3 || !(t = ims_hash_find(ctx->sec->sets, key + 2)))
+    if (!ctx->sec || strlen(key) < 3)
         return;
-    set_retire(t);
+    pcscf_sec_store_forget(ctx, key);
+    if ((t = ims_hash_find(ctx->sec->sets, key + 2)) != NULL)
+        set_retire(t);
 }
 
 static void sec_free_hook(pcscf_ctx_t *ctx)
@@ -779,7 +694,6 @@ pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cf
                                      ims_xfrm_t *x)
 {
     pcscf_secagree_t *s = calloc(1, sizeof(*s));
-    unsigned nsa = 0, npol = 0;
 
     if (!s)
         abort();
@@ -795,26 +709,41 @@ pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cf
         pcscf_secagree_free(s);
         return NULL;
     }
-    if (ims_xfrm_flush_owned(x, PCSCF_SEC_OWNER, cfg->spi_min, cfg->spi_max, &nsa, &npol) !=
-        IMS_OK)
-        IMS_WARN("sec-agree: removing what an earlier run left: %s", ims_xfrm_error(x));
-    else if (nsa || npol)
-        IMS_NOTICE("sec-agree: removed %u SAs and %u policies an earlier run left", nsa, npol);
+    ims_timer_init(&s->start_timer);
     return s;
+}
+
+static void sec_on_start(ims_loop_t *loop, ims_timer_t *tm, void *arg)
+{
+    pcscf_sec_store_restore(arg);
 }
 
 void pcscf_sec_attach(pcscf_ctx_t *ctx, pcscf_secagree_t *s)
 {
     ctx->sec = s;
     ctx->sec_hooks = &g_sec_hooks;
+    s->ctx = ctx;
+    /* The journal's UEs are restored after us (pcscf_store_start): their sets
+     * come back, and what is left of ours is swept, at the loop's first turn. */
+    if (s->loop)
+        ims_timer_start(s->loop, &s->start_timer, 0, sec_on_start, s);
+    else
+        pcscf_sec_store_restore(s);
 }
 
 void pcscf_secagree_free(pcscf_secagree_t *s)
 {
     if (!s)
         return;
+    if (s->loop)
+        ims_timer_stop(s->loop, &s->start_timer);
+    /* The store keeps the registered UEs for our next start: their SAs stay in
+     * the kernel with them (only the ports close, with us). */
+    for (pcscf_sec_set_t *t = s->all; s->persist && t; t = t->next)
+        if (t->state == PCSCF_SEC_ACTIVE)
+            t->sas = t->pols = 0;
     while (s->all)
-        set_destroy(s->all);
+        pcscf_sec_set_destroy(s->all);
     ims_hash_free(s->sets);
     ims_hash_free(s->by_us);
     ipsec_alloc_free(s->alloc);

@@ -26,8 +26,12 @@
  * A set leaves ACTIVE when its UE's registration ends (de-registration,
  * expiry, reg-event: the context's UE-gone hook) or a newer set takes over.
  *
- * Why the keys are not kept: they are needed once, to install the SAs; after
- * that only the kernel holds them (explicit_bzero).
+ * Restart (secagree-store.c): the sets of registered UEs are kept in the
+ * P-CSCF's store with CK/IK, so the journal holds keys (it is 0600). A
+ * restarted P-CSCF takes back the sets of the UEs the journal restored and
+ * keeps their SAs in the kernel; it removes only SAs and policies tagged as
+ * ours that belong to no restored UE. A set's CK/IK stay in memory while it
+ * lives (the store writes them at each refresh) and are zeroed when it goes.
  */
 #ifndef PCSCF_SECAGREE_H
 #define PCSCF_SECAGREE_H
@@ -120,16 +124,21 @@ int pcscf_sec_start(pcscf_ctx_t *ctx, sip_transport_t *tp, ims_conf_t *conf);
 
 /*
  * New sec-agree state over x (ownership of x passes; closed by free), with
- * cfg copied. Removes what an earlier run left in the kernel (our owner tag
- * and SPI range; until the journal restores UEs nothing of ours survives a
- * restart). NULL when the ranges are bad. Attach with pcscf_sec_attach.
+ * cfg copied. NULL when the ranges are bad. Attach with pcscf_sec_attach,
+ * which at the loop's first turn (at once without a loop) restores the sets
+ * of the UEs the store restored and then sweeps what an earlier run left in
+ * the kernel (pcscf_secagree_sweep).
  */
 pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cfg,
                                      ims_xfrm_t *x);
 /* Sets ctx->sec and the context's UE-gone hook for sec-agree. */
 void pcscf_sec_attach(pcscf_ctx_t *ctx, pcscf_secagree_t *s);
-/* Remove every SA and policy still installed, free all sets and s. NULL: no-op. */
+/* Remove every SA and policy still installed, free all sets and s. NULL: no-op.
+ * With a store (the UEs outlive us in it), ACTIVE sets stay in the kernel. */
 void pcscf_secagree_free(pcscf_secagree_t *s);
+/* Delete every SA (SPI or reqid in our range) and policy tagged with our owner
+ * that belongs to no set of s; entries not tagged as ours stay. Logged. */
+void pcscf_secagree_sweep(pcscf_secagree_t *s);
 void pcscf_secagree_set_ops(pcscf_secagree_t *s, const pcscf_sec_ops_t *ops, void *arg);
 /* The transport the protected ports are opened on (with the SAs, closed with
  * them); NULL (the default): none are opened (unit tests that fake them). */

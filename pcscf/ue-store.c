@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/core/clock.h"
 #include "common/core/log.h"
@@ -130,12 +131,32 @@ size_t pcscf_store_restore(pcscf_ctx_t *ctx, ims_kv_t *kv)
     return n;
 }
 
+/* With sec-agree the journal also holds the UEs' IPsec keys (table pcscf.sec,
+ * pcscf/secagree-store.c): a journal made readable by others (by hand, or by
+ * an older version) is made 0600 again; new ones are created so. */
+static void store_private(ims_conf_t *conf)
+{
+    const char *path = NULL;
+    struct stat st;
+
+    if (ims_conf_str(conf, "store.journal", false, &path) != IMS_OK || !path ||
+        stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+        return;
+    if (chmod(path, 0600) == 0)
+        IMS_NOTICE("store: %s was mode %03o; now 0600 (it holds IPsec keys)", path,
+                   (unsigned)(st.st_mode & 0777));
+    else
+        IMS_WARN("store: %s is mode %03o and cannot be made 0600: others may read its keys",
+                 path, (unsigned)(st.st_mode & 0777));
+}
+
 int pcscf_store_start(pcscf_ctx_t *ctx, ims_conf_t *conf)
 {
     uint64_t t0 = ims_clock_real_us();
     ims_store_t st;
     size_t n;
 
+    store_private(conf);
     if (ims_store_start(ctx->loop, conf, "store", "pcscf", &st) != IMS_OK)
         return IMS_ERROR;
     if (!st.kv)

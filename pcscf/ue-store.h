@@ -13,7 +13,8 @@
  * A UE is stored when pcscf_ue_store keeps it (before the 200 OK is relayed)
  * and forgotten when pcscf_ue_remove drops it, through the context's hooks.
  * At start every unexpired record is stored again with the time it has left:
- * the UE calls and is called as before, without re-registering.
+ * the UE calls and is called as before, without re-registering. Its sec-agree
+ * set (SAs) is kept beside it, in table pcscf.sec (pcscf/secagree-store.c).
  */
 #ifndef PCSCF_UE_STORE_H
 #define PCSCF_UE_STORE_H

@@ -5,6 +5,7 @@
  *
  *   pktcount recv -p PORT -n WANT [-i IFACE] [-t SECONDS]
  *   pktcount send ADDR PORT COUNT
+ *   pktcount watch -i IFACE [-t SECONDS] [-v]
  *
  * recv binds a UDP socket to [::]:PORT (IPv4 and IPv6) and, with -i, a packet socket to IFACE.
  * It prints "pktcount: ready" once both are bound, then counts until WANT datagrams reached
@@ -22,6 +23,17 @@
  *
  * send sends COUNT datagrams (at most 1000) to ADDR (IPv4 or IPv6) port PORT, each 64 bytes
  * starting with "pktcount <n>". Exit status 0 when every sendto succeeded.
+ *
+ * watch is a capture of whatever crosses IFACE, both directions, while something else runs
+ * (a registration over sec-agree SAs): it prints "pktcount: ready iface=IFACE", counts until
+ * SIGINT/SIGTERM or SECONDS (default 60), then prints
+ *
+ *   pktcount: wire_esp=N wire_udp=N wire_tcp=N wire_sip=N wire_other=N
+ *
+ * wire_udp/wire_tcp: cleartext UDP/TCP packets (any port), wire_sip: those of them whose
+ * payload is SIP (a request or status line naming SIP/2.0), so "ESP only, no cleartext SIP"
+ * reads wire_esp > 0 and wire_sip == 0. -v prints a line per cleartext SIP packet (addresses
+ * and its first line), to see what went in clear. Exit status 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,13 +65,17 @@ typedef struct counter {
     uint32_t want;
     uint32_t delivered, bad;
     uint32_t wire_esp, wire_udp, wire_other;
+    uint32_t wire_tcp, wire_sip;
+    bool watch;            /* watch: both directions, any port, SIP recognised */
+    bool verbose;          /* watch -v: print each cleartext SIP packet */
     bool done;
 } counter_t;
 
 static void usage(void)
 {
     fprintf(stderr, "usage: pktcount recv -p PORT -n WANT [-i IFACE] [-t SECONDS]\n"
-                    "       pktcount send ADDR PORT COUNT\n");
+                    "       pktcount send ADDR PORT COUNT\n"
+                    "       pktcount watch -i IFACE [-t SECONDS] [-v]\n");
 }
 
 static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -75,6 +91,55 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
         return false;
     *out = (uint32_t)v;
     return true;
+}
+
+/* Whether the L4 payload p[0..len) starts a SIP message: a status line "SIP/2.0 " or a
+ * request line ending in " SIP/2.0". */
+static bool is_sip(const uint8_t *p, size_t len)
+{
+    static const char ver[] = "SIP/2.0";
+    const uint8_t *eol = memchr(p, '\n', len);
+    size_t n = eol ? (size_t)(eol - p) : len;
+
+    if (len >= sizeof(ver) && memcmp(p, ver, sizeof(ver) - 1) == 0)
+        return true;
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    return n >= sizeof(ver) && memcmp(p + n - (sizeof(ver) - 1), ver, sizeof(ver) - 1) == 0;
+}
+
+/* watch -v: "pktcount: clear SIP SRC:PORT -> DST:PORT FIRST-LINE" (IPv4 and IPv6). */
+static void print_sip(const uint8_t *p, size_t l4, const uint8_t *body, size_t len)
+{
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+    const uint8_t *eol = memchr(body, '\r', len);
+    int fam = (p[0] >> 4) == 4 ? AF_INET : AF_INET6;
+    size_t off = fam == AF_INET ? 12 : 8, alen = fam == AF_INET ? 4 : 16;
+
+    inet_ntop(fam, p + off, src, sizeof(src));
+    inet_ntop(fam, p + off + alen, dst, sizeof(dst));
+    printf("pktcount: clear SIP %s:%u -> %s:%u %.*s\n", src, (unsigned)(p[l4] << 8 | p[l4 + 1]),
+           dst, (unsigned)(p[l4 + 2] << 8 | p[l4 + 3]),
+           (int)(eol ? (size_t)(eol - body) : (len < 80 ? len : 80)), (const char *)body);
+    fflush(stdout);
+}
+
+/* watch: one cleartext UDP or TCP packet, L4 header at p[l4]. */
+static void classify_l4(counter_t *c, unsigned proto, const uint8_t *p, size_t l4, size_t len)
+{
+    size_t hl = proto == IPPROTO_UDP ? 8 : 0;
+
+    if (proto == IPPROTO_TCP && len >= l4 + 20)
+        hl = (size_t)(p[l4 + 12] >> 4) * 4;
+    if (proto == IPPROTO_UDP)
+        c->wire_udp++;
+    else
+        c->wire_tcp++;
+    if (hl >= 8 && len > l4 + hl && is_sip(p + l4 + hl, len - l4 - hl)) {
+        c->wire_sip++;
+        if (c->verbose)
+            print_sip(p, l4, p + l4 + hl, len - l4 - hl);
+    }
 }
 
 /* Classify one IPv4/IPv6 packet as seen by a SOCK_DGRAM packet socket (no link header).
@@ -93,6 +158,9 @@ static void classify(counter_t *c, uint16_t ethertype, const uint8_t *p, size_t 
     }
     if (proto == IPPROTO_ESP)
         c->wire_esp++;
+    else if (c->watch && (proto == IPPROTO_UDP || proto == IPPROTO_TCP) && l4 >= 20 &&
+             len >= l4 + 8)
+        classify_l4(c, proto, p, l4, len);
     else if (proto == IPPROTO_UDP && l4 >= 20 && len >= l4 + 8 &&
              ((uint16_t)(p[l4 + 2] << 8 | p[l4 + 3])) == c->port)
         c->wire_udp++;
@@ -113,7 +181,7 @@ static void drain_wire(counter_t *c)
         n = recvfrom(c->pkt_fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
         if (n < 0)
             return;
-        if (sll.sll_pkttype != PACKET_OUTGOING)
+        if (c->watch || sll.sll_pkttype != PACKET_OUTGOING)
             classify(c, ntohs(sll.sll_protocol), buf, (size_t)n);
     }
 }
@@ -125,8 +193,12 @@ static void finish(counter_t *c)
     c->done = true;
     if (c->pkt_fd >= 0)
         drain_wire(c);
-    printf("pktcount: delivered=%u bad=%u wire_esp=%u wire_udp=%u wire_other=%u\n",
-           c->delivered, c->bad, c->wire_esp, c->wire_udp, c->wire_other);
+    if (c->watch)
+        printf("pktcount: wire_esp=%u wire_udp=%u wire_tcp=%u wire_sip=%u wire_other=%u\n",
+               c->wire_esp, c->wire_udp, c->wire_tcp, c->wire_sip, c->wire_other);
+    else
+        printf("pktcount: delivered=%u bad=%u wire_esp=%u wire_udp=%u wire_other=%u\n",
+               c->delivered, c->bad, c->wire_esp, c->wire_udp, c->wire_other);
     fflush(stdout);
     ims_loop_stop(c->loop);
 }
@@ -258,6 +330,45 @@ out:
     return rc;
 }
 
+static int run_watch(int argc, char **argv)
+{
+    counter_t c = { .udp_fd = -1, .pkt_fd = -1, .watch = true };
+    const char *ifname = NULL;
+    uint32_t seconds = 60;
+    bool bad = false;
+    int o, rc = 1;
+
+    while ((o = getopt(argc, argv, "i:t:v")) != -1) {
+        if (o == 'i')
+            ifname = optarg;
+        else if (o == 'v')
+            c.verbose = true;
+        else if (o != 't' || !parse_u32(optarg, 1, 3600, &seconds))
+            bad = true;
+    }
+    if (bad || !ifname || optind != argc) {
+        usage();
+        return 2;
+    }
+    ims_timer_init(&c.end_timer);
+    if (!(c.loop = ims_loop_new()))
+        return 1;
+    if ((c.pkt_fd = open_packet(ifname)) < 0) {
+        fprintf(stderr, "pktcount: cannot capture on %s: %s\n", ifname, strerror(errno));
+    } else if (ims_loop_add_fd(c.loop, c.pkt_fd, IMS_EV_READ, wire_cb, &c) == IMS_OK &&
+               ims_loop_handle_signals(c.loop, signal_cb, &c) == IMS_OK) {
+        ims_timer_start(c.loop, &c.end_timer, (uint64_t)seconds * 1000, end_cb, &c);
+        printf("pktcount: ready iface=%s\n", ifname);
+        fflush(stdout);
+        rc = ims_loop_run(c.loop) == IMS_OK ? 0 : 1;
+    }
+    ims_timer_stop(c.loop, &c.end_timer);
+    if (c.pkt_fd >= 0)
+        close(c.pkt_fd);
+    ims_loop_free(c.loop);
+    return rc;
+}
+
 static int run_send(int argc, char **argv)
 {
     struct sockaddr_storage ss = { 0 };
@@ -309,6 +420,8 @@ int main(int argc, char **argv)
         return run_recv(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "send") == 0)
         return run_send(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "watch") == 0)
+        return run_watch(argc - 1, argv + 1);
     usage();
     return 2;
 }

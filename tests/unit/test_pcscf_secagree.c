@@ -67,6 +67,8 @@
 #include "pcscf/reginfo.c"
 #include "pcscf/secagree-cfg.c"
 #include "pcscf/secagree.c"
+#include "pcscf/secagree-keys.c"
+#include "pcscf/secagree-store.c"
 #include "pcscf/secagree-ports.c"
 #include "pcscf/sip-handler.c"
 

@@ -26,6 +26,8 @@ static void call_reset(ue_t *ue)
 
     ims_timer_stop(ue->loop, &c->timer);
     ims_timer_stop(ue->loop, &c->retx_end);
+    ims_timer_stop(ue->loop, &c->rereg);
+    c->bye_waits = false;
     sip_msg_free(c->ok);
     if (c->invite && !sip_txn_is_server(c->invite))
         sip_txn_client_detach(c->invite);
@@ -41,6 +43,7 @@ void ue_call_init(ue_t *ue)
     memset(&ue->call, 0, sizeof(ue->call));
     ims_timer_init(&ue->call.timer);
     ims_timer_init(&ue->call.retx_end);
+    ims_timer_init(&ue->call.rereg);
 }
 
 void ue_call_fini(ue_t *ue)
@@ -210,11 +213,31 @@ static void on_call_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
     ue_t *ue = arg;
     ue_call_t *c = &ue->call;
 
-    if (c->state == UE_CALL_UP) {
+    if (c->state == UE_CALL_UP && ue_register_busy(ue)) {
+        c->bye_waits = true;    /* hang up over the SAs the re-registration ends with */
+    } else if (c->state == UE_CALL_UP) {
         send_bye(ue);
     } else if (c->state == UE_CALL_CALLING && c->invite) {
         ue_event(ue, "call no answer: sending CANCEL");
         sip_txn_client_cancel(c->invite);
+    }
+}
+
+static void on_rereg_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    ue_t *ue = arg;
+
+    if (ue->call.state == UE_CALL_UP)
+        ue_register_background(ue);
+}
+
+void ue_call_rereg_done(ue_t *ue)
+{
+    ue_call_t *c = &ue->call;
+
+    if (c->bye_waits && c->state == UE_CALL_UP) {
+        c->bye_waits = false;
+        send_bye(ue);
     }
 }
 
@@ -230,6 +253,8 @@ static void answered(ue_t *ue, const sip_msg_t *resp)
     send_ack(ue);
     ue_event(ue, "call answered");
     ims_timer_start(ue->loop, &c->timer, c->hold_ms, on_call_timer, ue);
+    if (c->rereg_ms)
+        ims_timer_start(ue->loop, &c->rereg, c->rereg_ms, on_rereg_timer, ue);
 }
 
 static void on_invite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
@@ -260,7 +285,7 @@ static void on_invite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_er
     sip_msg_free(resp);
 }
 
-void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms)
+void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms)
 {
     ue_call_t *c = &ue->call;
     char to[UE_URI_MAX + 2];
@@ -274,6 +299,7 @@ void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms)
     c->caller = true;
     c->rang = false;
     c->hold_ms = hold_ms;
+    c->rereg_ms = rereg_ms;
     c->cseq = 1;
     sip_random_token(c->call_id, 24);
     strcat(c->call_id, "@ims-ue");

@@ -22,7 +22,8 @@
  *   call refused code=N | call no answer: sending CANCEL | call failed ...
  *   message sent to=URI | message delivered code=N | message failed ...
  *   message from=URI text=TEXT
- *   waited ms=N | CMD timeout after N ms | failed CMD | done
+ *   ipsec rotated alg=.. (as ipsec up) | ipsec old SAs removed spi-uc=N spi-us=N
+ *   waited ms=N | file PATH | CMD timeout after N ms | failed CMD | done
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/auth/digest.h"
 #include "common/core/log.h"
@@ -46,6 +48,7 @@ static const char *const cmd_names[] = {
     [UE_CMD_DEREGISTER] = "deregister",     [UE_CMD_CALL] = "call",
     [UE_CMD_ANSWER] = "answer",             [UE_CMD_MESSAGE] = "message",
     [UE_CMD_WAIT_MESSAGE] = "wait-message", [UE_CMD_WAIT_MS] = "wait-ms",
+    [UE_CMD_WAIT_FILE] = "wait-file",
 };
 
 static void usage(void)
@@ -54,12 +57,14 @@ static void usage(void)
             "usage: ims-ue --pcscf IP:PORT --impi IMPI --impu IMPU --k KEY "
             "(--opc KEY | --op KEY)\n"
             "              [--local IP:PORT] [--domain D] [--password P] [--sqn-ms N]\n"
-            "              [--ipsec [--ipsec-alg ALG:EALG]...] [--timeout-ms N] [-L LEVEL]\n"
-            "              <command>...\n"
-            "  KEY: 32 hex digits or 16 characters. Commands, run in order:\n"
+            "              [--ipsec [--ipsec-alg ALG:EALG]... [--bad-verify]] [--timeout-ms N]\n"
+            "              [-L LEVEL] <command>...\n"
+            "  KEY: 32 hex digits or 16 characters. --ipsec-alg offers only the pairs given;\n"
+            "  --bad-verify sends a Security-Verify that differs from the Security-Server\n"
+            "  (a test of the P-CSCF). Commands, run in order:\n"
             "    register [--expires N] | reregister | deregister\n"
-            "    call URI [--hold-ms N] | answer [--count N]\n"
-            "    message URI TEXT | wait-message [--count N] | wait-ms N\n");
+            "    call URI [--hold-ms N] [--reregister-ms N] | answer [--count N]\n"
+            "    message URI TEXT | wait-message [--count N] | wait-ms N | wait-file PATH\n");
 }
 
 void ue_event(ue_t *ue, const char *fmt, ...)
@@ -76,6 +81,27 @@ void ue_event(ue_t *ue, const char *fmt, ...)
 
 /* ---- the command sequence ---- */
 
+/* wait-file: polled every 100 ms (a test's go signal), within --timeout-ms. */
+static void on_file_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    ue_t *ue = arg;
+    const ue_cmd_t *c = &ue->cmds[ue->cur];
+
+    if (!ue->running || c->kind != UE_CMD_WAIT_FILE)
+        return;
+    if (access(c->text, F_OK) == 0) {
+        ue_event(ue, "file %s", c->text);
+        ue_done(ue, true);
+        return;
+    }
+    ims_timer_start(loop, &ue->file_timer, 100, on_file_timer, ue);
+}
+
+static void wait_file(ue_t *ue)
+{
+    on_file_timer(ue->loop, &ue->file_timer, ue);
+}
+
 static void run_current(ue_t *ue)
 {
     const ue_cmd_t *c = &ue->cmds[ue->cur];
@@ -89,7 +115,7 @@ static void run_current(ue_t *ue)
         ue_register_start(ue, c->kind, c->n);
         break;
     case UE_CMD_CALL:
-        ue_call_start(ue, c->uri, c->n);
+        ue_call_start(ue, c->uri, c->n, c->rereg_ms);
         break;
     case UE_CMD_ANSWER:
         ue_call_answer(ue, c->n);
@@ -106,6 +132,9 @@ static void run_current(ue_t *ue)
         break;
     case UE_CMD_WAIT_MS:
         ue_step_bound(ue, c->n);
+        break;
+    case UE_CMD_WAIT_FILE:
+        wait_file(ue);
         break;
     }
 }
@@ -230,6 +259,7 @@ static int take_option(ue_cfg_t *c, int o, const char *a)
     case 'u': c->impu = a; return IMS_OK;
     case 'w': c->password = a; return IMS_OK;
     case 's': c->ipsec = true; return IMS_OK;
+    case 'V': c->bad_verify = true; return IMS_OK;
     case 'd': snprintf(c->domain, sizeof(c->domain), "%s", a); return IMS_OK;
     case 'k': c->have_k = true; return parse_key(a, c->k);
     case 'c': c->have_op = true; return parse_key(a, c->opc);
@@ -264,6 +294,7 @@ static int parse_options(ue_cfg_t *c, int argc, char **argv)
         { "domain", required_argument, NULL, 'd' }, { "password", required_argument, NULL, 'w' },
         { "sqn-ms", required_argument, NULL, 'q' }, { "ipsec-alg", required_argument, NULL, 'a' },
         { "timeout-ms", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+        { "bad-verify", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     int o;
@@ -313,6 +344,8 @@ static int parse_commands(ue_t *ue, int argc, char **argv)
             c->uri = argv[++i];
             c->n = UE_DEFAULT_HOLD;
             rc = cmd_opt(argc, argv, &i, "--hold-ms", &c->n);
+            if (rc == IMS_OK)
+                rc = cmd_opt(argc, argv, &i, "--reregister-ms", &c->rereg_ms);
         } else if (strcmp(w, "answer") == 0 || strcmp(w, "wait-message") == 0) {
             c->kind = w[0] == 'a' ? UE_CMD_ANSWER : UE_CMD_WAIT_MESSAGE;
             c->n = 1;
@@ -324,6 +357,9 @@ static int parse_commands(ue_t *ue, int argc, char **argv)
         } else if (strcmp(w, "wait-ms") == 0 && i + 1 < argc) {
             c->kind = UE_CMD_WAIT_MS;
             rc = parse_u32(argv[++i], &c->n);
+        } else if (strcmp(w, "wait-file") == 0 && i + 1 < argc) {
+            c->kind = UE_CMD_WAIT_FILE;
+            c->text = argv[++i];
         } else {
             fprintf(stderr, "ims-ue: unknown command or missing argument at '%s'\n", w);
             return IMS_ERROR;
@@ -381,6 +417,7 @@ static int setup(ue_t *ue)
         return IMS_ERROR;
     ims_timer_init(&ue->step_timer);
     ims_timer_init(&ue->next_timer);
+    ims_timer_init(&ue->file_timer);
     ue_call_init(ue);
     if (ue->cfg.ipsec && ue_ipsec_open(ue) != IMS_OK)
         return IMS_ERROR;
@@ -396,6 +433,7 @@ static void teardown(ue_t *ue)
     if (ue->loop) {
         ims_timer_stop(ue->loop, &ue->step_timer);
         ims_timer_stop(ue->loop, &ue->next_timer);
+        ims_timer_stop(ue->loop, &ue->file_timer);
         ue_call_fini(ue);
     }
     ue_sip_close(ue);

@@ -33,6 +33,21 @@ static const char *kind_name(ue_cmd_kind_t k)
                                                                           : "register";
 }
 
+/* The registration is over: the command's end, or the background one's. */
+static void reg_end(ue_t *ue, bool ok)
+{
+    if (ue->cfg.ipsec)
+        ue_ipsec_keep_offer(ue);    /* no new SAs came: offer the SPIs in use */
+    if (!ue->reg.background) {
+        ue_done(ue, ok);
+        return;
+    }
+    ue->reg.background = false;
+    if (!ok)
+        ue->status = 1;
+    ue_call_rereg_done(ue);
+}
+
 static void fail(ue_t *ue, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void fail(ue_t *ue, const char *fmt, ...)
@@ -44,7 +59,7 @@ static void fail(ue_t *ue, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     ue_event(ue, "%s failed: %s", kind_name(ue->reg.kind), line);
-    ue_done(ue, false);
+    reg_end(ue, false);
 }
 
 /* The first REGISTER's credentials: identity, no answer yet (TS 24.229 §5.1.1.2.1). */
@@ -79,7 +94,24 @@ void ue_register_start(ue_t *ue, ue_cmd_kind_t kind, uint32_t expires)
         fail(ue, "cannot build Security-Client");
         return;
     }
+    /* TS 33.203 §7.4: over SAs, each REGISTER offers new SPIs for the set a
+     * challenge would bring. */
+    if (ue->protected_up && ue_ipsec_new_offer(ue) != IMS_OK) {
+        fail(ue, "cannot build Security-Client");
+        return;
+    }
     send_register(ue);
+}
+
+void ue_register_background(ue_t *ue)
+{
+    ue->reg.background = true;
+    ue_register_start(ue, UE_CMD_REREGISTER, 0);
+}
+
+bool ue_register_busy(const ue_t *ue)
+{
+    return ue->reg.background;
 }
 
 /* ---- the 2xx ---- */
@@ -111,11 +143,13 @@ static void registered(ue_t *ue, const sip_msg_t *resp)
     ue_reg_t *r = &ue->reg;
     uint32_t exp = granted(ue, resp);
 
+    if (ue->cfg.ipsec)
+        ue_ipsec_retire_old(ue);    /* the 2xx came over the newest SAs */
     if (r->kind == UE_CMD_DEREGISTER) {
         r->expires = 0;
         r->nroute = 0;
         ue_event(ue, "deregistered");
-        ue_done(ue, true);
+        reg_end(ue, true);
         return;
     }
     if (exp == 0) {
@@ -126,7 +160,7 @@ static void registered(ue_t *ue, const sip_msg_t *resp)
     r->nroute = ue_hdr_list(resp, "Service-Route", r->routes, UE_MAX_ROUTES);
     ue_event(ue, "%s expires=%u", r->kind == UE_CMD_REREGISTER ? "reregistered" : "registered",
              (unsigned)exp);
-    ue_done(ue, true);
+    reg_end(ue, true);
 }
 
 /* ---- the challenge ---- */
@@ -243,15 +277,12 @@ static int aka_challenge(ue_t *ue, const sip_msg_t *resp, const ims_digest_param
     ue->cfg.sqn_ms = r.sqn;
     ue_event(ue, "auth AKA challenge sqn=%llu", (unsigned long long)r.sqn);
     rc = answer(ue, p, r.res, sizeof(r.res), NULL);
-    if (rc == IMS_OK && ue->cfg.ipsec && !ue->protected_up) {
+    /* The first challenge sets SAs up; over SAs a challenge with a new
+     * Security-Server brings the next set (TS 33.203 §7.4), installed beside
+     * the one in use, which goes once the answer's 2xx came over the new. */
+    if (rc == IMS_OK && ue->cfg.ipsec &&
+        (!ue->protected_up || sip_msg_header(resp, "Security-Server")))
         rc = ue_ipsec_on_challenge(ue, resp, r.ck, r.ik) == IMS_OK ? IMS_OK : IMS_DECLINED;
-    } else if (rc == IMS_OK && ue->protected_up && sip_msg_header(resp, "Security-Server")) {
-        /* TS 33.203 §7.4: a new SA set on new ports and SPIs, the old one retired
-         * after the new one carries the REGISTER. Not done yet: say so. */
-        ue_event(ue, "ipsec failed: re-challenged with a new Security-Server: "
-                     "SA rotation is not supported yet");
-        rc = IMS_DECLINED;
-    }
     explicit_bzero(&r, sizeof(r));
     return rc;
 }
@@ -285,7 +316,7 @@ static void challenged(ue_t *ue, const sip_msg_t *resp)
         rc = answer(ue, &p, (const uint8_t *)ue->cfg.password, strlen(ue->cfg.password), NULL);
     }
     if (rc == IMS_DECLINED) {   /* sec-agree failed and said why */
-        ue_done(ue, false);
+        reg_end(ue, false);
         return;
     }
     if (rc != IMS_OK) {

@@ -16,6 +16,13 @@
  * `ip xfrm` shows whose they are. SAs go in before the policies that need
  * them, and come out after them.
  *
+ * Re-registration (TS 33.203 §7.4): every REGISTER sent over SAs offers new
+ * SPIs (our ports stay); when the network challenges it, the 401's
+ * Security-Server brings a new set, installed beside the one in use. The
+ * answer goes over the new set, and its 2xx retires the old one: calls keep
+ * going through the switch. Not challenged, the offer falls back to the SPIs
+ * in use.
+ *
  * Why the kernel is probed at start: on a kernel without ESP (this project's
  * CI) no SA can be installed, and the registration would stop half-way with
  * the network holding a pending challenge; we say so before sending anything.
@@ -36,11 +43,18 @@
 #define UE_SPI_MIN    0x10000000u
 #define UE_SPI_SPAN   0x6fffffffu
 
-struct ue_ipsec {
-    ims_xfrm_t *x;
+/* The four SAs and policies of one agreement. */
+typedef struct ue_saset {
     ims_xfrm_sa_t sa[4];
     ims_xfrm_policy_t pol[4];
     uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
+} ue_saset_t;
+
+struct ue_ipsec {
+    ims_xfrm_t *x;
+    ue_saset_t cur;             /* the newest set: requests go over it */
+    ue_saset_t old;             /* the one it replaces, until the new carried a 2xx */
+    bool cur_ok;                /* cur carried a REGISTER to its 2xx */
 };
 
 static uint32_t random_spi(void)
@@ -52,6 +66,21 @@ static uint32_t random_spi(void)
         abort();
     memcpy(&v, r, sizeof(v));
     return UE_SPI_MIN + v % UE_SPI_SPAN;
+}
+
+/* Two new SPIs for our offer, distinct from each other and from those in use. */
+static void new_spis(ue_t *ue)
+{
+    uint32_t uc, us;
+
+    do
+        uc = random_spi();
+    while (uc == ue->spi_uc || uc == ue->spi_us);
+    do
+        us = random_spi();
+    while (us == uc || us == ue->spi_uc || us == ue->spi_us);
+    ue->spi_uc = uc;
+    ue->spi_us = us;
 }
 
 /* Keep the pairs of our offer that the kernel can do. */
@@ -92,10 +121,7 @@ int ue_ipsec_open(ue_t *ue)
         ue_event(ue, "ipsec unavailable: the kernel has none of the algorithms offered");
         return IMS_ERROR;
     }
-    ue->spi_uc = random_spi();
-    do
-        ue->spi_us = random_spi();
-    while (ue->spi_us == ue->spi_uc);
+    new_spis(ue);
     return IMS_OK;
 }
 
@@ -130,10 +156,9 @@ static const sec_agree_mech_t *choose(const ue_t *ue, const sec_agree_list_t *sr
 }
 
 /* The four SAs and policies, UE side (see the top of the file). */
-static void define(ue_t *ue, const sec_agree_mech_t *m, const ims_xfrm_addr_t *me,
-                   const ims_xfrm_addr_t *pc)
+static void define(ue_t *ue, ue_saset_t *s, const sec_agree_mech_t *m,
+                   const ims_xfrm_addr_t *me, const ims_xfrm_addr_t *pc)
 {
-    ue_ipsec_t *s = ue->ipsec;
     const uint16_t uc = sip_addr_port(&ue->prot_c.local), us = sip_addr_port(&ue->prot_s.local);
     const struct {
         bool out;
@@ -164,34 +189,34 @@ static void define(ue_t *ue, const sec_agree_mech_t *m, const ims_xfrm_addr_t *m
     }
 }
 
-static void uninstall(ue_ipsec_t *s)
+static void uninstall(ims_xfrm_t *x, ue_saset_t *s)
 {
     for (int i = 0; i < 4; i++) {
-        if ((s->pols & (1u << i)) && ims_xfrm_policy_del(s->x, &s->pol[i]) == IMS_ERROR)
-            IMS_WARN("ipsec: %s", ims_xfrm_error(s->x));
+        if ((s->pols & (1u << i)) && ims_xfrm_policy_del(x, &s->pol[i]) == IMS_ERROR)
+            IMS_WARN("ipsec: %s", ims_xfrm_error(x));
         if ((s->sas & (1u << i)) &&
-            ims_xfrm_sa_del(s->x, &s->sa[i].sel.dst, s->sa[i].spi) == IMS_ERROR)
-            IMS_WARN("ipsec: %s", ims_xfrm_error(s->x));
+            ims_xfrm_sa_del(x, &s->sa[i].sel.dst, s->sa[i].spi) == IMS_ERROR)
+            IMS_WARN("ipsec: %s", ims_xfrm_error(x));
     }
-    s->sas = s->pols = 0;
+    memset(s, 0, sizeof(*s));
 }
 
-static int install(ue_t *ue, const ims_ipsec_keys_t *keys)
+static int install(ue_t *ue, ue_saset_t *s, const ims_ipsec_keys_t *keys)
 {
-    ue_ipsec_t *s = ue->ipsec;
+    ims_xfrm_t *x = ue->ipsec->x;
 
     for (int i = 0; i < 4; i++) {
-        if (ims_xfrm_sa_add(s->x, &s->sa[i], keys) != IMS_OK) {
+        if (ims_xfrm_sa_add(x, &s->sa[i], keys) != IMS_OK) {
             ue_event(ue, "ipsec failed: SA%d (spi %u) not installed: %s", i + 1,
-                     (unsigned)s->sa[i].spi, ims_xfrm_error(s->x));
+                     (unsigned)s->sa[i].spi, ims_xfrm_error(x));
             return IMS_ERROR;
         }
         s->sas |= (uint8_t)(1u << i);
     }
     for (int i = 0; i < 4; i++) {
-        if (ims_xfrm_policy_add(s->x, &s->pol[i]) != IMS_OK) {
+        if (ims_xfrm_policy_add(x, &s->pol[i]) != IMS_OK) {
             ue_event(ue, "ipsec failed: policy of SA%d not installed: %s", i + 1,
-                     ims_xfrm_error(s->x));
+                     ims_xfrm_error(x));
             return IMS_ERROR;
         }
         s->pols |= (uint8_t)(1u << i);
@@ -210,13 +235,53 @@ static int addresses(ue_t *ue, ims_xfrm_addr_t *me, ims_xfrm_addr_t *pc)
     return IMS_OK;
 }
 
+/* The new set in cur (the one in use, if any, kept in old). IMS_OK, or
+ * IMS_ERROR with the set in use back in cur. */
+static int install_new(ue_t *ue, const sec_agree_mech_t *m, const ims_ipsec_keys_t *keys)
+{
+    ue_ipsec_t *s = ue->ipsec;
+    ims_xfrm_addr_t me, pc;
+
+    if (addresses(ue, &me, &pc) != IMS_OK)
+        return IMS_ERROR;
+    if (s->cur_ok) {
+        uninstall(s->x, &s->old);
+        s->old = s->cur;
+        memset(&s->cur, 0, sizeof(s->cur));
+    } else {
+        /* never confirmed (a challenge repeated, e.g. for resynchronisation):
+         * the P-CSCF dropped that set, and the offer's SPIs are the same */
+        uninstall(s->x, &s->cur);
+    }
+    s->cur_ok = false;
+    define(ue, &s->cur, m, &me, &pc);
+    if (install(ue, &s->cur, keys) == IMS_OK)
+        return IMS_OK;
+    uninstall(s->x, &s->cur);
+    if (s->old.sas) {
+        s->cur = s->old;
+        s->cur_ok = true;
+        memset(&s->old, 0, sizeof(s->old));
+    }
+    return IMS_ERROR;
+}
+
+/* Security-Verify: the whole Security-Server list; --bad-verify spoils one SPI. */
+static int make_verify(ue_t *ue, sec_agree_list_t *srv)
+{
+    if (ue->cfg.bad_verify)
+        srv->mech[0].spi_s ^= 1u;
+    return sec_agree_format(srv, ue->sec_verify, sizeof(ue->sec_verify), NULL);
+}
+
 static int take_server(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
                        const uint8_t ik[16], sec_agree_list_t *srv)
 {
     const char *reason = NULL;
     const sec_agree_mech_t *m;
-    ims_xfrm_addr_t me, pc;
     ims_ipsec_keys_t keys;
+    sec_agree_mech_t chosen;
+    bool rotated = ue->protected_up;
     int rc;
 
     rc = sec_agree_parse_msg(srv, resp, "Security-Server", &reason);
@@ -231,31 +296,30 @@ static int take_server(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
         ue_event(ue, "ipsec failed: no mechanism of the Security-Server was offered");
         return IMS_ERROR;
     }
-    if (sec_agree_format(srv, ue->sec_verify, sizeof(ue->sec_verify), NULL) != IMS_OK ||
-        addresses(ue, &me, &pc) != IMS_OK ||
-        ims_ipsec_keys_derive(m->alg, m->ealg, ck, ik, &keys) != IMS_OK) {
+    chosen = *m;
+    if (ims_ipsec_keys_derive(m->alg, m->ealg, ck, ik, &keys) != IMS_OK) {
         ue_event(ue, "ipsec failed: cannot take the Security-Server");
         return IMS_ERROR;
     }
-    define(ue, m, &me, &pc);
-    rc = install(ue, &keys);
+    rc = install_new(ue, m, &keys);
     explicit_bzero(&keys, sizeof(keys));
-    if (rc != IMS_OK) {
-        uninstall(ue->ipsec);
+    if (rc != IMS_OK || make_verify(ue, srv) != IMS_OK)
         return IMS_ERROR;
-    }
     ue->pcscf_ps = ue->cfg.pcscf;
     if (ue->pcscf_ps.ss.ss_family == AF_INET)
-        ((struct sockaddr_in *)&ue->pcscf_ps.ss)->sin_port = htons(m->port_s);
+        ((struct sockaddr_in *)&ue->pcscf_ps.ss)->sin_port = htons(chosen.port_s);
     else
-        ((struct sockaddr_in6 *)&ue->pcscf_ps.ss)->sin6_port = htons(m->port_s);
+        ((struct sockaddr_in6 *)&ue->pcscf_ps.ss)->sin6_port = htons(chosen.port_s);
     ue->protected_up = true;
-    ue_event(ue, "ipsec up alg=%s ealg=%s spi-uc=%u spi-us=%u port-uc=%u port-us=%u "
-                 "spi-pc=%u spi-ps=%u port-pc=%u port-ps=%u",
-             sec_agree_alg_name(m->alg), sec_agree_ealg_name(m->ealg), (unsigned)ue->spi_uc,
-             (unsigned)ue->spi_us, (unsigned)sip_addr_port(&ue->prot_c.local),
-             (unsigned)sip_addr_port(&ue->prot_s.local), (unsigned)m->spi_c,
-             (unsigned)m->spi_s, (unsigned)m->port_c, (unsigned)m->port_s);
+    ue->prev_spi_uc = ue->spi_uc;
+    ue->prev_spi_us = ue->spi_us;
+    ue_event(ue, "ipsec %s alg=%s ealg=%s spi-uc=%u spi-us=%u port-uc=%u port-us=%u "
+                 "spi-pc=%u spi-ps=%u port-pc=%u port-ps=%u", rotated ? "rotated" : "up",
+             sec_agree_alg_name(chosen.alg), sec_agree_ealg_name(chosen.ealg),
+             (unsigned)ue->spi_uc, (unsigned)ue->spi_us,
+             (unsigned)sip_addr_port(&ue->prot_c.local),
+             (unsigned)sip_addr_port(&ue->prot_s.local), (unsigned)chosen.spi_c,
+             (unsigned)chosen.spi_s, (unsigned)chosen.port_c, (unsigned)chosen.port_s);
     return IMS_OK;
 }
 
@@ -272,6 +336,38 @@ int ue_ipsec_on_challenge(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
     return rc;
 }
 
+int ue_ipsec_new_offer(ue_t *ue)
+{
+    ue->prev_spi_uc = ue->spi_uc;
+    ue->prev_spi_us = ue->spi_us;
+    new_spis(ue);
+    return ue_ipsec_client_header(ue);
+}
+
+void ue_ipsec_keep_offer(ue_t *ue)
+{
+    if (ue->spi_uc == ue->prev_spi_uc && ue->spi_us == ue->prev_spi_us)
+        return;
+    ue->spi_uc = ue->prev_spi_uc;
+    ue->spi_us = ue->prev_spi_us;
+    if (ue_ipsec_client_header(ue) != IMS_OK)
+        IMS_WARN("ipsec: cannot rebuild Security-Client");
+}
+
+void ue_ipsec_retire_old(ue_t *ue)
+{
+    ue_ipsec_t *s = ue->ipsec;
+
+    if (!s || !ue->protected_up)
+        return;
+    s->cur_ok = true;
+    if (!s->old.sas)
+        return;
+    ue_event(ue, "ipsec old SAs removed spi-uc=%u spi-us=%u", (unsigned)s->old.sa[2].spi,
+             (unsigned)s->old.sa[1].spi);
+    uninstall(s->x, &s->old);
+}
+
 void ue_ipsec_close(ue_t *ue)
 {
     ue_ipsec_t *s = ue->ipsec;
@@ -279,7 +375,8 @@ void ue_ipsec_close(ue_t *ue)
     if (!s)
         return;
     if (s->x) {
-        uninstall(s);
+        uninstall(s->x, &s->old);
+        uninstall(s->x, &s->cur);
         ims_xfrm_close(s->x);
     }
     free(s);

@@ -57,14 +57,16 @@ typedef enum ue_cmd_kind {
     UE_CMD_ANSWER,
     UE_CMD_MESSAGE,
     UE_CMD_WAIT_MESSAGE,
-    UE_CMD_WAIT_MS
+    UE_CMD_WAIT_MS,
+    UE_CMD_WAIT_FILE
 } ue_cmd_kind_t;
 
 typedef struct ue_cmd {
     ue_cmd_kind_t kind;
     const char *uri;     /* call, message: the target (argv storage) */
-    const char *text;    /* message: the body (argv storage) */
+    const char *text;    /* message: the body; wait-file: the path (argv storage) */
     uint32_t n;          /* expires, hold-ms, count or ms */
+    uint32_t rereg_ms;   /* call: re-register this long after the answer (0: not) */
 } ue_cmd_t;
 
 typedef struct ue_cfg {
@@ -78,6 +80,7 @@ typedef struct ue_cfg {
     bool op_not_opc;             /* --op given: OPc is computed from K and OP */
     uint64_t sqn_ms;             /* the ISIM's highest accepted SQN */
     bool ipsec;
+    bool bad_verify;             /* --bad-verify: Security-Verify off by one SPI (tests) */
     sec_agree_pref_t algs[UE_MAX_ALGS];
     size_t nalgs;
     uint32_t timeout_ms;         /* bound on every wait */
@@ -104,11 +107,14 @@ typedef struct ue_call {
     size_t nroute;
     uint32_t cseq;
     uint32_t hold_ms;
+    uint32_t rereg_ms;           /* re-register this long after the answer (0: not) */
+    bool bye_waits;              /* the hold ended while that re-registration ran */
     sip_txn_t *invite;           /* client or server INVITE transaction, while it lives */
     sip_msg_t *ok;               /* our 2xx, retransmitted until the ACK (UAS) */
     uint32_t retx_ms;
     ims_timer_t timer;           /* hold (UAC), 2xx retransmission (UAS) */
     ims_timer_t retx_end;
+    ims_timer_t rereg;           /* starts the re-registration during the call */
 } ue_call_t;
 
 typedef struct ue_reg {
@@ -121,6 +127,7 @@ typedef struct ue_reg {
     unsigned rounds;             /* REGISTERs sent for the command */
     char auth[1024];             /* Authorization for the next REGISTER */
     bool mac_failure;            /* the last challenge failed the MAC check */
+    bool background;             /* run by a call (--reregister-ms), not a command */
     char routes[UE_MAX_ROUTES][UE_URI_MAX];  /* Service-Route */
     size_t nroute;
 } ue_reg_t;
@@ -136,7 +143,8 @@ typedef struct ue {
     bool protected_up;           /* SAs installed: requests go port_uc -> port_ps */
     sip_addr_t pcscf_ps;         /* the P-CSCF's protected server port */
     ue_ipsec_t *ipsec;
-    uint32_t spi_uc, spi_us;
+    uint32_t spi_uc, spi_us;     /* offered (and used by the newest SAs) */
+    uint32_t prev_spi_uc, prev_spi_us;   /* of the SAs in use while a new offer runs */
     char sec_client[SEC_AGREE_TEXT_MAX];
     char sec_verify[SEC_AGREE_TEXT_MAX];
     ue_reg_t reg;
@@ -150,6 +158,7 @@ typedef struct ue {
     uint32_t messages;           /* MESSAGEs received, not yet consumed by wait-message */
     ims_timer_t step_timer;      /* bounds the current command; wait-ms */
     ims_timer_t next_timer;      /* starts the next command from the loop */
+    ims_timer_t file_timer;      /* wait-file's poll */
 } ue_t;
 
 /* --- main.c --------------------------------------------------------------- */
@@ -192,11 +201,20 @@ int ue_uri_text(const osip_uri_t *u, char *buf, size_t len);
 
 /* Start REGISTER (kind REGISTER / REREGISTER / DEREGISTER) with expires. */
 void ue_register_start(ue_t *ue, ue_cmd_kind_t kind, uint32_t expires);
+/* A re-registration that is not a command (a call runs it, --reregister-ms):
+ * its end is reported with event lines and ue_call_rereg_done(), and a
+ * failure fails the process (status 1), not the running command. */
+void ue_register_background(ue_t *ue);
+bool ue_register_busy(const ue_t *ue);
 
 /* --- call.c ----------------------------------------------------------------- */
 
 void ue_call_init(ue_t *ue);
-void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms);
+/* Call uri, hang up hold_ms after the answer; rereg_ms > 0: re-register that
+ * long after the answer, and hang up only once that is over. */
+void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms);
+/* The background re-registration is over (register.c). */
+void ue_call_rereg_done(ue_t *ue);
 /* answer --count N: take the next N calls. */
 void ue_call_answer(ue_t *ue, uint32_t count);
 /* INVITE, BYE, CANCEL (server transaction st; req owned by st). IMS_DECLINED: not ours. */
@@ -225,6 +243,15 @@ int ue_ipsec_client_header(ue_t *ue);
  * IMS_OK, or IMS_ERROR after an event line saying why. */
 int ue_ipsec_on_challenge(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
                           const uint8_t ik[16]);
+/* A re-registration over SAs starts: new SPIs for its offer (TS 33.203 §7.4),
+ * Security-Client rebuilt. IMS_OK / IMS_ERROR. */
+int ue_ipsec_new_offer(ue_t *ue);
+/* It ended without new SAs (not challenged, or failed): the offer goes back to
+ * the SPIs of the SAs in use. */
+void ue_ipsec_keep_offer(ue_t *ue);
+/* A REGISTER got its 2xx: the newest SAs are confirmed and the ones they
+ * replace, if any, removed (event line). */
+void ue_ipsec_retire_old(ue_t *ue);
 /* Remove what we installed and close xfrm (NULL ipsec is fine). */
 void ue_ipsec_close(ue_t *ue);
 

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The insides of the P-CSCF's sec-agree state, shared by secagree.c (the
+ * sets' life), secagree-store.c (sets that survive a restart) and
+ * secagree-keys.c (CK/IK from the 401). Not for other files: they use
+ * secagree.h.
+ */
+#ifndef PCSCF_SECAGREE_INT_H
+#define PCSCF_SECAGREE_INT_H
+
+#include "pcscf/secagree.h"
+
+/* The journal table of the sets of registered UEs, keyed by the UE's address
+ * key ("u:IP:port_uc", as pcscf.ue). */
+#define PCSCF_STORE_SEC "pcscf.sec"
+
+struct pcscf_sec_set {
+    pcscf_secagree_t *s;
+    pcscf_sec_state_t state;
+    ims_timer_t timer;
+    char key[PCSCF_KEY_LEN];    /* "r:<request id>" (OFFERED) or "IP:port_uc" */
+    bool indexed;
+    bool ids;                   /* our SPIs and ports allocated */
+    uint8_t sas, pols;          /* bit i: SA i+1 / its policy installed */
+    bool ports;                 /* protected ports open */
+    bool us_indexed;            /* in by_us under us_key (the UE's port-s) */
+    bool have_keys;             /* ck/ik below hold the AKA keys of the SAs */
+    char us_key[PCSCF_KEY_LEN];
+    ims_xfrm_addr_t ue, us;     /* the UE's address and ours */
+    sec_agree_alg_t alg;
+    sec_agree_ealg_t ealg;
+    uint32_t spi_uc, spi_us, spi_pc, spi_ps;
+    uint16_t port_uc, port_us, port_pc, port_ps;
+    uint8_t ck[16], ik[16];     /* for the journal (secagree-store.c); zeroed when freed */
+    pcscf_sec_set_t *old;       /* the set this one replaces (retired once this is used) */
+    pcscf_sec_set_t *newer;     /* the set whose old this one is */
+    pcscf_sec_set_t *next, *prev;   /* every set, for free */
+};
+
+struct pcscf_secagree {
+    pcscf_sec_cfg_t cfg;
+    ims_loop_t *loop;
+    ims_xfrm_t *x;
+    ipsec_alloc_t *alloc;
+    ims_hash_t *sets;
+    pcscf_sec_set_t *all;
+    size_t count[PCSCF_SEC_RETIRING + 1];
+    pcscf_sec_ops_t ops;
+    void *ops_arg;
+    sip_transport_t *tp;
+    ims_hash_t *by_us;          /* "UE-IP:port_us" -> the newest set with SAs to it */
+    pcscf_sec_stats_t stats;
+    pcscf_ctx_t *ctx;           /* set by pcscf_sec_attach */
+    ims_timer_t start_timer;    /* restore and sweep, at the loop's first turn */
+    bool started;               /* restore and sweep done */
+    bool persist;               /* a store keeps the UEs: their SAs outlive us */
+};
+
+/* --- secagree.c ---------------------------------------------------------- */
+
+/* A new OFFERED set (counted, in s->all, no timer). Aborts when out of memory. */
+pcscf_sec_set_t *pcscf_sec_set_new(pcscf_secagree_t *s);
+/* Index t under key (which must be free). */
+void pcscf_sec_set_index(pcscf_sec_set_t *t, const char *key);
+/* Move t to state st with its timer armed for ms. */
+void pcscf_sec_set_state(pcscf_sec_set_t *t, pcscf_sec_state_t st, uint64_t ms);
+/* Remove t from the kernel (unless kept), give back ids and ports, free it. */
+void pcscf_sec_set_destroy(pcscf_sec_set_t *t);
+/* SAs, policies, ports and the port-s index of t, keys from t->ck/ik. With
+ * restoring, entries the kernel already holds (EEXIST: they survived our
+ * restart) count as installed. IMS_OK or IMS_ERROR (what got in is marked). */
+int pcscf_sec_set_install(pcscf_sec_set_t *t, bool restoring);
+
+/* --- secagree-keys.c ----------------------------------------------------- */
+
+/* ck and ik (16 octets each) from the WWW-Authenticate of the S-CSCF's 401,
+ * parsed or (libosip2 drops them) raw. IMS_OK or IMS_DECLINED. */
+int pcscf_sec_challenge_keys(const sip_msg_t *resp, uint8_t ck[16], uint8_t ik[16]);
+
+/* --- secagree-store.c ---------------------------------------------------- */
+
+/* t (PENDING or ACTIVE) is the set of the UE at ue_key, registered for
+ * expires s: kept in ctx->store (when there is one) until then. */
+void pcscf_sec_store_save(pcscf_ctx_t *ctx, const pcscf_sec_set_t *t, const char *ue_key,
+                          uint32_t expires);
+/* The UE at ue_key is gone: its set is forgotten by the store. */
+void pcscf_sec_store_forget(pcscf_ctx_t *ctx, const char *ue_key);
+/* Start-up, once the UEs are restored: the sets of restored UEs come back
+ * (their SAs kept in the kernel, re-installed from the keys when missing,
+ * ports re-opened), then every SA and policy of ours in the kernel that
+ * belongs to no set is removed (pcscf_secagree_sweep). */
+void pcscf_sec_store_restore(pcscf_secagree_t *s);
+
+#endif
