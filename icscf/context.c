@@ -8,6 +8,7 @@
 
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/ops/uelog.h"
 #include "common/sip/txn.h"
 
 typedef struct ld {
@@ -39,12 +40,16 @@ static int u32(ld_t *l, const char *key, long long min, long long max, uint32_t 
     return IMS_OK;
 }
 
-/* icscf.scscfs = ( { uri = "sip:..."; capabilities = [ 1, 2 ]; }, ... ) */
-static int load_scscfs(ld_t *l, icscf_ctx_t *ctx)
+/* icscf.scscfs = ( { uri = "sip:..."; capabilities = [ 1, 2 ]; }, ... ) and
+ * icscf.default_scscf, into out (strings borrowed from conf). */
+static int load_scscfs(ld_t *l, icscf_scscf_list_t *out)
 {
     char key[96];
     size_t n, nc;
 
+    memset(out, 0, sizeof(*out));
+    if (str(l, "icscf.default_scscf", false, &out->default_scscf) != IMS_OK)
+        return IMS_ERROR;
     if (ims_conf_list_len(l->conf, "icscf.scscfs", &n) != IMS_OK)
         return failed(l);
     if (n > ICSCF_MAX_SCSCF) {
@@ -53,8 +58,9 @@ static int load_scscfs(ld_t *l, icscf_ctx_t *ctx)
         return IMS_ERROR;
     }
     for (size_t i = 0; i < n; i++) {
-        icscf_scscf_t *s = &ctx->scscfs[ctx->nscscfs++];
+        icscf_scscf_t *s = &out->scscfs[out->nscscfs++];
 
+        s->ncaps = 0;
         snprintf(key, sizeof(key), "icscf.scscfs.[%zu].uri", i);
         if (str(l, key, true, &s->uri) != IMS_OK)
             return IMS_ERROR;
@@ -74,27 +80,78 @@ static int load_scscfs(ld_t *l, icscf_ctx_t *ctx)
                 return IMS_ERROR;
         }
     }
+    if (!out->default_scscf && out->nscscfs == 0) {
+        snprintf(l->err, l->errlen, "%s: icscf: neither default_scscf nor scscfs is set",
+                 ims_conf_path(l->conf));
+        return IMS_ERROR;
+    }
     return IMS_OK;
+}
+
+int icscf_scscfs_load(ims_conf_t *conf, icscf_scscf_list_t *out, char *err, size_t errlen)
+{
+    ld_t l = { conf, err, errlen };
+
+    return load_scscfs(&l, out);
+}
+
+static bool same_scscf(const icscf_scscf_t *a, const icscf_scscf_t *b)
+{
+    return strcmp(a->uri, b->uri) == 0 && a->ncaps == b->ncaps &&
+           memcmp(a->caps, b->caps, (size_t)a->ncaps * sizeof(a->caps[0])) == 0;
+}
+
+static bool same_list(const icscf_ctx_t *ctx, const icscf_scscf_list_t *l)
+{
+    if (ctx->nscscfs != l->nscscfs || !ctx->default_scscf != !l->default_scscf ||
+        (l->default_scscf && strcmp(ctx->default_scscf, l->default_scscf) != 0))
+        return false;
+    for (int i = 0; i < l->nscscfs; i++)
+        if (!same_scscf(&ctx->scscfs[i], &l->scscfs[i]))
+            return false;
+    return true;
+}
+
+bool icscf_scscfs_apply(icscf_ctx_t *ctx, const icscf_scscf_list_t *l)
+{
+    size_t len = l->default_scscf ? strlen(l->default_scscf) + 1 : 0;
+    char *strs, *p;
+
+    if (ctx->scscf_strs && same_list(ctx, l))
+        return false;
+    for (int i = 0; i < l->nscscfs; i++)
+        len += strlen(l->scscfs[i].uri) + 1;
+    if (!(strs = p = malloc(len + 1)))
+        abort();
+    /* the old strings stay until here: l may be the context's own list */
+    for (int i = 0; i < l->nscscfs; i++) {
+        ctx->scscfs[i] = l->scscfs[i];
+        ctx->scscfs[i].uri = memcpy(p, l->scscfs[i].uri, strlen(l->scscfs[i].uri) + 1);
+        p += strlen(p) + 1;
+    }
+    ctx->nscscfs = l->nscscfs;
+    ctx->default_scscf = l->default_scscf ? memcpy(p, l->default_scscf,
+                                                    strlen(l->default_scscf) + 1) : NULL;
+    free(ctx->scscf_strs);
+    ctx->scscf_strs = strs;
+    return true;
 }
 
 static int load(ld_t *l, icscf_ctx_t *ctx)
 {
     int rc;
 
+    icscf_scscf_list_t list;
+
     if (str(l, "icscf.home_domain", true, &ctx->home_domain) != IMS_OK ||
-        str(l, "icscf.default_scscf", false, &ctx->default_scscf) != IMS_OK ||
         str(l, "icscf.hss_realm", false, &ctx->hss_realm) != IMS_OK ||
         str(l, "icscf.hss_host", false, &ctx->hss_host) != IMS_OK ||
         u32(l, "icscf.retry_after", 0, 86400, &ctx->retry_after_s) != IMS_OK ||
         u32(l, "icscf.scscf_timeout_ms", 100, 600000, &ctx->scscf_timeout_ms) != IMS_OK ||
         u32(l, "icscf.scscf_attempts", 1, ICSCF_MAX_ATTEMPTS, &ctx->scscf_attempts) != IMS_OK ||
-        load_scscfs(l, ctx) != IMS_OK)
+        load_scscfs(l, &list) != IMS_OK)
         return IMS_ERROR;
-    if (!ctx->default_scscf && ctx->nscscfs == 0) {
-        snprintf(l->err, l->errlen, "%s: icscf: neither default_scscf nor scscfs is set",
-                 ims_conf_path(l->conf));
-        return IMS_ERROR;
-    }
+    icscf_scscfs_apply(ctx, &list);
     rc = dia_conf_load(l->conf, "diameter", &ctx->dia, l->err, l->errlen);
     if (rc == IMS_DECLINED)
         snprintf(l->err, l->errlen, "%s: the I-CSCF needs a diameter group (the HSS peer)",
@@ -142,6 +199,8 @@ void icscf_ctx_free(icscf_ctx_t *ctx)
         icscf_reg_free(ctx->regs);
     while (ctx->lirs)
         icscf_lir_free(ctx->lirs);
+    ims_uelog_free(ctx->uelog);
+    free(ctx->scscf_strs);
     free(ctx);
 }
 

@@ -33,6 +33,13 @@
 
 typedef struct icscf_ctx icscf_ctx_t;
 
+/* The S-CSCFs of a configuration: icscf.scscfs and icscf.default_scscf. */
+typedef struct icscf_scscf_list {
+    icscf_scscf_t scscfs[ICSCF_MAX_SCSCF];
+    int nscscfs;
+    const char *default_scscf;   /* NULL: none */
+} icscf_scscf_list_t;
+
 /* One S-CSCF to try: where it is and what it is called (for logs). */
 typedef struct icscf_target {
     sip_dest_t dst;
@@ -48,6 +55,7 @@ typedef struct icscf_reg {
     ims_timer_t attempt_timer;     /* scscf_timeout_ms per S-CSCF tried */
     icscf_target_t targets[ICSCF_MAX_ATTEMPTS];
     int ntargets, next_target;
+    char impi[CX_STR], impu[CX_STR]; /* of the UAR, for the per-UE log (diagnose.h) */
     bool by_name;   /* the HSS named the S-CSCF (Server-Name) */
     bool requeried; /* a second UAR, REGISTRATION_AND_CAPABILITIES, was sent */
 } icscf_reg_t;
@@ -72,9 +80,10 @@ struct icscf_ctx {
     ims_conf_t *conf;
     const char *home_domain; /* IMPI derivation, default visited network */
     const char *hss_realm, *hss_host;
-    const char *default_scscf; /* NULL: none */
+    const char *default_scscf; /* NULL: none; owned, with the URIs, by scscf_strs */
     icscf_scscf_t scscfs[ICSCF_MAX_SCSCF];
     int nscscfs;
+    char *scscf_strs;          /* the S-CSCF strings (icscf_scscfs_apply) */
     uint32_t retry_after_s;    /* Retry-After of a 500 when the HSS fails */
     uint32_t scscf_timeout_ms; /* give up on a silent S-CSCF after this */
     uint32_t scscf_attempts;   /* S-CSCFs tried per REGISTER, 1..ICSCF_MAX_ATTEMPTS */
@@ -92,6 +101,7 @@ struct icscf_ctx {
     uint64_t nlirs;
     icscf_stats_t stats;
     struct ims_ctl *ctl; /* control socket (ctl-cmds.c), or NULL */
+    struct ims_uelog *uelog;       /* recent events per UE (icscf/diagnose.h), or NULL */
     ims_metrics_t *metrics;        /* icscf/metrics.c; NULL in unit tests */
     struct ims_http_probe *probe;  /* /metrics /healthz /readyz, or NULL */
     ims_metric_t *m_register;      /* REGISTER responses made here, by code */
@@ -105,6 +115,14 @@ struct icscf_ctx {
  */
 int icscf_ctx_load(ims_conf_t *conf, icscf_ctx_t **out, char *err, size_t errlen);
 void icscf_ctx_free(icscf_ctx_t *ctx);
+
+/* Read the S-CSCF list of conf into out (strings borrowed from conf; nothing
+ * applied). IMS_OK, or IMS_ERROR with "file:line: key: message" in err. */
+int icscf_scscfs_load(ims_conf_t *conf, icscf_scscf_list_t *out, char *err, size_t errlen);
+/* Make l the context's S-CSCF list (strings copied: conf may go after). Used
+ * at start and by a reload. Returns whether it differs from the one before.
+ * The REGISTERs in flight keep the targets they resolved already. */
+bool icscf_scscfs_apply(icscf_ctx_t *ctx, const icscf_scscf_list_t *l);
 
 /* A new REGISTER in flight for proxy request pr_id (never NULL). */
 icscf_reg_t *icscf_reg_new(icscf_ctx_t *ctx, uint64_t pr_id);

@@ -4,10 +4,13 @@
 
 #include <stdio.h>
 
+#include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/ops/ctl.h"
 #include "common/ops/ctl_sip.h"
 #include "diameter/base/peer.h"
+#include "diameter/base/peer_conf.h"
+#include "icscf/diagnose.h"
 
 static int dia_peer(void *arg, int i, ims_ctl_peer_t *out)
 {
@@ -49,13 +52,47 @@ static int cmd_counters(void *arg, const ims_ctl_args_t *a, json_t **data, char 
     return IMS_OK;
 }
 
-/* ---- reload: the icscf group's timers ---- */
+/* ---- scscfs ---- */
+
+static json_t *scscf_list(const icscf_ctx_t *ctx)
+{
+    json_t *rows = json_array();
+
+    for (int i = 0; i < ctx->nscscfs; i++) {
+        json_t *caps = json_array();
+
+        for (int k = 0; k < ctx->scscfs[i].ncaps; k++)
+            json_array_append_new(caps, json_integer(ctx->scscfs[i].caps[k]));
+        json_array_append_new(rows, json_pack("{s:s,s:o}", "uri", ctx->scscfs[i].uri,
+                                              "capabilities", caps));
+    }
+    return rows;
+}
+
+static int cmd_scscfs(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
+                      size_t errlen)
+{
+    icscf_ctx_t *ctx = arg;
+
+    (void)a;
+    (void)err;
+    (void)errlen;
+    *data = json_object();
+    ims_ctl_set_str(*data, "default", ctx->default_scscf);
+    json_object_set_new(*data, "count", json_integer(ctx->nscscfs));
+    json_object_set_new(*data, "scscfs", scscf_list(ctx));
+    return IMS_OK;
+}
+
+/* ---- reload: the icscf group's timers and S-CSCFs, the Diameter peers ---- */
 
 static int on_reload(void *arg, ims_conf_t *conf, json_t *changes, char *err, size_t errlen)
 {
     icscf_ctx_t *ctx = arg;
     uint32_t retry = ctx->retry_after_s, tmo = ctx->scscf_timeout_ms;
     uint32_t attempts = ctx->scscf_attempts;
+    icscf_scscf_list_t list;
+    int added = 0, removed = 0;
     json_t *ch = json_object();
 
     /* the bounds of icscf/context.c */
@@ -66,6 +103,22 @@ static int on_reload(void *arg, ims_conf_t *conf, json_t *changes, char *err, si
         snprintf(err, errlen, "%s", ims_conf_error(conf));
         json_decref(ch);
         return IMS_ERROR;
+    }
+    /* the peers last of what may fail: they cannot be undone */
+    if (icscf_scscfs_load(conf, &list, err, errlen) != IMS_OK ||
+        (ctx->dia_node && dia_conf_reload_peers(ctx->dia_node, conf, "diameter", &added,
+                                                &removed, err, errlen) != IMS_OK)) {
+        json_decref(ch);
+        return IMS_ERROR;
+    }
+    if (added || removed)
+        json_object_set_new(ch, "diameter.peers",
+                            json_pack("{s:i,s:i}", "added", added, "removed", removed));
+    if (icscf_scscfs_apply(ctx, &list)) {
+        IMS_NOTICE("reload: %d S-CSCFs configured, default %s", ctx->nscscfs,
+                   ctx->default_scscf ? ctx->default_scscf : "-");
+        json_object_set_new(ch, "icscf.scscfs", scscf_list(ctx));
+        ims_ctl_set_str(ch, "icscf.default_scscf", ctx->default_scscf);
     }
     ctx->retry_after_s = retry;
     ctx->scscf_timeout_ms = tmo;
@@ -84,6 +137,12 @@ int icscf_ctl_start(icscf_ctx_t *ctx, ims_conf_t *conf)
     ims_ctl_add_peers(ctx->ctl, dia_peer, ctx);
     ims_ctl_register(ctx->ctl, "counters", "counters", "what the I-CSCF counted", cmd_counters,
                      ctx);
+    ims_ctl_register(ctx->ctl, "scscfs", "scscfs",
+                     "the S-CSCFs to choose from (URI, capabilities) and the default",
+                     cmd_scscfs, ctx);
+    ims_ctl_register(ctx->ctl, "diagnose", "diagnose <IMPI|IMPU|IP>",
+                     "why a UE's last REGISTER (or a terminating request for an IMPU) failed "
+                     "here: one verdict, then the events", icscf_diag_cmd, ctx);
     ims_ctl_on_reload(ctx->ctl, on_reload, ctx);
     return IMS_OK;
 }

@@ -9,6 +9,7 @@
 #include "icscf/context.h"
 #include "icscf/ctl-cmds.h"
 #include "icscf/cx-path.h"
+#include "icscf/diagnose.h"
 #include "icscf/metrics.h"
 
 int icscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
@@ -29,6 +30,7 @@ int icscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
     }
     ctx->node = node;
     ctx->loop = sip_node_loop(node);
+    icscf_diag_start(ctx);
     if (icscf_cx_open(ctx) != IMS_OK || icscf_ctl_start(ctx, conf) != IMS_OK ||
         icscf_metrics_start(ctx, conf) != IMS_OK) {
         IMS_ERR("cannot start Diameter toward the HSS, the control socket or the metrics");

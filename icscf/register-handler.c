@@ -24,6 +24,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "icscf/cx-path.h"
+#include "icscf/diagnose.h"
 #include "icscf/reg-info.h"
 #include "icscf/scscf-path.h"
 #include "icscf/term-handler.h"
@@ -77,6 +78,8 @@ int icscf_on_request(void *arg, sip_proxy_req_t *pr, sip_msg_t *req)
         return IMS_OK;
     }
     reg = icscf_reg_new(ctx, sip_proxy_req_id(pr));
+    snprintf(reg->impi, sizeof(reg->impi), "%s", uar.impi);
+    snprintf(reg->impu, sizeof(reg->impu), "%s", uar.impu);
     if (icscf_cx_send_uar(reg, &uar) != IMS_OK) {
         icscf_reg_free(reg);
         IMS_WARN("UAR for %s / %s could not be built", uar.impi, uar.impu);
@@ -143,6 +146,8 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
     icscf_ctx_t *ctx = reg->ctx;
     icscf_verdict_t v;
 
+    icscf_diag_hss(ctx, "UAR", reg->impi, reg->impu, sip_proxy_req_msg(pr), status,
+                   status == IMS_OK ? &a->result : NULL);
     if (status != IMS_OK) {
         ctx->stats.hss_failures++;
         IMS_WARN("UAR: no answer from the HSS: 500, Retry-After %u", ctx->retry_after_s);
@@ -166,6 +171,7 @@ static void uaa_outcome(icscf_reg_t *reg, sip_proxy_req_t *pr, int status, const
     if (reg->next_target >= reg->ntargets) {
         IMS_WARN("UAA %u: no%s S-CSCF to forward to (configure icscf.default_scscf?)",
                  a->result.code, reg->requeried ? " other" : "");
+        icscf_diag_no_scscf(ctx, reg->impi, reg->impu, sip_proxy_req_msg(pr), a);
         if (reg->requeried)
             reg_reply(ctx, pr, 504, NULL, 0); /* the one the HSS named did not answer */
         else

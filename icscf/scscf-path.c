@@ -28,6 +28,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/sip/txn.h"
+#include "icscf/diagnose.h"
 #include "icscf/register-handler.h"
 
 static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr);
@@ -68,6 +69,9 @@ static void give_up(icscf_reg_t *reg, sip_proxy_req_t *pr)
 {
     reg->ctx->stats.scscf_failures++;
     IMS_WARN("REGISTER: no S-CSCF answered (%d tried): 504", reg->ntargets);
+    icscf_diag(reg->ctx, reg->impi, reg->impu, NULL, ICSCF_DIAG_NO_ANSWER, 504, "%d tried%s%s",
+               reg->ntargets, reg->ntargets ? ", the last " : "",
+               reg->ntargets ? reg->targets[reg->ntargets - 1].name : "");
     sip_proxy_reply(pr, 504, NULL);
     icscf_reg_free(reg);
 }
@@ -152,6 +156,8 @@ static void on_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t
         attempt(reg, pr);
         return;
     }
+    icscf_diag(reg->ctx, reg->impi, reg->impu, NULL, ICSCF_DIAG_ANSWERED, (uint32_t)code, "%s",
+               reg->targets[reg->next_target - 1].name);
     relay(pr, resp);
     icscf_reg_free(reg);
 }
@@ -182,6 +188,8 @@ static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr)
         reg->ct =
             sip_txn_client_start(sip_node_layer(ctx->node), msg, &t->dst, NULL, on_response, reg);
         if (reg->ct) {
+            icscf_diag(ctx, reg->impi, reg->impu, sip_proxy_req_msg(pr), ICSCF_DIAG_FORWARDED, 0,
+                       "%s%s", t->name, reg->next_target > 1 ? " (a retry)" : "");
             ctx->stats.forwarded++;
             if (reg->next_target > 1)
                 ctx->stats.retries++;

@@ -12,7 +12,6 @@
 #include <strings.h>
 
 #define DIA_SUCCESS_CODE           2001u /* base Result-Code DIAMETER_SUCCESS */
-#define DIA_AUTHORIZATION_REJECTED 5003u /* base, not the Cx 5003 */
 #define DIA_UNABLE_TO_COMPLY       5012u
 
 static icscf_verdict_t reply(int code, const char *reason)

@@ -13,6 +13,8 @@
 
 #include "diameter/cx/cx.h"
 
+#define DIA_AUTHORIZATION_REJECTED 5003u /* base Result-Code, not the Cx 5003 */
+
 #define ICSCF_MAX_SCSCF      8  /* configured S-CSCFs */
 #define ICSCF_MAX_CANDIDATES 16 /* names one selection may return */
 

@@ -36,6 +36,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "icscf/cx-path.h"
+#include "icscf/diagnose.h"
 #include "icscf/lir-info.h"
 #include "icscf/register-handler.h"
 #include "icscf/scscf-path.h"
@@ -103,6 +104,9 @@ static void lia_outcome(icscf_lir_t *lir, sip_proxy_req_t *pr, int status, const
     icscf_ctx_t *ctx = lir->ctx;
     icscf_verdict_t v;
 
+    /* per-UE log, by IMPU (diagnose.h) */
+    icscf_diag_hss(ctx, "LIR", lir->impu, lir->impu, NULL, status,
+                   status == IMS_OK ? &a->result : NULL);
     if (status != IMS_OK) {
         ctx->stats.lir_hss_failures++;
         IMS_WARN("LIR %s: no answer from the HSS: 500, Retry-After %u", lir->impu,

@@ -11,6 +11,8 @@
 #include "common/core/rc.h"
 #include "common/ops/ctl.h"
 #include "common/ops/ctl_sip.h"
+#include "pcscf/dialog.h"
+#include "pcscf/secagree.h"
 
 static const char *const sub_states[] = { "none", "pending", "active" };
 
@@ -152,6 +154,90 @@ static int cmd_deregister(void *arg, const ims_ctl_args_t *a, json_t **data, cha
     return IMS_OK;
 }
 
+/* ---- dialogs [filter] ---- */
+
+static const char *const dlg_states[] = { "early", "confirmed", "ending" };
+
+/* The dialogs of every UE that match a filter, at most cap of them kept. */
+typedef struct dlg_collect {
+    pcscf_ctx_t *ctx;
+    const char *filter;
+    const void **vals;
+    size_t n, cap, total;
+} dlg_collect_t;
+
+static void dlg_collect_one(void *arg, pcscf_dialog_t *d)
+{
+    dlg_collect_t *c = arg;
+
+    if (!ims_ctl_match(pcscf_dialog_call_id(d), c->filter) &&
+        !ims_ctl_match(pcscf_dialog_impu(d), c->filter) &&
+        !ims_ctl_match(pcscf_ue_key(d->ue), c->filter))
+        return;
+    c->total++;
+    if (c->n < c->cap)
+        c->vals[c->n++] = d;
+}
+
+static void dlg_collect_ue(void *arg, const char *key, void *value)
+{
+    dlg_collect_t *c = arg;
+
+    (void)key;
+    pcscf_dialogs_of_ue(c->ctx, value, dlg_collect_one, c);
+}
+
+/* Oldest first; the two legs of a call through us side by side. */
+static int by_age(const void *a, const void *b)
+{
+    const pcscf_dialog_t *x = *(const pcscf_dialog_t *const *)a;
+    const pcscf_dialog_t *y = *(const pcscf_dialog_t *const *)b;
+    int c;
+
+    if (x->created_ms != y->created_ms)
+        return x->created_ms < y->created_ms ? -1 : 1;
+    c = strcmp(pcscf_dialog_call_id(x), pcscf_dialog_call_id(y));
+    return c ? c : (int)x->dir - (int)y->dir;
+}
+
+static json_t *dlg_row(const void *value, void *arg)
+{
+    const pcscf_dialog_t *d = value;
+    uint64_t now = *(const uint64_t *)arg;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "dir", json_string(d->dir == PCSCF_DLG_ORIG ? "orig" : "term"));
+    ims_ctl_set_str(o, "call_id", pcscf_dialog_call_id(d));
+    ims_ctl_set_str(o, "impu", pcscf_dialog_impu(d));
+    json_object_set_new(o, "state", json_string(dlg_states[d->state % 3]));
+    json_object_set_new(o, "age", json_integer(now > d->created_ms
+                                                   ? (json_int_t)((now - d->created_ms) / 1000)
+                                                   : 0));
+    ims_ctl_set_str(o, "ue", pcscf_ue_key(d->ue));
+    return o;
+}
+
+static int cmd_dialogs(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
+                       size_t errlen)
+{
+    pcscf_ctx_t *ctx = arg;
+    uint64_t now = ims_clock_now_ms();
+    size_t cap = ctx->dialogs ? ims_hash_count(ctx->dialogs) : 0;
+    dlg_collect_t c = { ctx, a->argc ? a->argv[0] : NULL, NULL, 0, 0, 0 };
+
+    if (a->argc > 1) {
+        snprintf(err, errlen, "usage: dialogs [filter]");
+        return IMS_ERROR;
+    }
+    c.cap = cap < IMS_CTL_MAX_ROWS ? cap : IMS_CTL_MAX_ROWS;
+    if (!(c.vals = malloc(c.cap * sizeof(void *) + 1)))   /* + 1: never malloc(0) */
+        abort();
+    ims_hash_foreach(ctx->by_addr, dlg_collect_ue, &c);
+    *data = ims_ctl_list_of(c.vals, c.n, c.total, "dialogs", by_age, dlg_row, &now);
+    free(c.vals);
+    return IMS_OK;
+}
+
 /* ---- counters ---- */
 
 static int cmd_counters(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
@@ -226,6 +312,10 @@ int pcscf_ctl_start(pcscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)
     ims_ctl_register(ctx->ctl, "deregister", "deregister <IMPU|address>",
                      "drop the UE's registration here (its calls released)", cmd_deregister,
                      ctx);
+    ims_ctl_register(ctx->ctl, "dialogs", "dialogs [filter]",
+                     "calls of registered UEs (dir, Call-ID, IMPU, state, age)", cmd_dialogs,
+                     ctx);
+    pcscf_ctl_sas_register(ctx);
     /* "peers": no Rx/N5 client in the P-CSCF yet, so an empty list */
     ims_ctl_register(ctx->ctl, "counters", "counters", "what the P-CSCF counted", cmd_counters,
                      ctx);

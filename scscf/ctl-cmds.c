@@ -12,6 +12,7 @@
 #include "common/ops/ctl.h"
 #include "common/ops/ctl_sip.h"
 #include "diameter/base/peer.h"
+#include "diameter/base/peer_conf.h"
 #include "scscf/cx-path.h"
 #include "scscf/diagnose.h"
 #include "scscf/init.h"
@@ -231,7 +232,7 @@ static int cmd_counters(void *arg, const ims_ctl_args_t *a, json_t **data, char 
     return IMS_OK;
 }
 
-/* ---- reload: expiry bounds and timers of the scscf group ---- */
+/* ---- reload: expiry bounds and timers of the scscf group, the Diameter peers ---- */
 
 #define RELOAD_U32(field)                                                           \
     do {                                                                            \
@@ -245,12 +246,20 @@ static int on_reload(void *arg, ims_conf_t *conf, json_t *changes, char *err, si
 {
     scscf_ctx_t *ctx = arg;
     scscf_cfg_t cfg;
+    int added, removed;
 
     if (scscf_conf_load(conf, &cfg) != IMS_OK) {
         snprintf(err, errlen, "%s: the scscf group is missing or wrong (see the log)",
                  ims_conf_path(conf));
         return IMS_ERROR;
     }
+    /* the peers first: the numbers below cannot fail */
+    if (ctx->dia && dia_conf_reload_peers(ctx->dia, conf, "diameter", &added, &removed, err,
+                                          errlen) != IMS_OK)
+        return IMS_ERROR;
+    if (ctx->dia && (added || removed))
+        json_object_set_new(changes, "diameter.peers",
+                            json_pack("{s:i,s:i}", "added", added, "removed", removed));
     RELOAD_U32(default_expires);
     RELOAD_U32(max_expires);
     RELOAD_U32(min_expires);

@@ -2,7 +2,8 @@
 /*
  * The S-CSCF's side of Cx: MAR and SAR through hss_client, each carried by a
  * scscf_op_t that names the waiting SIP request by id (it may be gone when the
- * HSS answers), and the inbound RTR and PPR (24.229 §5.4.1.5, 29.228 §6.5).
+ * HSS answers), and the inbound RTR and PPR (24.229 §5.4.1.5, 29.228 §6.5),
+ * which scscf/cx-handler.c answers.
  */
 #ifndef SCSCF_CX_PATH_H
 #define SCSCF_CX_PATH_H
@@ -39,7 +40,11 @@ int scscf_cx_sar(scscf_op_t *op, cx_sat_t sat, bool data_available, hss_saa_cb c
 /* Fire-and-forget SAR (expiry, failures): no SIP request waits. */
 void scscf_cx_sar_notice(scscf_ctx_t *ctx, const char *impi, const char *impu, cx_sat_t sat);
 
-/* Inbound handlers (registered by init.c); arg is the context. */
+/*
+ * Inbound handlers (cx-handler.c, registered by init.c); arg is the context.
+ * RTR: the registration ends without a SAR, its end is noted in the per-UE
+ * log (diagnose.h). PPR: the new profile is taken and stored (reg-store.h).
+ */
 cx_result_t scscf_on_rtr(void *arg, const cx_rtr_t *r);
 cx_result_t scscf_on_ppr(void *arg, const cx_ppr_t *r);
 

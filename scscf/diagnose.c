@@ -17,10 +17,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "common/core/clock.h"
 #include "common/core/rc.h"
+#include "common/ops/ctl_sip.h"
 #include "diameter/base/dict.h"
 #include "diameter/base/peer.h"
 
@@ -38,86 +37,27 @@ void scscf_diag_stop(scscf_ctx_t *ctx)
 
 /* ---- recording ---- */
 
-/* The UE's address from the bottom Via of req (the UE's own: the P-CSCF's
- * and I-CSCF's come above it), its received= and rport= preferred. "" when
- * none. */
-static void ue_addr(const sip_msg_t *req, char *out, size_t outlen)
-{
-    int n = req ? osip_list_size(&req->m->vias) : 0;
-    osip_via_t *v = n > 0 ? osip_list_get(&req->m->vias, n - 1) : NULL;
-    osip_generic_param_t *rcvd = NULL, *rport = NULL;
-    const char *host, *port;
-
-    out[0] = '\0';
-    if (!v || !v->host)
-        return;
-    osip_via_param_get_byname(v, "received", &rcvd);
-    osip_via_param_get_byname(v, "rport", &rport);
-    host = rcvd && rcvd->gvalue && rcvd->gvalue[0] ? rcvd->gvalue : v->host;
-    port = rport && rport->gvalue && rport->gvalue[0] ? rport->gvalue
-                                                       : v->port ? v->port : "5060";
-    snprintf(out, outlen, strchr(host, ':') && host[0] != '[' ? "[%s]:%s" : "%s:%s", host,
-             port);
-}
-
 void scscf_diag(scscf_ctx_t *ctx, const char *impi, const char *impu, const sip_msg_t *req,
                 scscf_diag_kind_t kind, uint32_t code, const char *fmt, ...)
 {
-    char addr[IMS_UELOG_ADDR_MAX], detail[IMS_UELOG_DETAIL_MAX];
     va_list ap;
 
-    if (!ctx->uelog)
-        return;
-    ue_addr(req, addr, sizeof(addr));
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    ims_ctl_sip_uelog(ctx->uelog, impi, impu, req, (uint8_t)kind, code, fmt, ap);
     va_end(ap);
-    ims_uelog_add(ctx->uelog, impi, impu, addr, (uint8_t)kind, code, "%s", detail);
 }
 
 void scscf_diag_hss_silent(scscf_ctx_t *ctx, const char *impi, const char *impu,
                            const sip_msg_t *req, const char *cmd)
 {
-    char peers[IMS_UELOG_DETAIL_MAX] = "";
-    size_t len = 0;
-    dia_peer_info_t pi;
+    char peers[IMS_UELOG_DETAIL_MAX];
 
-    for (int i = 0; ctx->dia && dia_node_peer_info(ctx->dia, i, &pi) == IMS_OK; i++) {
-        if (pi.state == DIA_PEER_OPEN) {
-            scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_HSS_TIMEOUT, 500,
-                       "%s: no answer from %s", cmd, pi.host);
-            return;
-        }
-        if (len < sizeof(peers) - 1)
-            len += (size_t)snprintf(peers + len, sizeof(peers) - len, "%s%s %s",
-                                    len ? ", " : "", pi.host, dia_state_name(pi.state));
-    }
-    scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_HSS_DOWN, 500, "%s not sent: %s", cmd,
-               peers[0] ? peers : "no Diameter peer");
-}
-
-static const char *cx_result_name(const cx_result_t *r)
-{
-    static const char *const exp[] = {
-        "USER_UNKNOWN", "IDENTITIES_DONT_MATCH", "IDENTITY_NOT_REGISTERED",
-        "ROAMING_NOT_ALLOWED", "IDENTITY_ALREADY_REGISTERED", "AUTH_SCHEME_NOT_SUPPORTED",
-        "IN_ASSIGNMENT_TYPE", "TOO_MUCH_DATA", "NOT_SUPPORTED_USER_DATA",
-    };
-
-    if (r->experimental && r->code >= CX_ERROR_USER_UNKNOWN &&
-        r->code <= CX_ERROR_NOT_SUPPORTED_USER_DATA)
-        return exp[r->code - CX_ERROR_USER_UNKNOWN];
-    if (r->experimental)
-        return "experimental result";
-    switch (r->code) {
-    case DIA_UNABLE_TO_DELIVER: return "UNABLE_TO_DELIVER";
-    case DIA_REALM_NOT_SERVED: return "REALM_NOT_SERVED";
-    case DIA_TOO_BUSY: return "TOO_BUSY";
-    case DIA_UNABLE_TO_COMPLY: return "UNABLE_TO_COMPLY";
-    case DIA_MISSING_AVP: return "MISSING_AVP";
-    case DIA_INVALID_AVP_VALUE: return "INVALID_AVP_VALUE";
-    default: return "error";
-    }
+    if (dia_node_open_peer(ctx->dia, peers, sizeof(peers)))
+        scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_HSS_TIMEOUT, 500, "%s: no answer from %s",
+                   cmd, peers);
+    else
+        scscf_diag(ctx, impi, impu, req, SCSCF_DIAG_HSS_DOWN, 500, "%s not sent: %s", cmd,
+                   peers);
 }
 
 void scscf_diag_hss_result(scscf_ctx_t *ctx, const char *impi, const char *impu,
@@ -263,6 +203,9 @@ static void outcome(const ims_uelog_ue_t *ue, const attempt_t *at, char *out, si
     case SCSCF_DIAG_DEREGISTERED:
         snprintf(out, outlen, "not registered: %s", e->detail);
         return;
+    case SCSCF_DIAG_RTR:
+        snprintf(out, outlen, "de-registered by the HSS (RTR): %s", e->detail);
+        return;
     }
     snprintf(out, outlen, "unknown event %u", e->kind);
 }
@@ -287,9 +230,18 @@ void scscf_diag_verdict(const ims_uelog_ue_t *ue, char *out, size_t outlen)
 
 /* ---- the command ---- */
 
-static const char *kind_name(uint8_t kind)
+/* Another IMPU of a registered user's implicit set: the user's IMPI. */
+static const char *reg_impi(void *arg, const char *impu)
 {
-    static const char *const names[] = {
+    const scscf_reg_t *reg = scscf_reg_find_impu(arg, impu);
+
+    return reg ? reg->impi : NULL;
+}
+
+int scscf_diag_cmd(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
+                   size_t errlen)
+{
+    static const char *const kinds[] = {
         [SCSCF_DIAG_CHALLENGE] = "challenge", [SCSCF_DIAG_RESYNC] = "resync",
         [SCSCF_DIAG_BAD_AUTS] = "bad-auts", [SCSCF_DIAG_MAC_FAILURE] = "mac-failure",
         [SCSCF_DIAG_RES_MISMATCH] = "res-mismatch",
@@ -298,69 +250,12 @@ static const char *kind_name(uint8_t kind)
         [SCSCF_DIAG_HSS_DOWN] = "hss-down", [SCSCF_DIAG_HSS_ERROR] = "hss-error",
         [SCSCF_DIAG_HSS_REFUSED] = "hss-refused", [SCSCF_DIAG_REFUSED] = "refused",
         [SCSCF_DIAG_REGISTERED] = "registered", [SCSCF_DIAG_DEREGISTERED] = "deregistered",
+        [SCSCF_DIAG_RTR] = "rtr",
+    };
+    static const ims_uelog_diag_t d = {
+        kinds, sizeof(kinds) / sizeof(kinds[0]), scscf_diag_verdict, reg_impi, "REGISTER",
+        "S-CSCF", " (refused before it? look at the I-CSCF and P-CSCF)",
     };
 
-    return kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
-}
-
-/* An event as a row; its time as wall-clock UTC (the log keeps the loop's clock). */
-static json_t *event_row(const ims_uelog_event_t *e, uint64_t now_ms)
-{
-    struct timespec ts;
-    struct tm tm;
-    uint64_t ago = now_ms > e->at_ms ? now_ms - e->at_ms : 0, wall_ms;
-    time_t secs;
-    char when[32];
-    json_t *o;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - ago;
-    secs = (time_t)(wall_ms / 1000);
-    gmtime_r(&secs, &tm);
-    snprintf(when, sizeof(when), "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(wall_ms % 1000));
-    o = json_pack("{s:s,s:I,s:s,s:I}", "time", when, "ago_ms", (json_int_t)ago, "event",
-                  kind_name(e->kind), "code", (json_int_t)e->code);
-    ims_ctl_set_str(o, "detail", e->detail);
-    return o;
-}
-
-int scscf_diag_cmd(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
-                   size_t errlen)
-{
-    scscf_ctx_t *ctx = arg;
-    const ims_uelog_ue_t *ue;
-    const scscf_reg_t *reg;
-    char verdict[320];
-    uint64_t now = ims_clock_now_ms();
-    json_t *o, *events = json_array();
-    int n = 0;
-
-    if (a->argc != 1 || !a->argv[0][0]) {
-        json_decref(events);
-        snprintf(err, errlen, "usage: diagnose <IMPI|IMPU|IP>");
-        return IMS_ERROR;
-    }
-    ue = ims_uelog_find(ctx->uelog, a->argv[0], &n);
-    /* another IMPU of a registered user's implicit set */
-    if (!ue && (reg = scscf_reg_find_impu(ctx, a->argv[0])) != NULL)
-        ue = ims_uelog_find(ctx->uelog, reg->impi, &n);
-    if (ue) {
-        scscf_diag_verdict(ue, verdict, sizeof(verdict));
-        for (int i = 0; i < ue->nev; i++)
-            json_array_append_new(events, event_row(ims_uelog_event(ue, i), now));
-    } else {
-        snprintf(verdict, sizeof(verdict), "nothing seen: no REGISTER of %.200s reached this "
-                 "S-CSCF lately (refused before it? look at the I-CSCF and P-CSCF)", a->argv[0]);
-    }
-    o = json_object();
-    ims_ctl_set_str(o, "verdict", verdict);
-    ims_ctl_set_str(o, "impi", ue ? ue->impi : NULL);
-    ims_ctl_set_str(o, "impu", ue && ue->impu[0] ? ue->impu : NULL);
-    ims_ctl_set_str(o, "address", ue && ue->addr[0] ? ue->addr : NULL);
-    if (n > 1)
-        json_object_set_new(o, "ues_matching", json_integer(n));
-    json_object_set_new(o, "events", events);
-    *data = o;
-    return IMS_OK;
+    return ims_uelog_diag_cmd(((scscf_ctx_t *)arg)->uelog, &d, arg, a, data, err, errlen);
 }

@@ -18,9 +18,12 @@
  *    password" (SIP Digest);
  *  - the HSS silent (with or without an open Cx connection) or refusing
  *    (DIAMETER_ERROR_USER_UNKNOWN: "unknown IMPI", and the other results);
- *  - no answer to the challenge before reg-await-auth runs out.
+ *  - no answer to the challenge before reg-await-auth runs out;
+ *  - a registration the HSS ended with an RTR (29.228 §6.1.3): "de-registered
+ *    by the HSS (RTR): <reason>".
  * A REGISTER refused before it reaches the S-CSCF (by the I-CSCF's UAR, or
- * the P-CSCF) leaves no event here, and the verdict says so.
+ * the P-CSCF) leaves no event here, and the verdict says so; the I-CSCF's
+ * own "diagnose" tells why (icscf/diagnose.h).
  */
 #ifndef SCSCF_DIAGNOSE_H
 #define SCSCF_DIAGNOSE_H
@@ -49,7 +52,8 @@ typedef enum scscf_diag_kind {
     SCSCF_DIAG_HSS_REFUSED,      /* an Experimental-Result-Code (code) */
     SCSCF_DIAG_REFUSED,          /* another final answer (code: SIP status) */
     SCSCF_DIAG_REGISTERED,       /* 200 OK (detail: registered / refreshed) */
-    SCSCF_DIAG_DEREGISTERED      /* by the UE, expiry, the HSS, imsctl */
+    SCSCF_DIAG_DEREGISTERED,     /* by the UE, expiry, imsctl */
+    SCSCF_DIAG_RTR               /* by the HSS (code: Deregistration-Reason; detail: its name) */
 } scscf_diag_kind_t;
 
 /* Create ctx->uelog (SCSCF_DIAG_UES UEs) / free it. Without a log (unit tests

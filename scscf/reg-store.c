@@ -197,6 +197,29 @@ static int restore_contacts(restore_t *r, scscf_reg_t *reg, ims_kv_rd_t *rd)
     return registered ? IMS_OK : IMS_ERROR;
 }
 
+bool scscf_reg_store_refreshed(scscf_reg_t *reg)
+{
+    restore_t r = { reg->ctx, reg->ctx->store, ims_wall_ms(), 0, NULL, 0, 0 };
+    scscf_profile_t *p;
+    const void *v, *ud;
+    size_t len, udlen;
+    ims_kv_rd_t rd;
+
+    if (!refreshed_elsewhere(reg) || !(v = ims_kv_get(r.kv, SCSCF_STORE_REG, reg->impi, &len)))
+        return false;
+    /* the other instance's profile too: its SAA may have brought a new one */
+    if ((ud = ims_kv_get(r.kv, SCSCF_STORE_UD, reg->impi, &udlen)) &&
+        (p = scscf_user_data_parse(ud, udlen, NULL, 0)))
+        scscf_reg_set_profile(reg, p);
+    scscf_reg_drop_expired(reg, ims_clock_now_ms());
+    ims_kv_rd_init(&rd, v, len);
+    if (restore_contacts(&r, reg, &rd) != IMS_OK || reg->ncontacts == 0)
+        return false;
+    IMS_INFO("%s: expired here, refreshed through another S-CSCF: %d contact%s read from the "
+             "store, no SAR", reg->impi, reg->ncontacts, reg->ncontacts == 1 ? "" : "s");
+    return true;
+}
+
 static void restore_one(void *arg, const char *impi, const void *val, size_t len,
                         uint64_t expires_ms)
 {

@@ -38,6 +38,7 @@
 #ifndef SCSCF_REG_STORE_H
 #define SCSCF_REG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,16 @@ void scscf_reg_store_stop(scscf_ctx_t *ctx);
 int scscf_reg_store_save(scscf_reg_t *reg, const char *user_data, size_t len);
 /* Forget reg (the store_gone hook). */
 void scscf_reg_store_forget(scscf_reg_t *reg);
+/*
+ * Every contact of reg ran out here: with a shared store, whether the user
+ * refreshed through another S-CSCF meanwhile. Then reg takes the stored
+ * record (its unexpired contacts, and the stored profile) and true is
+ * returned: the caller re-arms the expiry and sends no SAR (the HSS has the
+ * other instance as the user's S-CSCF). false: no shared store, not stored,
+ * or the stored record ran out too (reg is left as it was). One or two
+ * synchronous reads of the store.
+ */
+bool scscf_reg_store_refreshed(scscf_reg_t *reg);
 /* The store_miss hook of a shared store: the registration of impu read from
  * the store into ctx, or NULL (not there, known here already, unusable).
  * Synchronous: one to three reads of the store (store_redis.h bounds them). */

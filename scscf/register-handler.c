@@ -695,6 +695,11 @@ void scscf_on_reg_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
     for (int i = 0; i < reg->ncontacts; i++)
         if (reg->contacts[i].expires_at > now)
             all = false;
+    if (all && scscf_reg_store_refreshed(reg)) {
+        /* refreshed through another S-CSCF (shared store): still registered, no SAR */
+        scscf_reg_arm_expiry(reg, scscf_on_reg_expiry);
+        return;
+    }
     if (all) {
         ctx->stats.expiries++;
         IMS_INFO("%s: registration expired", reg->impi);

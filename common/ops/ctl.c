@@ -678,26 +678,35 @@ static void collect_one(void *arg, const char *key, void *value)
         c->vals[c->n++] = value;
 }
 
+json_t *ims_ctl_list_of(const void **vals, size_t n, size_t total, const char *key,
+                        int (*cmp)(const void *, const void *), ims_ctl_row_fn row, void *arg)
+{
+    json_t *rows = json_array(), *o;
+
+    if (cmp && n > 1)
+        qsort(vals, n, sizeof(void *), cmp);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, row(vals[i], arg));
+    o = json_pack("{s:I,s:b}", "count", (json_int_t)total, "truncated", total > n);
+    json_object_set_new(o, key, rows);
+    return o;
+}
+
 json_t *ims_ctl_list(const ims_hash_t *h, const char *key, ims_ctl_match_fn match,
                      const char *filter, int (*cmp)(const void *, const void *),
                      ims_ctl_row_fn row, void *arg)
 {
     size_t cap = ims_hash_count(h);
     collect_t c = { match, filter, NULL, 0, 0 };
-    json_t *rows = json_array(), *o;
+    json_t *o;
 
     /* + 1: never malloc(0) */
     c.vals = malloc((cap < IMS_CTL_MAX_ROWS ? cap : IMS_CTL_MAX_ROWS) * sizeof(void *) + 1);
     if (!c.vals)
         abort();
     ims_hash_foreach(h, collect_one, &c);
-    if (cmp)
-        qsort(c.vals, c.n, sizeof(void *), cmp);
-    for (size_t i = 0; i < c.n; i++)
-        json_array_append_new(rows, row(c.vals[i], arg));
+    o = ims_ctl_list_of(c.vals, c.n, c.total, key, cmp, row, arg);
     free(c.vals);
-    o = json_pack("{s:I,s:b}", "count", (json_int_t)c.total, "truncated", c.total > c.n);
-    json_object_set_new(o, key, rows);
     return o;
 }
 

@@ -133,6 +133,12 @@ json_t *ims_ctl_list(const ims_hash_t *h, const char *key, ims_ctl_match_fn matc
                      const char *filter, int (*cmp)(const void *, const void *),
                      ims_ctl_row_fn row, void *arg);
 
+/* The same reply for values the caller gathered: vals[0..n) (sorted here in
+ * place with cmp, NULL: as they are), total of them matched in all (>= n; the
+ * caller stops gathering at IMS_CTL_MAX_ROWS). vals stays the caller's. */
+json_t *ims_ctl_list_of(const void **vals, size_t n, size_t total, const char *key,
+                        int (*cmp)(const void *, const void *), ims_ctl_row_fn row, void *arg);
+
 /* Whether s contains filter (NULL or empty filter: true). */
 bool ims_ctl_match(const char *s, const char *filter);
 /* Set obj[key] to the string s, or to null when s is NULL. */

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "common/ops/ctl_sip.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "common/ops/uelog.h"
 #include "common/sip/proxy.h"
 #include "common/sip/transport.h"
 #include "common/sip/txn.h"
@@ -35,4 +39,36 @@ json_t *ims_ctl_sip_counters(const sip_node_t *node)
                                       "timer_c", (json_int_t)p->timer_c));
     }
     return o;
+}
+
+void ims_ctl_sip_ue_addr(const sip_msg_t *req, char *out, size_t outlen)
+{
+    int n = req ? osip_list_size(&req->m->vias) : 0;
+    osip_via_t *v = n > 0 ? osip_list_get(&req->m->vias, n - 1) : NULL;
+    osip_generic_param_t *rcvd = NULL, *rport = NULL;
+    const char *host, *port;
+
+    out[0] = '\0';
+    if (!v || !v->host)
+        return;
+    osip_via_param_get_byname(v, "received", &rcvd);
+    osip_via_param_get_byname(v, "rport", &rport);
+    host = rcvd && rcvd->gvalue && rcvd->gvalue[0] ? rcvd->gvalue : v->host;
+    port = rport && rport->gvalue && rport->gvalue[0] ? rport->gvalue
+                                                       : v->port ? v->port : "5060";
+    snprintf(out, outlen, strchr(host, ':') && host[0] != '[' ? "[%s]:%s" : "%s:%s", host,
+             port);
+}
+
+void ims_ctl_sip_uelog(struct ims_uelog *log, const char *impi, const char *impu,
+                       const sip_msg_t *req, uint8_t kind, uint32_t code, const char *fmt,
+                       va_list ap)
+{
+    char addr[IMS_UELOG_ADDR_MAX], detail[IMS_UELOG_DETAIL_MAX];
+
+    if (!log || !impi || !impi[0])
+        return;
+    ims_ctl_sip_ue_addr(req, addr, sizeof(addr));
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    ims_uelog_add(log, impi, impu, addr, kind, code, "%s", detail);
 }

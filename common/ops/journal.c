@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The journal backend of ims_kv_t: in-memory tables, an append-only file (journal.h). */
 #include "common/ops/journal.h"
+#include "common/ops/journal_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,35 +16,6 @@
 #include "common/core/hash.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
-
-#define J_MAGIC "IMSJRNL1"
-#define J_MAGIC_LEN 8
-#define J_HDR 8                       /* u32 body length, u32 CRC */
-#define J_FIXED 16                    /* op, tlen, klen, vlen, expires */
-#define J_MAX_BODY (J_FIXED + IMS_KV_MAX_TABLE + IMS_KV_MAX_KEY + IMS_KV_MAX_VALUE)
-#define J_MAX_FILE (1ull << 30)       /* replay reads the file whole: bounded */
-#define J_OP_PUT 1
-#define J_OP_DEL 2
-
-/* A live record: table \0 key \0 value, in one allocation. */
-typedef struct jent {
-    uint64_t expires;
-    uint32_t vlen;
-    uint16_t klen;
-    uint8_t tlen;
-    char data[];
-} jent_t;
-
-struct ims_journal {
-    ims_kv_t kv;                      /* first: the interface */
-    ims_journal_cfg_t cfg;
-    ims_loop_t *loop;
-    ims_timer_t sync_timer;
-    int fd;
-    bool dirty;                       /* written since the last fdatasync */
-    ims_hash_t *tab;                  /* "table\0key" -> jent_t */
-    ims_journal_stats_t st;
-};
 
 uint64_t ims_wall_ms(void)
 {
@@ -158,21 +129,10 @@ static void apply(ims_journal_t *j, int op, const char *t, size_t tl, const char
     j->st.live_bytes += ent_size(e);
 }
 
-static const char *ent_key(const jent_t *e)
-{
-    return e->data + e->tlen + 1;
-}
-
-static const void *ent_val(const jent_t *e)
-{
-    return e->data + e->tlen + 1 + e->klen + 1;
-}
-
 /* ---- records ---- */
 
-/* Encode one record at the end of b. */
-static void encode(ims_kv_buf_t *b, int op, const char *t, size_t tl, const char *k, size_t kl,
-                   const void *v, size_t vl, uint64_t exp)
+void ims_journal_encode(ims_kv_buf_t *b, int op, const char *t, size_t tl, const char *k,
+                        size_t kl, const void *v, size_t vl, uint64_t exp)
 {
     size_t body = J_FIXED + tl + kl + vl, at;
     uint8_t *p;
@@ -239,8 +199,7 @@ static void on_sync_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
     do_sync(arg);
 }
 
-/* After a record: the fsync policy, then compaction when the file is k times
- * the live size. */
+/* After a record: the fsync policy, then compaction when it is due. */
 static void written(ims_journal_t *j)
 {
     j->dirty = true;
@@ -248,9 +207,7 @@ static void written(ims_journal_t *j)
         do_sync(j);
     else if (j->cfg.fsync == IMS_FSYNC_INTERVAL && j->loop && !ims_timer_armed(&j->sync_timer))
         ims_timer_start(j->loop, &j->sync_timer, j->cfg.fsync_ms, on_sync_timer, j);
-    if (j->st.file_bytes > j->cfg.compact_min &&
-        j->st.file_bytes > (uint64_t)j->cfg.compact_factor * (j->st.live_bytes + J_MAGIC_LEN))
-        ims_journal_compact(j);
+    ims_journal_compact_due(j);
 }
 
 static int record(ims_journal_t *j, int op, const char *table, const char *key,
@@ -263,7 +220,7 @@ static int record(ims_journal_t *j, int op, const char *table, const char *key,
     if (tl == 0 || tl > IMS_KV_MAX_TABLE || kl == 0 || kl > IMS_KV_MAX_KEY ||
         len > IMS_KV_MAX_VALUE)
         return IMS_ERROR;
-    encode(&b, op, table, tl, key, kl, val, len, exp);
+    ims_journal_encode(&b, op, table, tl, key, kl, val, len, exp);
     rc = append(j, b.p, b.len);
     ims_kv_buf_free(&b);
     if (rc != IMS_OK)
@@ -302,7 +259,7 @@ static const void *j_get(ims_kv_t *kv, const char *table, const char *key, size_
     if (!e || (e->expires && e->expires <= ims_wall_ms()))
         return NULL;
     *len = e->vlen;
-    return ent_val(e);
+    return ims_jent_val(e);
 }
 
 typedef struct walk {
@@ -319,7 +276,7 @@ static void walk_one(void *arg, const char *ck, void *value)
 
     (void)ck;
     if (strcmp(e->data, w->table) == 0 && (!e->expires || e->expires > w->now))
-        w->cb(w->arg, ent_key(e), ent_val(e), e->vlen, e->expires);
+        w->cb(w->arg, ims_jent_key(e), ims_jent_val(e), e->vlen, e->expires);
 }
 
 static void j_foreach(ims_kv_t *kv, const char *table, ims_kv_iter_cb cb, void *arg)
@@ -362,95 +319,6 @@ ims_kv_t *ims_journal_kv(ims_journal_t *j)
 void ims_journal_stats(const ims_journal_t *j, ims_journal_stats_t *st)
 {
     *st = j->st;
-}
-
-/* ---- compaction ---- */
-
-typedef struct snap {
-    ims_kv_buf_t b;
-    uint64_t now;
-} snap_t;
-
-static void snap_one(void *arg, const char *ck, void *value)
-{
-    snap_t *s = arg;
-    const jent_t *e = value;
-
-    (void)ck;
-    if (!e->expires || e->expires > s->now)
-        encode(&s->b, J_OP_PUT, e->data, e->tlen, ent_key(e), e->klen, ent_val(e), e->vlen,
-               e->expires);
-}
-
-/* fsync the directory holding path, so that a rename in it is durable. */
-static void sync_dir(const char *path)
-{
-    char d[sizeof(((ims_journal_cfg_t *)0)->path)];
-    int fd;
-
-    snprintf(d, sizeof(d), "%s", path);
-    if ((fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-/* Write b to a new file at tmp, synced: IMS_OK or IMS_ERROR (tmp removed). */
-static int write_file(const char *tmp, const ims_kv_buf_t *b)
-{
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t done = 0;
-
-    if (fd < 0)
-        return IMS_ERROR;
-    while (done < b->len) {
-        ssize_t w = write(fd, b->p + done, b->len - done);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    if (done != b->len || fdatasync(fd) != 0) {
-        close(fd);
-        unlink(tmp);
-        return IMS_ERROR;
-    }
-    close(fd);
-    return IMS_OK;
-}
-
-int ims_journal_compact(ims_journal_t *j)
-{
-    char tmp[sizeof(j->cfg.path) + 8];
-    snap_t s = { { NULL, 0, 0 }, ims_wall_ms() };
-    int fd, rc = IMS_ERROR;
-
-    snprintf(tmp, sizeof(tmp), "%s.tmp", j->cfg.path);
-    for (size_t i = 0; i < J_MAGIC_LEN; i++)
-        ims_kv_buf_u8(&s.b, (uint8_t)J_MAGIC[i]);
-    ims_hash_foreach(j->tab, snap_one, &s);
-    if (write_file(tmp, &s.b) == IMS_OK && rename(tmp, j->cfg.path) == 0) {
-        sync_dir(j->cfg.path);
-        if ((fd = open(j->cfg.path, O_RDWR | O_APPEND | O_CLOEXEC)) >= 0) {
-            close(j->fd);
-            j->fd = fd;
-            j->st.file_bytes = s.b.len;
-            j->st.compactions++;
-            j->dirty = false;
-            rc = IMS_OK;
-        }
-    }
-    if (rc != IMS_OK) {
-        IMS_ERR("journal %s: compaction failed: %s", j->cfg.path, strerror(errno));
-        unlink(tmp);
-    } else {
-        IMS_INFO("journal %s: compacted to %zu bytes, %llu records", j->cfg.path, s.b.len,
-                 (unsigned long long)j->st.records);
-    }
-    ims_kv_buf_free(&s.b);
-    return rc;
 }
 
 /* ---- open and replay ---- */
@@ -573,9 +441,7 @@ ims_journal_t *ims_journal_open(ims_loop_t *loop, const ims_journal_cfg_t *cfg, 
         j_close(&j->kv);
         return NULL;
     }
-    if (j->st.file_bytes > j->cfg.compact_min &&
-        j->st.file_bytes > (uint64_t)j->cfg.compact_factor * (j->st.live_bytes + J_MAGIC_LEN))
-        ims_journal_compact(j);
+    ims_journal_compact_due(j);
     return j;
 }
 

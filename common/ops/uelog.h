@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define IMS_UELOG_EVENTS 8          /* events kept per UE */
 #define IMS_UELOG_ID_MAX 128        /* IMPI, IMPU (with the NUL) */
 #define IMS_UELOG_ADDR_MAX 64       /* "ip:port", "[v6]:port" */
@@ -79,5 +81,33 @@ const ims_uelog_event_t *ims_uelog_event(const ims_uelog_ue_t *ue, int i);
 
 /* How many UEs the log holds now. */
 size_t ims_uelog_count(const ims_uelog_t *log);
+
+/* ---- uelog_reply.c: a daemon's "diagnose" control command ---- */
+
+struct ims_ctl_args;
+
+/* What a daemon's diagnosis is made of (static). */
+typedef struct ims_uelog_diag {
+    const char *const *kinds;    /* the names of its event kinds, by value ("?": none) */
+    size_t nkinds;
+    /* The verdict (one line, plain words) on ue's events, into out. */
+    void (*verdict)(const ims_uelog_ue_t *ue, char *out, size_t outlen);
+    /* When nothing in the log matches what: another IMPI to look up (e.g. the
+     * user of another IMPU of an implicit set), or NULL. May be NULL. */
+    const char *(*alias)(void *arg, const char *what);
+    /* The verdict when nothing is found: "nothing seen: no <seen> of <what>
+     * reached this <who> lately<hint>". */
+    const char *seen, *who, *hint;
+} ims_uelog_diag_t;
+
+/*
+ * "diagnose <IMPI|IMPU|IP>" (a ctl command's body; arg goes to d->alias):
+ * the UE found in log (ims_uelog_find), and as data {"verdict", "impi",
+ * "impu", "address", "ues_matching" (when several matched), "events":
+ * [{"time" (UTC), "ago_ms", "event", "code", "detail"}, oldest first]}.
+ * IMS_OK, or IMS_ERROR with the usage in err.
+ */
+int ims_uelog_diag_cmd(const ims_uelog_t *log, const ims_uelog_diag_t *d, void *arg,
+                       const struct ims_ctl_args *a, json_t **data, char *err, size_t errlen);
 
 #endif

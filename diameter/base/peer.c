@@ -131,12 +131,12 @@ dia_node_t *dia_node_new(ims_loop_t *loop, const dia_node_cfg_t *cfg)
 
 int dia_node_add_peer(dia_node_t *n, const dia_peer_cfg_t *pc)
 {
-    dia_peer_t *p;
+    dia_peer_t *p, *old = pc->host ? dia_peer_by_host(n, pc->host) : NULL;
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
 
-    if (n->started || n->npeers >= DIA_MAX_PEERS || !pc->host || !pc->realm ||
-        dia_peer_by_host(n, pc->host)) {
+    if (n->stopping || (!old && n->npeers >= DIA_MAX_PEERS) || !pc->host || !pc->realm ||
+        (old && !old->removed)) {
         IMS_ERR("dia: cannot add peer %s", pc->host ? pc->host : "(null)");
         return IMS_ERROR;
     }
@@ -161,21 +161,84 @@ int dia_node_add_peer(dia_node_t *n, const dia_peer_cfg_t *pc)
                 pc->addr ? pc->addr : "");
         return IMS_ERROR;
     }
-    p = &n->peers[n->npeers];
-    memset(p, 0, sizeof(*p));
-    p->node = n;
-    p->id = (uint32_t)++n->npeers;
-    p->host = dup_or(pc->host, "");
+    if (old) {
+        /* back in the list: its slot (and id) again, with the new settings */
+        p = old;
+        free(p->realm);
+        free(p->addr);
+        p->removed = p->no_reconnect = false;
+    } else {
+        p = &n->peers[n->npeers];
+        memset(p, 0, sizeof(*p));
+        p->node = n;
+        p->id = (uint32_t)++n->npeers;
+        p->host = dup_or(pc->host, "");
+        p->state = DIA_PEER_CLOSED;
+        ims_timer_init(&p->timer);
+    }
     p->realm = dup_or(pc->realm, "");
     p->addr = pc->addr ? dup_or(pc->addr, "") : NULL;
     p->port = pc->port ? pc->port : 3868;
     p->connect = pc->connect;
     p->ss = ss;
     p->sslen = sslen;
-    p->state = DIA_PEER_CLOSED;
     p->backoff_ms = n->cfg.tc_ms;
-    ims_timer_init(&p->timer);
+    if (n->started)
+        dia_sm_start(p);    /* CLOSED: connects now; still CLOSING: after its DPA */
     return IMS_OK;
+}
+
+int dia_node_remove_peer(dia_node_t *n, const char *host)
+{
+    dia_peer_t *p = dia_peer_by_host(n, host);
+
+    if (!p || p->removed)
+        return IMS_DECLINED;
+    IMS_NOTICE("dia: peer %s removed from the list", p->host);
+    p->removed = p->no_reconnect = true;
+    if (n->started)
+        dia_sm_stop(p);     /* DPR when open; closed otherwise */
+    return IMS_OK;
+}
+
+static const dia_peer_cfg_t *cfg_by_host(const dia_peer_cfg_t *peers, int n, const char *host)
+{
+    for (int i = 0; i < n; i++)
+        if (peers[i].host && strcasecmp(peers[i].host, host) == 0)
+            return &peers[i];
+    return NULL;
+}
+
+void dia_node_set_peers(dia_node_t *n, const dia_peer_cfg_t *peers, int np, int *added,
+                        int *removed)
+{
+    int a = 0, r = 0;
+
+    for (int i = 0; i < n->npeers; i++) {
+        dia_peer_t *p = &n->peers[i];
+        const dia_peer_cfg_t *c = cfg_by_host(peers, np, p->host);
+
+        if (p->removed)
+            continue;
+        if (!c)
+            r += dia_node_remove_peer(n, p->host) == IMS_OK;
+        else if ((c->addr ? !p->addr || strcmp(c->addr, p->addr) != 0 : p->addr != NULL) ||
+                 (c->port ? c->port : 3868) != p->port || c->connect != p->connect)
+            IMS_WARN("dia: peer %s: a changed address or connect is taken at restart only",
+                     p->host);
+    }
+    for (int i = 0; i < np; i++) {
+        const dia_peer_t *p = peers[i].host ? dia_peer_by_host(n, peers[i].host) : NULL;
+
+        if ((!p || p->removed) && dia_node_add_peer(n, &peers[i]) == IMS_OK) {
+            IMS_NOTICE("dia: peer %s added to the list", peers[i].host);
+            a++;
+        }
+    }
+    if (added)
+        *added = a;
+    if (removed)
+        *removed = r;
 }
 
 void dia_node_on_request(dia_node_t *n, uint32_t app_id, dia_request_cb cb, void *arg)
@@ -218,16 +281,23 @@ const char *dia_node_origin_realm(const dia_node_t *n)
 
 int dia_node_peer_count(const dia_node_t *n)
 {
-    return n->npeers;
+    int c = 0;
+
+    for (int i = 0; i < n->npeers; i++)
+        c += !n->peers[i].removed;
+    return c;
 }
 
 int dia_node_peer_info(const dia_node_t *n, int i, dia_peer_info_t *out)
 {
-    const dia_peer_t *p;
+    const dia_peer_t *p = NULL;
 
-    if (i < 0 || i >= n->npeers)
+    /* the i-th peer still in the list */
+    for (int k = 0; i >= 0 && k < n->npeers && !p; k++)
+        if (!n->peers[k].removed && i-- == 0)
+            p = &n->peers[k];
+    if (!p)
         return IMS_ERROR;
-    p = &n->peers[i];
     out->host = p->host;
     out->state = p->state;
     out->sent = p->sent;
@@ -235,6 +305,26 @@ int dia_node_peer_info(const dia_node_t *n, int i, dia_peer_info_t *out)
     out->timeouts = p->timeouts;
     out->reconnects = p->reconnects;
     return IMS_OK;
+}
+
+bool dia_node_open_peer(const dia_node_t *n, char *out, size_t outlen)
+{
+    size_t len = 0;
+    dia_peer_info_t pi;
+
+    out[0] = '\0';
+    for (int i = 0; n && dia_node_peer_info(n, i, &pi) == IMS_OK; i++) {
+        if (pi.state == DIA_PEER_OPEN) {
+            snprintf(out, outlen, "%s", pi.host);
+            return true;
+        }
+        if (len < outlen - 1)
+            len += (size_t)snprintf(out + len, outlen - len, "%s%s %s", len ? ", " : "",
+                                    pi.host, dia_state_name(pi.state));
+    }
+    if (!out[0])
+        snprintf(out, outlen, "no Diameter peer");
+    return false;
 }
 
 /* ---- stopping and freeing ---- */

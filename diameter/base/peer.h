@@ -85,8 +85,19 @@ typedef void (*dia_request_cb)(void *arg, dia_node_t *node, const dia_req_ctx_t 
                                dia_msg_t *req);
 
 dia_node_t *dia_node_new(ims_loop_t *loop, const dia_node_cfg_t *cfg);
-/* Peers before start. IMS_OK / IMS_ERROR. */
+/* Add a peer (strings copied). After start it connects at once (when it
+ * initiates); a host removed before comes back with the new settings.
+ * IMS_OK / IMS_ERROR (a host already there, the table full, stopping). */
 int dia_node_add_peer(dia_node_t *node, const dia_peer_cfg_t *peer);
+/* Drop the peer host from the list (a reload): DPR when it is open, then
+ * closed for good, never reconnected; its CERs are refused and it no longer
+ * shows in dia_node_peer_count/_info. IMS_OK, IMS_DECLINED when not there. */
+int dia_node_remove_peer(dia_node_t *node, const char *host);
+/* Make the peer list peers[0..n) (a reload): new hosts added, hosts absent
+ * from it removed, the others left as they are (a changed address of a
+ * known host is not taken: logged). *added and *removed (may be NULL) count. */
+void dia_node_set_peers(dia_node_t *node, const dia_peer_cfg_t *peers, int n, int *added,
+                        int *removed);
 /* Handler for requests of app_id (any command). */
 void dia_node_on_request(dia_node_t *node, uint32_t app_id, dia_request_cb cb, void *arg);
 /* Listen (if configured) and connect to the initiating peers. */
@@ -126,6 +137,10 @@ typedef struct dia_peer_info {
 } dia_peer_info_t;
 int dia_node_peer_count(const dia_node_t *node);
 int dia_node_peer_info(const dia_node_t *node, int i, dia_peer_info_t *out);
+/* Whether a peer is OPEN: out gets the first open one's host; otherwise the
+ * peers with their states ("hss.x CLOSED, ...", "no Diameter peer"),
+ * truncated to outlen. For saying why a request got no answer. */
+bool dia_node_open_peer(const dia_node_t *node, char *out, size_t outlen);
 /* "CLOSED", "OPEN", ... (RFC 6733 §5.6 names), for logs and imsctl. */
 const char *dia_state_name(dia_peer_state_t s);
 

@@ -132,3 +132,18 @@ dia_node_t *dia_conf_node(ims_loop_t *loop, const dia_conf_t *c)
         }
     return node;
 }
+
+int dia_conf_reload_peers(dia_node_t *node, ims_conf_t *conf, const char *section, int *added,
+                          int *removed, char *err, size_t errlen)
+{
+    dia_conf_t c;
+    int rc = dia_conf_load(conf, section, &c, err, errlen);
+
+    *added = *removed = 0;
+    if (rc == IMS_DECLINED)
+        snprintf(err, errlen, "%s: no %s group", ims_conf_path(conf), section);
+    if (rc != IMS_OK)
+        return IMS_ERROR;
+    dia_node_set_peers(node, c.peers, c.npeers, added, removed);
+    return IMS_OK;
+}

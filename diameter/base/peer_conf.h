@@ -33,4 +33,10 @@ int dia_conf_load(ims_conf_t *conf, const char *section, dia_conf_t *out, char *
 /* Create the node and add its peers (not started). NULL on failure. */
 dia_node_t *dia_conf_node(ims_loop_t *loop, const dia_conf_t *c);
 
+/* A reload: the peers of group `section` of conf made node's peer list
+ * (dia_node_set_peers; the other keys are not reloaded). IMS_OK with *added
+ * and *removed set, IMS_ERROR (nothing changed) with the message in err. */
+int dia_conf_reload_peers(dia_node_t *node, ims_conf_t *conf, const char *section, int *added,
+                          int *removed, char *err, size_t errlen);
+
 #endif

@@ -86,7 +86,9 @@ struct dia_peer {
     ims_timer_t timer;         /* the state's timer: connect, CEA, watchdog, DPA, Tc */
     uint32_t backoff_ms;       /* next reconnect delay */
     bool dwr_pending;          /* RFC 3539 "Pending" */
-    bool no_reconnect;         /* DPR with DO_NOT_WANT_TO_TALK_TO_YOU */
+    bool no_reconnect;         /* DPR with DO_NOT_WANT_TO_TALK_TO_YOU, or removed */
+    bool removed;              /* dropped from the peer list (dia_node_remove_peer): its slot
+                                * stays for the connections that name it, hidden, CER refused */
     bool attempted;            /* a connect was tried (reconnect counting) */
     dia_apps_t apps;
     uint64_t sent, received, timeouts, reconnects;

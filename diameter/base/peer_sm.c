@@ -535,7 +535,7 @@ static void anon_rx(dia_conn_t *c, dia_msg_t *m, bool bad, const dia_err_t *err)
         refuse(c, m, err->result_code, err->what ? err->what : "invalid CER");
     } else if (!dia_base_origin_host(m, host, sizeof(host))) {
         refuse(c, m, DIA_MISSING_AVP, "no Origin-Host");
-    } else if (!(p = dia_peer_by_host(c->node, host))) {
+    } else if (!(p = dia_peer_by_host(c->node, host)) || p->removed) {
         refuse(c, m, DIA_UNKNOWN_PEER, host);
     } else if (!dia_base_read_apps(c->node, m, &apps)) {
         refuse(c, m, DIA_NO_COMMON_APPLICATION, host);

@@ -346,3 +346,28 @@ dia_msg_t *cx_build_parse_error_answer(dia_node_t *n, const dia_msg_t *req, uint
     return dia_app_parse_error_answer(&cx_head, n, req, true, missing, vendor,
                                       dia_dict_m_flag(missing, vendor));
 }
+
+const char *cx_result_name(const cx_result_t *r)
+{
+    static const char *const exp[] = {
+        "USER_UNKNOWN", "IDENTITIES_DONT_MATCH", "IDENTITY_NOT_REGISTERED",
+        "ROAMING_NOT_ALLOWED", "IDENTITY_ALREADY_REGISTERED", "AUTH_SCHEME_NOT_SUPPORTED",
+        "IN_ASSIGNMENT_TYPE", "TOO_MUCH_DATA", "NOT_SUPPORTED_USER_DATA",
+    };
+
+    if (r->experimental && r->code >= CX_ERROR_USER_UNKNOWN &&
+        r->code <= CX_ERROR_NOT_SUPPORTED_USER_DATA)
+        return exp[r->code - CX_ERROR_USER_UNKNOWN];
+    if (r->experimental)
+        return "experimental result";
+    switch (r->code) {
+    case 5003: return "AUTHORIZATION_REJECTED";   /* base; not the Cx 5003 */
+    case DIA_UNABLE_TO_DELIVER: return "UNABLE_TO_DELIVER";
+    case DIA_REALM_NOT_SERVED: return "REALM_NOT_SERVED";
+    case DIA_TOO_BUSY: return "TOO_BUSY";
+    case DIA_UNABLE_TO_COMPLY: return "UNABLE_TO_COMPLY";
+    case DIA_MISSING_AVP: return "MISSING_AVP";
+    case DIA_INVALID_AVP_VALUE: return "INVALID_AVP_VALUE";
+    default: return "error";
+    }
+}

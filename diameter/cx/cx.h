@@ -216,5 +216,9 @@ int cx_parse_maa(const dia_msg_t *m, cx_maa_t *a);
 int cx_parse_saa(const dia_msg_t *m, cx_saa_t *a);
 int cx_parse_lia(const dia_msg_t *m, cx_lia_t *a);
 int cx_parse_result(const dia_msg_t *m, cx_result_t *res);
+/* A failure's name for logs and diagnosis, without the DIAMETER_(ERROR_)
+ * prefix: "USER_UNKNOWN", "UNABLE_TO_COMPLY"...; "error" / "experimental
+ * result" for codes not named here. */
+const char *cx_result_name(const cx_result_t *r);
 
 #endif

@@ -8,6 +8,12 @@
 #      restarted listing S-CSCF 1 first and REDIS_UES (20) callees register through S-CSCF 1
 #      (the HSS names S-CSCF 1 for them). Redis holds every registration and the IMPU index;
 #      S-CSCF 2 lists only the caller.
+#   1b. A copy read through that runs out while the user refreshed through the other
+#      instance is kept, with no SAR: callee Q registers through S-CSCF 1 for 8 s, a call to Q
+#      makes S-CSCF 2 read Q through (its copy runs out at 8 s), Q re-registers through
+#      S-CSCF 1 for 3600 s; at 8 s S-CSCF 2 re-reads Redis (scscf_reg_store_refreshed):
+#      it logs the refresh, still lists Q, and the HSS saw no timeout SAR (type 4) for Q and
+#      still names S-CSCF 1.
 #   2. kill -9 S-CSCF 1. A call from the caller to a callee goes P-CSCF -> S-CSCF 2 (the
 #      caller's Service-Route); S-CSCF 2 serves callees itself (scscf.local_terminating): its
 #      lookup misses, reads the callee through from Redis, and delivers the call to the
@@ -205,6 +211,37 @@ if [ "$ttl" -le 3000000 ] || [ "$ttl" -gt 3600000 ]; then
 fi
 say "Redis: $nreg registrations, $nimpu IMPU entries, TTL ${ttl} ms; S-CSCF 1 lists the" \
     "$NUES callees, S-CSCF 2 only the caller"
+
+# 1b. S-CSCF 2's copy of Q runs out while Q refreshed through S-CSCF 1: kept, no SAR
+Q=$((FIRST + NUES + 1))
+reg_users_csv "$IT_WORK/q.inf" "$Q" 1
+# qreg NAME EXPIRES: Q registers (through S-CSCF 1, which the I-CSCF prefers now)
+qreg() {
+    reg_sipp "$1" ../../bench/sipp/reg_aka_contact.xml 1 30 -inf "$IT_WORK/q.inf" \
+        -key expires "$2" -key contact "$UAS_IP:$UAS_PORT" -auth_uri "sip:$REG_DOMAIN" \
+        -recv_timeout 10000
+    reg_expect_ok "Q registered for $2 s ($1)" 1
+}
+qreg q-short 8
+t0=$(date +%s)
+call call-q "$(reg_impu "$Q")"
+grep -q "$(reg_impi "$Q"): registered through another S-CSCF: read from the shared store" \
+    "$REG_DIR/scscf2.log" || fail "1b. S-CSCF 2 did not read Q through"
+qreg q-refresh 3600
+for ((i = 0; i < 200; i++)); do
+    grep -q "$(reg_impi "$Q"): expired here, refreshed through another S-CSCF: 1 contact read" \
+        "$REG_DIR/scscf2.log" && break
+    sleep 0.1
+done
+grep -q "$(reg_impi "$Q"): expired here, refreshed through another S-CSCF: 1 contact read" \
+    "$REG_DIR/scscf2.log" ||
+    fail "1b. S-CSCF 2 did not re-read Q's refreshed registration $(($(date +%s) - t0)) s on"
+sleep 0.5   # a SAR would have been sent at once
+[ "$(reg_sar_count "$(reg_impi "$Q")" 4)" = 0 ] || fail "1b. a timeout SAR reached the HSS for Q"
+[ "$(assigned "$Q")" = "scscf=sip:scscf.$REG_DOMAIN" ] ||
+    fail "1b. the HSS no longer names S-CSCF 1 for Q: $(assigned "$Q")"
+registered scscf2 | grep -qxF "$(reg_impu "$Q")" || fail "1b. S-CSCF 2 dropped Q"
+say "1b. S-CSCF 2's copy of Q ran out after $(($(date +%s) - t0)) s: refreshed from Redis, no SAR"
 
 # 2. S-CSCF 1 dies; S-CSCF 2 serves its users
 pid=${REG_PID[scscf]}

@@ -4,7 +4,9 @@
  * loop: requests split across writes and several in one write, a line over
  * the limit, many clients and one too many, bad JSON and bad requests, the
  * built-in log-level and reload (by command and by SIGHUP), and the socket
- * file rules (a live socket is not stolen, a stale one is replaced).
+ * file rules (a live socket is not stolen, a stale one is replaced); and the
+ * list replies of gathered values (ims_ctl_list_of: sorted, count of all
+ * matched, truncated flag).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -477,6 +479,42 @@ static void test_socket_file(void **state)
     close(fd);
 }
 
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *str_row(const void *value, void *arg)
+{
+    (void)arg;
+    return json_string(value);
+}
+
+static void test_list_of(void **state)
+{
+    const void *vals[] = { "c", "a", "b" }, *more[] = { "z", "y" };
+    json_t *o;
+
+    (void)state;
+    o = ims_ctl_list_of(vals, 3, 3, "rows", by_str, str_row, NULL);
+    assert_int_equal(json_integer_value(json_object_get(o, "count")), 3);
+    assert_false(json_boolean_value(json_object_get(o, "truncated")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "rows"), 0)), "a");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "rows"), 2)), "c");
+    json_decref(o);
+    assert_string_equal(vals[0], "a");   /* sorted in place */
+    /* fewer gathered than matched: the count says all, the flag says cut; no cmp: as given */
+    o = ims_ctl_list_of(more, 2, 5, "rows", NULL, str_row, NULL);
+    assert_int_equal(json_integer_value(json_object_get(o, "count")), 5);
+    assert_true(json_boolean_value(json_object_get(o, "truncated")));
+    assert_int_equal(json_array_size(json_object_get(o, "rows")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "rows"), 0)), "z");
+    json_decref(o);
+    o = ims_ctl_list_of(NULL, 0, 0, "rows", by_str, str_row, NULL);
+    assert_int_equal(json_array_size(json_object_get(o, "rows")), 0);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+        cmocka_unit_test(test_list_of),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * records not restored, compaction, configuration; then the two users of it,
  * the S-CSCF's registrations (scscf/reg-store.c) and the P-CSCF's UEs
  * (pcscf/ue-store.c), stored, "killed" (the journal closed without any
- * shutdown of the context) and restored into fresh contexts.
+ * shutdown of the context) and restored into fresh contexts; and what the
+ * HSS's requests do to the stored registration (scscf/cx-handler.c): a PPR's
+ * profile is stored at once (a restart brings it back, not the SAA's), an
+ * RTR forgets the registration and leaves its reason in the per-UE log.
  *
  * scscf_on_reg_expiry lives in scscf/register-handler.c, which needs the whole
  * daemon; the expiry timer of a restored registration is armed with the
@@ -29,6 +32,8 @@
 #include "pcscf/context.c"
 #include "pcscf/ue-store.c"
 #include "scscf/context.c"
+#include "scscf/cx-handler.c"
+#include "scscf/diagnose.c"
 #include "scscf/reg-store.c"
 #include "scscf/regevent.c"
 #include "scscf/user-data.c"
@@ -475,6 +480,68 @@ static scscf_reg_t *scscf_registered(scscf_ctx_t *ctx, const char *impi, uint32_
     return reg;
 }
 
+/* user_data() with the iFC's AS named as */
+static void user_data_as(const char *impi, const char *as, char *xml, size_t len)
+{
+    char def[900], *p;
+
+    user_data(impi, def, sizeof(def));
+    p = strstr(def, "sip:as.ims.test");
+    assert_non_null(p);
+    *p = '\0';
+    snprintf(xml, len, "%s%s%s", def, as, p + strlen("sip:as.ims.test"));
+}
+
+static void test_scscf_ppr_rtr(void **state)
+{
+    fx_t *f = *state;
+    ims_journal_t *j = jopen(f);
+    scscf_ctx_t *ctx = scscf_new(f);
+    char xml[1100];
+    cx_ppr_t ppr = { "alice@ims.test", xml, 0 };
+    cx_rtr_t rtr = { .impi = "bob@ims.test", .reason_code = 1 };
+    const ims_uelog_ue_t *ue;
+    char verdict[320];
+    scscf_reg_t *r;
+
+    ims_clock_drive(true, 5000000);
+    scscf_diag_start(ctx);
+    ctx->store = ims_journal_kv(j);
+    ctx->store_gone = scscf_reg_store_forget;
+    scscf_registered(ctx, "alice@ims.test", 600);
+    scscf_registered(ctx, "bob@ims.test", 600);
+    user_data_as("alice@ims.test", "sip:as2.ims.test", xml, sizeof(xml));
+    ppr.user_data_len = strlen(xml);
+    assert_int_equal(scscf_on_ppr(ctx, &ppr).code, DIA_SUCCESS);
+    assert_string_equal(scscf_reg_find(ctx, "alice@ims.test")->profile->ifcs[0].as_name,
+                        "sip:as2.ims.test");
+    assert_int_equal(scscf_on_rtr(ctx, &rtr).code, DIA_SUCCESS);
+    assert_null(scscf_reg_find(ctx, "bob@ims.test"));
+    ue = ims_uelog_find(ctx->uelog, "bob@ims.test", NULL);
+    scscf_diag_verdict(ue, verdict, sizeof(verdict));
+    assert_string_equal(verdict, "de-registered by the HSS (RTR): NEW_SERVER_ASSIGNED");
+    /* not registered (any more): refused, nothing stored */
+    assert_int_equal(scscf_on_rtr(ctx, &rtr).code, DIA_UNABLE_TO_COMPLY);
+    snprintf(ppr.impi, sizeof(ppr.impi), "bob@ims.test");
+    assert_int_equal(scscf_on_ppr(ctx, &ppr).code, CX_ERROR_USER_UNKNOWN);
+    /* kill -9 */
+    ims_kv_close(ctx->store);
+    ctx->store = NULL;
+    scscf_diag_stop(ctx);
+    scscf_ctx_free(ctx);
+
+    j = jopen(f);
+    ctx = scscf_new(f);
+    assert_int_equal(scscf_reg_store_restore(ctx, ims_journal_kv(j)), 1);
+    assert_null(scscf_reg_find(ctx, "bob@ims.test"));
+    r = scscf_reg_find(ctx, "alice@ims.test");
+    assert_non_null(r);
+    assert_int_equal(r->profile->nifc, 1);
+    assert_string_equal(r->profile->ifcs[0].as_name, "sip:as2.ims.test");
+    ims_kv_close(ims_journal_kv(j));
+    scscf_ctx_free(ctx);
+}
+
 static void test_scscf_restore(void **state)
 {
     fx_t *f = *state;
@@ -617,6 +684,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
         cmocka_unit_test(test_codec_bounds),
         cmocka_unit_test_setup_teardown(test_scscf_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scscf_ppr_rtr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcscf_restore, setup, teardown),
     };
 

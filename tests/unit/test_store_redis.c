@@ -8,7 +8,10 @@
  * (common/ops/store.h); then the S-CSCF on it (scscf/reg-store.c): a user
  * registered through one context is found by IMPU through another
  * (read-through), restored at start, kept when only the reader's copy ran
- * out, and forgotten everywhere when de-registered.
+ * out, and forgotten everywhere when de-registered; and the expiry of a copy
+ * read through (scscf_reg_store_refreshed, asked before the timeout SAR):
+ * refreshed through the other instance, the copy takes the stored contacts
+ * and profile; not refreshed, or gone from the store, it expires.
  *
  * scscf_on_reg_expiry lives in scscf/register-handler.c (the whole daemon);
  * the expiry timers here are armed with a stub.
@@ -591,6 +594,53 @@ static void test_scscf_read_through(void **state)
     scscf_off(b);
 }
 
+static void test_scscf_expiry_refreshed(void **state)
+{
+    fx_t *f = *state;
+    scscf_ctx_t *a = scscf_on(f), *b = scscf_on(f);
+    scscf_reg_t *ra, *rb;
+    char xml[1024];
+    uint64_t now;
+
+    ra = registered(f, a, "alice@ims.test", "sip:alice@127.0.0.1:5070");
+    rb = scscf_reg_find_impu(b, "sip:alice@ims.test");
+    assert_non_null(rb);
+    /* b's copy runs out, a has not refreshed: nothing newer stored, it expires */
+    rb->contacts[0].expires_at = ims_clock_now_ms() - 1;
+    ra->contacts[0].expires_at = ims_clock_now_ms() - 1;
+    assert_int_equal(scscf_reg_store_save(ra, NULL, 0), IMS_OK);
+    drain(f, (ims_redis_t *)a->store);
+    assert_false(scscf_reg_store_refreshed(rb));
+    assert_int_equal(rb->ncontacts, 1);    /* left as it was */
+    /* alice refreshes through a (another contact, 1200 s, a new profile) */
+    assert_int_equal(scscf_reg_bind(ra, "sip:alice@127.0.0.1:5071", NULL, "cid-2", 1, 1200),
+                     IMS_OK);
+    user_data("alice@ims.test", xml, sizeof(xml));
+    *strstr(xml, "tel:+1555") = '\0';
+    strcat(xml, "tel:+15559</Identity></PublicIdentity></ServiceProfile></IMSSubscription>");
+    scscf_reg_set_profile(ra, scscf_user_data_parse(xml, strlen(xml), NULL, 0));
+    assert_int_equal(scscf_reg_store_save(ra, xml, strlen(xml)), IMS_OK);
+    drain(f, (ims_redis_t *)a->store);
+    assert_true(scscf_reg_store_refreshed(rb));
+    now = ims_clock_now_ms();
+    assert_int_equal(rb->ncontacts, 1);
+    assert_string_equal(rb->contacts[0].uri, "sip:alice@127.0.0.1:5071");
+    assert_true(scscf_contact_left(&rb->contacts[0], now) >= 1190);
+    assert_true(rb->registered);
+    assert_ptr_equal(scscf_reg_find_impu(b, "tel:+15559"), rb);
+    assert_null(ims_hash_find(b->by_impu, "tel:+155514"));
+    /* not expired here: nothing to ask */
+    assert_false(scscf_reg_store_refreshed(rb));
+    /* gone from the store (de-registered through a): b's copy expires */
+    scscf_regevent_notify_all(ra, true, "unregistered", NULL);
+    scscf_reg_free(ra);
+    drain(f, (ims_redis_t *)a->store);
+    rb->contacts[0].expires_at = now - 1;
+    assert_false(scscf_reg_store_refreshed(rb));
+    scscf_off(a);
+    scscf_off(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +652,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addr_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scscf_read_through, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scscf_expiry_refreshed, setup, teardown),
     };
 
     signal(SIGPIPE, SIG_IGN);

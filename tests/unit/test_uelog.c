@@ -10,7 +10,12 @@
  *    most recent of several UEs behind one address), IPv6 forms;
  *  - verdicts for the event sequences the registration paths record, one
  *    attempt at a time, and the "diagnose" command's reply (verdict first, the
- *    events, another IMPU of a registered user, a UE never seen).
+ *    events, another IMPU of a registered user, a UE never seen);
+ *  - an RTR's de-registration (the event scscf/cx-handler.c records);
+ *  - the I-CSCF's verdicts (icscf/diagnose.c): UAA refusals by result (unknown
+ *    IMPI, identities, roaming, authorisation), the HSS silent with and
+ *    without a Cx connection, no S-CSCF with the capabilities, the S-CSCF's
+ *    answer relayed, an LIA's unknown IMPU; and its command's reply.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +30,7 @@
 
 #include "common/core/clock.h"
 #include "common/ops/uelog.h"
+#include "icscf/diagnose.c"
 #include "scscf/context.c"
 #include "scscf/diagnose.c"
 #include "scscf/regevent.c"
@@ -274,6 +280,106 @@ static void test_verdicts(void **state)
     ev(f, "busy@x", SCSCF_DIAG_CHALLENGE, 401, "AKA");
     ev(f, "busy@x", SCSCF_DIAG_MAC_FAILURE, 403, "no response");
     verdict_is(f, "busy@x", "MAC mismatch");
+
+    /* an RTR ends the registration: its reason is the verdict, not "registered" */
+    ev(f, "rtr@x", SCSCF_DIAG_CHALLENGE, 401, "AKA");
+    ev(f, "rtr@x", SCSCF_DIAG_REGISTERED, 200, "registered");
+    ev(f, "rtr@x", SCSCF_DIAG_RTR, 0, "PERMANENT_TERMINATION");
+    verdict_is(f, "rtr@x", "de-registered by the HSS (RTR): PERMANENT_TERMINATION");
+}
+
+/* ---- the I-CSCF ---- */
+
+/* The I-CSCF verdict of what, checked to start with want. */
+static void icscf_verdict_is(const icscf_ctx_t *ctx, const char *what, const char *want)
+{
+    char out[320];
+
+    icscf_diag_verdict(ims_uelog_find(ctx->uelog, what, NULL), out, sizeof(out));
+    if (strncmp(out, want, strlen(want)) != 0)
+        fail_msg("I-CSCF verdict \"%s\", want it to start with \"%s\"", out, want);
+}
+
+static void test_icscf(void **state)
+{
+    icscf_ctx_t ctx = { .nscscfs = 2 };
+    const char *ipu = "sip:ue@ims.test";
+    cx_result_t r;
+    cx_uaa_t uaa;
+    json_t *d;
+    ims_ctl_args_t a = { 1, { "sip:gone@ims.test" } };
+    char err[64];
+
+    (void)state;
+    icscf_diag_start(&ctx);
+    r = (cx_result_t){ CX_ERROR_USER_UNKNOWN, true };
+    icscf_diag_hss(&ctx, "UAR", "nobody@x", ipu, NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "nobody@x", "unknown IMPI: the HSS does not know nobody@x (or not "
+                     "with sip:ue@ims.test; UAR: USER_UNKNOWN)");
+    r.code = CX_ERROR_IDENTITIES_DONT_MATCH;
+    icscf_diag_hss(&ctx, "UAR", "mix@x", ipu, NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "mix@x", "identities don't match: the HSS has sip:ue@ims.test");
+    r.code = CX_ERROR_ROAMING_NOT_ALLOWED;
+    icscf_diag_hss(&ctx, "UAR", "away@x", ipu, NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "away@x", "roaming not allowed: the HSS does not let away@x");
+    r = (cx_result_t){ DIA_AUTHORIZATION_REJECTED, false };
+    icscf_diag_hss(&ctx, "UAR", "barred@x", ipu, NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "barred@x", "registration not authorised by the HSS "
+                     "(UAR: AUTHORIZATION_REJECTED)");
+    r = (cx_result_t){ DIA_UNABLE_TO_COMPLY, false };
+    icscf_diag_hss(&ctx, "UAR", "err@x", ipu, NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "err@x", "HSS error: UAR: UNABLE_TO_COMPLY (Result-Code 5012)");
+    /* success (base or experimental 2001) records nothing */
+    r = (cx_result_t){ CX_FIRST_REGISTRATION, true };
+    icscf_diag_hss(&ctx, "UAR", "fine@x", ipu, NULL, IMS_OK, &r);
+    r = (cx_result_t){ DIA_SUCCESS, false };
+    icscf_diag_hss(&ctx, "UAR", "fine@x", ipu, NULL, IMS_OK, &r);
+    assert_null(ims_uelog_find(ctx.uelog, "fine@x", NULL));
+    /* no Diameter node: down, not a timeout */
+    icscf_diag_hss(&ctx, "UAR", "down@x", ipu, NULL, IMS_ERROR, NULL);
+    icscf_verdict_is(&ctx, "down@x", "HSS unreachable: no open Cx connection (UAR not sent: "
+                     "no Diameter peer)");
+
+    memset(&uaa, 0, sizeof(uaa));
+    uaa.has_caps = true;
+    uaa.caps.mandatory[0] = 7;
+    uaa.caps.mandatory[1] = 9;
+    uaa.caps.nmandatory = 2;
+    icscf_diag_no_scscf(&ctx, "caps@x", ipu, NULL, &uaa);
+    icscf_verdict_is(&ctx, "caps@x", "no S-CSCF with the needed capabilities: mandatory 7,9, "
+                     "optional none; 2 S-CSCFs configured, no default");
+
+    icscf_diag(&ctx, "ok@x", ipu, NULL, ICSCF_DIAG_FORWARDED, 0, "sip:s1");
+    icscf_verdict_is(&ctx, "ok@x", "forwarded to sip:s1; no final answer yet");
+    icscf_diag(&ctx, "ok@x", ipu, NULL, ICSCF_DIAG_ANSWERED, 401, "sip:s1");
+    icscf_verdict_is(&ctx, "ok@x", "challenged by the S-CSCF sip:s1 (401)");
+    icscf_diag(&ctx, "ok@x", ipu, NULL, ICSCF_DIAG_ANSWERED, 403, "sip:s1");
+    icscf_verdict_is(&ctx, "ok@x", "the S-CSCF sip:s1 answered 403: why is in its own log");
+    icscf_diag(&ctx, "ok@x", ipu, NULL, ICSCF_DIAG_ANSWERED, 200, "sip:s1");
+    icscf_verdict_is(&ctx, "ok@x", "registered: the S-CSCF sip:s1 answered 200");
+    icscf_diag(&ctx, "ok@x", ipu, NULL, ICSCF_DIAG_NO_ANSWER, 504, "2 tried");
+    icscf_verdict_is(&ctx, "ok@x", "no S-CSCF answered the REGISTER (2 tried): 504");
+
+    /* terminating requests are logged by IMPU */
+    r = (cx_result_t){ CX_ERROR_USER_UNKNOWN, true };
+    icscf_diag_hss(&ctx, "LIR", "sip:gone@ims.test", "sip:gone@ims.test", NULL, IMS_OK, &r);
+    icscf_verdict_is(&ctx, "sip:gone@ims.test", "unknown IMPU: the HSS does not know "
+                     "sip:gone@ims.test (LIR: USER_UNKNOWN)");
+    assert_int_equal(icscf_diag_cmd(&ctx, &a, &d, err, sizeof(err)), IMS_OK);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(d, "events"), 0), "event")), "hss-refused");
+    json_decref(d);
+    a.argv[0] = "sip:never@ims.test";
+    assert_int_equal(icscf_diag_cmd(&ctx, &a, &d, err, sizeof(err)), IMS_OK);
+    assert_true(strncmp(json_string_value(json_object_get(d, "verdict")), "nothing seen", 12)
+                == 0);
+    assert_int_equal(json_array_size(json_object_get(d, "events")), 0);
+    json_decref(d);
+    a.argc = 0;
+    assert_int_equal(icscf_diag_cmd(&ctx, &a, &d, err, sizeof(err)), IMS_ERROR);
+    icscf_diag_stop(&ctx);
+    /* without a log: no-ops */
+    icscf_diag(&ctx, "x@x", NULL, NULL, ICSCF_DIAG_FORWARDED, 0, "-");
 }
 
 static json_t *diagnose(fx_t *f, const char *what)
@@ -342,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_lookup),
         cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command, setup, teardown),
+        cmocka_unit_test(test_icscf),
     };
 
     sip_msg_global_init();
