@@ -250,6 +250,8 @@ void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
     /* Its SAs retire; they carry the final response being sent (secagree.h). */
     if (ctx->sec_hooks)
         ctx->sec_hooks->ue_gone(ctx, ue);
+    if (ctx->policy_hooks)
+        ctx->policy_hooks->ue_gone(ctx, ue);
     if (ctx->ue_removed_hook)
         ctx->ue_removed_hook(ctx, ue);
     if (ctx->loop)

@@ -121,6 +121,19 @@ typedef struct pcscf_sec_hooks {
     void (*client_port)(const pcscf_ctx_t *ctx, sip_dest_t *dst);
 } pcscf_sec_hooks_t;
 
+/* The policy client (policy-sip.c) as seen from the files the unit tests
+ * compile alone: set by pcscf_policy_start when pcscf.policy picks a backend
+ * (see policy.h); NULL otherwise, and nothing changes. */
+typedef struct pcscf_policy_hooks {
+    /* A response going upstream (after the dialog records saw it). */
+    void (*on_response)(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp);
+    /* ue stored by a 2xx to req (new: its first registration). */
+    void (*registered)(pcscf_ctx_t *ctx, pcscf_ue_t *ue, const sip_msg_t *req, bool is_new);
+    void (*ue_gone)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
+    /* The dialog record of key is being removed. */
+    void (*dialog_gone)(pcscf_ctx_t *ctx, const char *key);
+} pcscf_policy_hooks_t;
+
 struct pcscf_ctx {
     pcscf_cfg_t cfg;
     bool enabled;               /* the pcscf section is present */
@@ -150,6 +163,8 @@ struct pcscf_ctx {
     void (*ue_removed_hook)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
     struct pcscf_secagree *sec; /* IPsec sec-agree, or NULL (pcscf.ipsec off) */
     const pcscf_sec_hooks_t *sec_hooks;
+    struct pcscf_policy *policy;    /* policy client (policy.h), or NULL (backend "none") */
+    const pcscf_policy_hooks_t *policy_hooks;
 };
 
 /* The state with default configuration (disabled until init.c loads a section).

@@ -149,7 +149,17 @@ void pcscf_dialog_remove(pcscf_dialog_t *d)
     pcscf_ctx_t *ctx = d->ctx;
 
     ims_hash_remove(ctx->dialogs, dlg_str(d, S_KEY));
+    /* Its policy session goes with it (STR); d is no longer found meanwhile. */
+    if (ctx->policy_hooks)
+        ctx->policy_hooks->dialog_gone(ctx, dlg_str(d, S_KEY));
     dialog_free(d);
+}
+
+const char *pcscf_dialog_key(const pcscf_dialog_t *d) { return dlg_str(d, S_KEY); }
+
+pcscf_dialog_t *pcscf_dialog_by_key(const pcscf_ctx_t *ctx, const char *key)
+{
+    return ctx->dialogs && key ? ims_hash_find(ctx->dialogs, key) : NULL;
 }
 
 static void ue_gone(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
@@ -504,7 +514,11 @@ size_t pcscf_dialogs_of_ue(pcscf_ctx_t *ctx, pcscf_ue_t *ue, pcscf_dialog_cb cb,
     return n;
 }
 
-sip_msg_t *pcscf_dialog_bye(const pcscf_dialog_t *d, int side, const char *why)
+/* A request of method toward side of d, speaking as the other side: its
+ * identity and CSeq (cseq 0: its next one); with a Reason header unless why
+ * is NULL. */
+static sip_msg_t *dialog_req(const pcscf_dialog_t *d, int side, const char *method,
+                             uint32_t cseq, int cause, const char *why)
 {
     bool to_callee = side == PCSCF_DLG_CALLEE;
     const char *target = pcscf_dialog_target(d, side), *route;
@@ -513,22 +527,30 @@ sip_msg_t *pcscf_dialog_bye(const pcscf_dialog_t *d, int side, const char *why)
 
     if (!*target || d->state == PCSCF_DLG_EARLY)
         return NULL;
-    /* Toward one side we speak as the other: its identity, its next CSeq. */
-    req = sip_msg_new_request("BYE", target, dlg_str(d, to_callee ? S_FROM : S_TO),
+    if (!cseq)
+        cseq = d->cseq[to_callee ? PCSCF_DLG_CALLER : PCSCF_DLG_CALLEE] + 1;
+    req = sip_msg_new_request(method, target, dlg_str(d, to_callee ? S_FROM : S_TO),
                               dlg_str(d, to_callee ? S_TO : S_FROM), pcscf_dialog_call_id(d),
-                              d->cseq[to_callee ? PCSCF_DLG_CALLER : PCSCF_DLG_CALLEE] + 1);
+                              cseq);
     if (!req)
         return NULL;
     for (size_t i = 0; (route = pcscf_dialog_route(d, side, i)) != NULL; i++)
         if (osip_message_set_route(req->m, route) != 0)
             goto bad;
-    snprintf(reason, sizeof(reason), "SIP;cause=503;text=\"%s\"", why ? why : "Released");
-    if (sip_msg_header_add(req, "Reason", reason) != IMS_OK)
-        goto bad;
+    if (why) {
+        snprintf(reason, sizeof(reason), "SIP;cause=%d;text=\"%s\"", cause, why);
+        if (sip_msg_header_add(req, "Reason", reason) != IMS_OK)
+            goto bad;
+    }
     return req;
 bad:
     sip_msg_free(req);
     return NULL;
+}
+
+sip_msg_t *pcscf_dialog_bye(const pcscf_dialog_t *d, int side, const char *why)
+{
+    return dialog_req(d, side, "BYE", 0, 503, why ? why : "Released");
 }
 
 static void on_bye_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
@@ -540,7 +562,33 @@ static void on_bye_response(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_e
     sip_msg_free(resp);
 }
 
-static bool send_bye(pcscf_dialog_t *d, int side, const char *why)
+/* An ACK for a 2xx is a transaction of its own that nobody answers (RFC 3261
+ * §13.2.2.4): sent once, statelessly, with a Via of ours. */
+static bool send_ack(pcscf_ctx_t *ctx, sip_msg_t *ack, const sip_dest_t *dst)
+{
+    static const char *const proto[] = { "UDP", "TCP", "TLS" };
+    sip_transport_t *tp = sip_txn_layer_transport(sip_proxy_layer(ctx->px));
+    char hp[80], branch[25], via[160];
+    sip_addr_t a = dst->local;
+    bool ok;
+
+    if (a.ss.ss_family == 0 &&
+        sip_transport_local(tp, dst->proto, dst->addr.ss.ss_family, &a) != IMS_OK) {
+        sip_msg_free(ack);
+        return false;
+    }
+    sip_random_token(branch, 24);
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=z9hG4bK%s", proto[dst->proto % 3],
+             sip_addr_str(&a, hp, sizeof(hp)), branch);
+    ok = osip_message_set_via(ack->m, via) == 0 &&
+         sip_transport_send_msg(tp, dst, ack) == IMS_OK;
+    sip_msg_free(ack);
+    return ok;
+}
+
+/* Send method toward side of d (see dialog_req); a BYE on a client transaction. */
+static bool send_req(pcscf_dialog_t *d, int side, const char *method, uint32_t cseq,
+                     int cause, const char *why)
 {
     pcscf_ctx_t *ctx = d->ctx;
     int ue_side = d->dir == PCSCF_DLG_ORIG ? PCSCF_DLG_CALLER : PCSCF_DLG_CALLEE;
@@ -552,36 +600,53 @@ static bool send_bye(pcscf_dialog_t *d, int side, const char *why)
         return false;
     if (side != ue_side &&
         pcscf_resolve_text(ctx->px, route ? route : pcscf_dialog_target(d, side), &dst) != IMS_OK) {
-        IMS_WARN("dialog %s: cannot resolve %s: no BYE", pcscf_dialog_call_id(d),
-                 route ? route : pcscf_dialog_target(d, side));
+        IMS_WARN("dialog %s: cannot resolve %s: no %s", pcscf_dialog_call_id(d),
+                 route ? route : pcscf_dialog_target(d, side), method);
         return false;
     }
-    if (!(req = pcscf_dialog_bye(d, side, why)))
+    if (!(req = dialog_req(d, side, method, cseq, cause, why)))
         return false;
+    if (strcmp(method, "ACK") == 0)
+        return send_ack(ctx, req, &dst);
     if (!sip_txn_client_start(sip_proxy_layer(ctx->px), req, &dst, NULL, on_bye_response, ctx))
         return false;
     ctx->stats.byes_sent++;
     return true;
 }
 
+static bool send_bye(pcscf_dialog_t *d, int side, const char *why)
+{
+    return send_req(d, side, "BYE", 0, 503, why ? why : "Released");
+}
+
+bool pcscf_dialog_send(pcscf_dialog_t *d, int side, const char *method, uint32_t cseq,
+                       int cause, const char *why)
+{
+    return send_req(d, side, method, cseq, cause, why);
+}
+
+size_t pcscf_dialog_release(pcscf_dialog_t *d, const char *why)
+{
+    pcscf_ctx_t *ctx = d->ctx;
+    int n = 0;
+
+    if (d->state == PCSCF_DLG_CONFIRMED) {
+        n += send_bye(d, PCSCF_DLG_CALLER, why);
+        n += send_bye(d, PCSCF_DLG_CALLEE, why);
+    }
+    ctx->stats.dialogs_released++;
+    IMS_INFO("dialog %s (%s) released: %s, %d BYEs sent (%zu dialogs)",
+             pcscf_dialog_call_id(d), pcscf_dialog_impu(d), why, n,
+             pcscf_dialog_count(ctx) - 1);
+    pcscf_dialog_remove(d);
+    return (size_t)n;
+}
+
 size_t pcscf_dialogs_release(pcscf_ctx_t *ctx, pcscf_ue_t *ue, const char *why)
 {
     size_t sent = 0;
 
-    while (ue->dialogs) {
-        pcscf_dialog_t *d = ue->dialogs;
-        int n = 0;
-
-        if (d->state == PCSCF_DLG_CONFIRMED) {
-            n += send_bye(d, PCSCF_DLG_CALLER, why);
-            n += send_bye(d, PCSCF_DLG_CALLEE, why);
-        }
-        sent += (size_t)n;
-        ctx->stats.dialogs_released++;
-        IMS_INFO("dialog %s (%s) released: %s, %d BYEs sent (%zu dialogs)",
-                 pcscf_dialog_call_id(d), pcscf_dialog_impu(d), why, n,
-                 pcscf_dialog_count(ctx) - 1);
-        pcscf_dialog_remove(d);
-    }
+    while (ue->dialogs)
+        sent += pcscf_dialog_release(ue->dialogs, why);
     return sent;
 }

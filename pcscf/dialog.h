@@ -30,7 +30,8 @@
  * (a CANCEL would need the proxy core's INVITE branch: not done).
  *
  * Records and their strings live in the store pool; ids never cross an
- * asynchronous gap (the BYEs' responses only log).
+ * asynchronous gap (the BYEs' responses only log). A record's key also names
+ * its policy session (policy.h): removing the record releases that session.
  */
 #ifndef PCSCF_DIALOG_H
 #define PCSCF_DIALOG_H
@@ -108,10 +109,26 @@ size_t pcscf_dialogs_of_ue(pcscf_ctx_t *ctx, pcscf_ue_t *ue, pcscf_dialog_cb cb,
  */
 size_t pcscf_dialogs_release(pcscf_ctx_t *ctx, pcscf_ue_t *ue, const char *why);
 
+/* Release d: a BYE to both sides when it is confirmed (Reason as above),
+ * then the record is removed. Returns the number of BYEs sent. */
+size_t pcscf_dialog_release(pcscf_dialog_t *d, const char *why);
+/*
+ * Send method ("ACK" or "BYE") toward side of d as the other side would: an
+ * ACK (CSeq cseq, e.g. for a 2xx the policy server made us drop) statelessly,
+ * a BYE (cseq 0: the next CSeq) on a client transaction, with
+ * Reason: SIP;cause=cause;text="why" unless why is NULL. The record stays.
+ * Whether it was sent.
+ */
+bool pcscf_dialog_send(pcscf_dialog_t *d, int side, const char *method, uint32_t cseq,
+                       int cause, const char *why);
+
 /* Build the BYE releasing side of d (not sent; caller owns it), or NULL. */
 sip_msg_t *pcscf_dialog_bye(const pcscf_dialog_t *d, int side, const char *why);
-/* Remove and free d. */
+/* Remove and free d (its policy session released through ctx->policy_hooks). */
 void pcscf_dialog_remove(pcscf_dialog_t *d);
+/* The record's key "o|Call-ID|caller tag" / "t|...", and the record of a key. */
+const char *pcscf_dialog_key(const pcscf_dialog_t *d);
+pcscf_dialog_t *pcscf_dialog_by_key(const pcscf_ctx_t *ctx, const char *key);
 size_t pcscf_dialog_count(const pcscf_ctx_t *ctx);
 
 /* The stored strings (NUL-terminated, owned by d; "" when absent). */

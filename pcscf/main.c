@@ -10,6 +10,7 @@
 #include "pcscf/dialog.h"
 #include "pcscf/init.h"
 #include "pcscf/metrics.h"
+#include "pcscf/policy.h"
 #include "pcscf/secagree.h"
 #include "pcscf/sip-handler.h"
 #include "pcscf/ue-store.h"
@@ -18,11 +19,13 @@ static const sip_proxy_handler_t g_handler = {
     .on_request = pcscf_on_request,
     .on_response = pcscf_metrics_on_response,   /* counts, then pcscf_on_response */
     .on_ack = pcscf_on_ack,
+    .on_ack_dest = pcscf_on_ack_dest,
 };
 
 static void stop(void *app)
 {
     if (app) {
+        pcscf_policy_stop(app);  /* first: the calls freed below send no STR */
         pcscf_metrics_stop(app);
         pcscf_ctl_stop(app);
         pcscf_store_stop(app);   /* before the UEs are freed: they stay stored */
@@ -30,9 +33,9 @@ static void stop(void *app)
     pcscf_stop(app);
 }
 
-/* sec-agree (the kernel's ESP checked first), the store, the control socket
- * and the metrics come last and go first (init.c stays free of them: the unit
- * tests compile init.c alone). */
+/* sec-agree (the kernel's ESP checked first), the store, the policy client,
+ * the control socket and the metrics come last and go first (init.c stays free
+ * of them: the unit tests compile init.c alone). */
 static int start(sip_node_t *node, ims_conf_t *conf, void **app)
 {
     pcscf_ctx_t *ctx;
@@ -42,6 +45,7 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
     ctx = *app;
     if ((ctx->enabled && pcscf_sec_start(ctx, sip_node_transport(node), conf) != IMS_OK) ||
         (ctx->enabled && pcscf_store_start(ctx, conf) != IMS_OK) ||
+        (ctx->enabled && pcscf_policy_start(ctx, conf) != IMS_OK) ||
         (ctx->enabled && pcscf_ctl_start(ctx, node, conf) != IMS_OK) ||
         pcscf_metrics_start(ctx, node, conf) != IMS_OK) {
         stop(ctx);

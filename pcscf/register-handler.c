@@ -323,6 +323,8 @@ void pcscf_register_response(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *r
     else
         ctx->stats.refreshed++;
     IMS_INFO("registered %s from %s until +%us", pcscf_ue_impu(ue, 0), key, expires);
+    if (ctx->policy_hooks)
+        ctx->policy_hooks->registered(ctx, ue, req, is_new);   /* signalling AAR */
     /* Our subscription must outlive the registration; otherwise take a new one. */
     if (ctx->cfg.reg_event &&
         (ue->sub_state == PCSCF_SUB_NONE ||

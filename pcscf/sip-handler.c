@@ -106,6 +106,16 @@ int pcscf_on_ack(void *arg, sip_msg_t *ack)
     return IMS_OK;
 }
 
+/* An ACK for a 2xx toward a UE with SAs leaves from our protected client port,
+ * like every request to it (TS 33.203 §7.1): never in cleartext from 5060. */
+void pcscf_on_ack_dest(void *arg, const sip_msg_t *ack, sip_dest_t *dst)
+{
+    pcscf_ctx_t *ctx = arg;
+
+    if (ctx && ctx->enabled && ctx->sec_hooks)
+        ctx->sec_hooks->client_port(ctx, dst);
+}
+
 static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     char key[PCSCF_KEY_LEN];
@@ -181,6 +191,8 @@ void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
         return;
     if (strcmp(m, "REGISTER") != 0) {
         pcscf_dialog_on_response(ctx, sip_proxy_req_proxy(pr), sip_proxy_req_msg(pr), resp);
+        if (ctx->policy_hooks)
+            ctx->policy_hooks->on_response(ctx, pr, resp);  /* may hold resp (policy.h) */
         return;
     }
     if (code == 401)

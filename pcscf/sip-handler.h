@@ -16,7 +16,9 @@
  *                             toward a UE (no Route left, Request-URI not ours)
  *                             sent to the Request-URI, not the outbound proxy.
  *   INVITE dialogs            of registered UEs, both directions: dialog.c
- *                             (responses and in-dialog requests feed it).
+ *                             (responses and in-dialog requests feed it);
+ *                             with a policy backend, SDP answers are
+ *                             authorised before they go on (policy-sip.c).
  *
  * Without a pcscf section the handler declines everything: a transparent proxy.
  */
@@ -33,6 +35,8 @@ void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp);
 /* The proxy core's on_ack hook: drops an ACK from a source with no registration
  * (not trusted, no known dialog); IMS_DECLINED lets the core forward it. */
 int pcscf_on_ack(void *arg, sip_msg_t *ack);
+/* The proxy's on_ack_dest: a 2xx ACK to a UE with SAs goes from our port-c. */
+void pcscf_on_ack_dest(void *arg, const sip_msg_t *ack, sip_dest_t *dst);
 
 /* Replace the route set of req by ue's Service-Route. IMS_OK / IMS_ERROR. */
 int pcscf_enforce_service_route(sip_msg_t *req, const pcscf_ue_t *ue);

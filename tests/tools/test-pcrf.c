@@ -11,7 +11,8 @@
  * an UPDATE of an unknown session gets 5002 too. With --reject CODE (or the
  * control command "reject CODE") every AAR that would open a session is
  * refused with Experimental-Result CODE (vendor 10415: 5061..5066); "reject 0"
- * stops that. A request the Rx codec refuses gets 5005/5004 as rx.h builds it.
+ * stops that. "mute 1" leaves every such AAR unanswered (recorded with
+ * "dropped":true), for the AF's timeout; "mute 0" stops that. A request the Rx codec refuses gets 5005/5004 as rx.h builds it.
  *
  * Records every request it receives and every answer it gets, one JSON object
  * per line in FILE (flushed per line): {"cmd":"AAR","sid":..., "origin_host":...,
@@ -22,7 +23,7 @@
  * Control (UDP datagrams to --control, one command each, a one-line reply to
  * the sender): "asr [SID|-] [ABORT-CAUSE]" and "rar [SID|-] [SPECIFIC-ACTION]"
  * send ASR / RAR to the AF that opened the session ("-" or nothing: the
- * session last opened or updated); "reject CODE"; "stats" ->
+ * session last opened or updated); "reject CODE"; "mute 0|1"; "stats" ->
  * "sessions=N aar=N aar_rejected=N str=N asr=N asa=N rar=N raa=N". SIGHUP sends
  * ASR on the last session too. SIGINT/SIGTERM: the stats line on stdout, DPR to
  * the peers, exit 0. Exit 2: bad arguments; 1: the node or a socket failed.
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/core/clock.h"
+#include "common/core/hash.h"
 #include "common/core/log.h"
 #include "common/core/loop.h"
 #include "common/core/rc.h"
@@ -49,7 +51,7 @@
 #include "diameter/rx/rx.h"
 
 #define MAX_AFS 8
-#define MAX_SESSIONS 1024
+#define MAX_SESSIONS 65536   /* a benchmark holds thousands of calls up at once */
 #define HOST_MAX 256
 #define IP_CAN_3GPP_EPS 5
 #define RAT_EUTRAN 1004
@@ -71,7 +73,10 @@ typedef struct pcrf {
     FILE *rec;
     int ctl_fd;
     uint32_t reject;                 /* 0, or the Experimental-Result-Code for new sessions */
-    session_t sessions[MAX_SESSIONS];
+    uint32_t mute;                   /* 1: AARs for new sessions get no answer */
+    session_t *sessions;             /* MAX_SESSIONS slots */
+    ims_hash_t *by_sid;              /* Session-Id -> slot + 1 */
+    int *free_slots, nfree;          /* a stack of the unused slots */
     int last;                        /* the session last opened or updated; -1 none */
     counters_t n;
     bool finishing;
@@ -188,34 +193,41 @@ static json_t *result_json(rx_result_t r)
 
 static int session_find(const pcrf_t *p, const char *sid)
 {
-    for (int i = 0; i < MAX_SESSIONS; i++)
-        if (p->sessions[i].used && strcmp(p->sessions[i].sid, sid) == 0)
-            return i;
-    return -1;
+    intptr_t v = (intptr_t)ims_hash_find(p->by_sid, sid);
+
+    return v ? (int)v - 1 : -1;
 }
 
 static int session_add(pcrf_t *p, const char *sid, const char *af_host)
 {
-    for (int i = 0; i < MAX_SESSIONS; i++) {
-        session_t *s = &p->sessions[i];
+    session_t *s;
+    int i;
 
-        if (s->used)
-            continue;
-        s->used = true;
-        snprintf(s->sid, sizeof(s->sid), "%s", sid);
-        snprintf(s->af_host, sizeof(s->af_host), "%s", af_host);
-        return i;
+    if (p->nfree == 0)
+        return -1;
+    i = p->free_slots[--p->nfree];
+    s = &p->sessions[i];
+    s->used = true;
+    snprintf(s->sid, sizeof(s->sid), "%s", sid);
+    snprintf(s->af_host, sizeof(s->af_host), "%s", af_host);
+    if (ims_hash_insert(p->by_sid, s->sid, (void *)(intptr_t)(i + 1)) != IMS_OK) {
+        s->used = false;
+        p->free_slots[p->nfree++] = i;
+        return -1;
     }
-    return -1;
+    return i;
+}
+
+static void session_remove(pcrf_t *p, int i)
+{
+    ims_hash_remove(p->by_sid, p->sessions[i].sid);
+    p->sessions[i].used = false;
+    p->free_slots[p->nfree++] = i;
 }
 
 static int session_count(const pcrf_t *p)
 {
-    int n = 0;
-
-    for (int i = 0; i < MAX_SESSIONS; i++)
-        n += p->sessions[i].used;
-    return n;
+    return MAX_SESSIONS - p->nfree;
 }
 
 /* ---- requests from the AF ---- */
@@ -253,6 +265,10 @@ static dia_msg_t *on_aar(pcrf_t *p, const dia_msg_t *req, json_t *o, const char 
         return rx_build_parse_error_answer(p->node, req, missing);
     }
     aar_fields(o, &r);
+    if (p->mute && session_find(p, sid) < 0) {
+        json_object_set_new(o, "dropped", json_true());
+        return NULL;
+    }
     memset(&aaa, 0, sizeof(aaa));
     aaa.result = aar_decide(p, &r, sid, host);
     if (aaa.result.code == DIA_SUCCESS) {
@@ -282,7 +298,7 @@ static dia_msg_t *on_str(pcrf_t *p, const dia_msg_t *req, json_t *o, const char 
     if (i < 0) {
         sta.result.code = DIA_UNKNOWN_SESSION_ID;
     } else {
-        p->sessions[i].used = false;
+        session_remove(p, i);
         if (p->last == i)
             p->last = -1;
     }
@@ -454,6 +470,8 @@ static void ctl_command(pcrf_t *p, char *cmd, char *reply, size_t cap)
         ctl_send(p, cmd[0] == 'a', args ? args : cmd + strlen(cmd), reply, cap);
     } else if (strcmp(cmd, "reject") == 0 && args && parse_u32(args, UINT32_MAX, &p->reject)) {
         snprintf(reply, cap, "ok reject %u", p->reject);
+    } else if (strcmp(cmd, "mute") == 0 && args && parse_u32(args, 1, &p->mute)) {
+        snprintf(reply, cap, "ok mute %u", p->mute);
     } else if (strcmp(cmd, "stats") == 0) {
         stats_line(p, reply, cap);
     } else {
@@ -686,6 +704,13 @@ int main(int argc, char **argv)
         return 1;
     p.ctl_fd = -1;
     p.last = -1;
+    p.sessions = calloc(MAX_SESSIONS, sizeof(*p.sessions));
+    p.free_slots = calloc(MAX_SESSIONS, sizeof(*p.free_slots));
+    p.by_sid = ims_hash_new(1024);
+    if (!p.sessions || !p.free_slots || !p.by_sid)
+        return 1;
+    for (int i = MAX_SESSIONS - 1; i >= 0; i--)
+        p.free_slots[p.nfree++] = i;
     p.reject = o.reject;
     ims_timer_init(&p.end_timer);
     rc = setup(&p, &o);
@@ -697,6 +722,9 @@ int main(int argc, char **argv)
         close(p.ctl_fd);
     }
     dia_node_free(p.node);
+    ims_hash_free(p.by_sid);
+    free(p.free_slots);
+    free(p.sessions);
     ims_loop_free(p.loop);
     if (p.rec)
         fclose(p.rec);
