@@ -70,12 +70,14 @@ void pcscf_ctx_free(pcscf_ctx_t *ctx)
     free(ctx);
 }
 
+/* On every message from a UE: no snprintf (see common/sip/msg_print.c). */
 const char *pcscf_addr_key(const sip_rcv_t *rcv, char *buf, size_t len)
 {
-    char a[64];
-
-    snprintf(buf, len, "%c:%s", rcv->proto == SIP_PROTO_UDP ? 'u' : 't',
-             sip_addr_str(&rcv->remote, a, sizeof(a)));
+    if (len < 3)
+        return len ? (buf[0] = '\0', buf) : buf;
+    buf[0] = rcv->proto == SIP_PROTO_UDP ? 'u' : 't';
+    buf[1] = ':';
+    sip_addr_str(&rcv->remote, buf + 2, len - 2);
     return buf;
 }
 

@@ -80,11 +80,19 @@ size_t pcscf_dialog_count(const pcscf_ctx_t *ctx)
     return ctx->dialogs ? ims_hash_count(ctx->dialogs) : 0;
 }
 
+/* "dir|Call-ID|tag", or NULL when it does not fit (no snprintf: every message). */
 static const char *make_key(char *buf, size_t len, int dir, const char *cid, const char *tag)
 {
-    int n = snprintf(buf, len, "%c|%s|%s", dir == PCSCF_DLG_TERM ? 't' : 'o', cid, tag);
+    size_t c = strlen(cid), t = strlen(tag);
 
-    return n > 0 && (size_t)n < len ? buf : NULL;
+    if (c + t + 5 > len)
+        return NULL;
+    buf[0] = dir == PCSCF_DLG_TERM ? 't' : 'o';
+    buf[1] = '|';
+    memcpy(buf + 2, cid, c);
+    buf[2 + c] = '|';
+    memcpy(buf + 3 + c, tag, t + 1);
+    return buf;
 }
 
 pcscf_dialog_t *pcscf_dialog_get(const pcscf_ctx_t *ctx, pcscf_dlg_dir_t dir,

@@ -154,6 +154,10 @@ int sip_proxy_hold(sip_proxy_req_t *pr);
  * still pending are cancelled. IMS_OK, or IMS_ERROR when pr holds nothing.
  */
 int sip_proxy_resume(sip_proxy_req_t *pr, int code, const char *reason);
+/* The same, with Retry-After: retry_after (seconds, 0: none) on the answer, as
+ * RFC 3261 §21.5.4 asks of a 503 for a passing overload or outage. */
+int sip_proxy_resume_retry(sip_proxy_req_t *pr, int code, const char *reason,
+                           uint32_t retry_after);
 /* Whether pr holds responses back now. */
 bool sip_proxy_held(const sip_proxy_req_t *pr);
 /* Answer the request locally with a final response. */

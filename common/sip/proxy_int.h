@@ -52,6 +52,7 @@ struct sip_proxy_req {
     bool in_on_response;     /* the handler's on_response runs for this request */
     int holds;               /* sip_proxy_hold calls not yet resumed */
     int hold_code;           /* the first failing sip_proxy_resume's code, 0: none */
+    uint32_t hold_retry_after; /* its Retry-After, seconds, 0: none */
     char hold_reason[64];
     int nheld;
     sip_msg_t *held[SIP_PROXY_MAX_HELD];

@@ -105,19 +105,36 @@ static void hold_failed(sip_proxy_req_t *pr)
     if (pr->is_invite)
         proxy_cancel_branches(pr);
     if (pr->st && sip_txn_final_code(pr->st) == 0) {
+        const char *reason = pr->hold_reason[0] ? pr->hold_reason : NULL;
+        sip_msg_t *r = NULL;
+        char v[16];
+
         pr->final_sent = true;
         pr->px->stats.local_replies++;
-        sip_txn_server_reply_code(pr->st, pr->hold_code,
-                                  pr->hold_reason[0] ? pr->hold_reason : NULL);
+        if (pr->hold_retry_after && proxy_req(pr) &&
+            (r = sip_msg_make_response(proxy_req(pr), pr->hold_code, reason, NULL)) != NULL) {
+            snprintf(v, sizeof(v), "%u", pr->hold_retry_after);
+            sip_msg_header_add(r, "Retry-After", v);
+            sip_txn_server_reply(pr->st, r);
+        } else {
+            sip_txn_server_reply_code(pr->st, pr->hold_code, reason);
+        }
     }
 }
 
 int sip_proxy_resume(sip_proxy_req_t *pr, int code, const char *reason)
 {
+    return sip_proxy_resume_retry(pr, code, reason, 0);
+}
+
+int sip_proxy_resume_retry(sip_proxy_req_t *pr, int code, const char *reason,
+                           uint32_t retry_after)
+{
     if (pr->holds <= 0)
         return IMS_ERROR;
     if (code >= 300 && !pr->hold_code) {
         pr->hold_code = code;
+        pr->hold_retry_after = retry_after;
         snprintf(pr->hold_reason, sizeof(pr->hold_reason), "%s", reason ? reason : "");
     }
     if (--pr->holds > 0)

@@ -89,36 +89,8 @@ stop_fd() {
     untrack "$pid"
 }
 
-# start_capture VAR PORT PCAP: tshark on lo for tcp port PORT, started for real before return.
-start_capture() {
-    local var=$1 port=$2 pcap=$3 pid i
-    tshark -n -i lo -f "tcp port $port" -w "$pcap" >"$pcap.log" 2>&1 &
-    pid=$!
-    track "$pid" "tshark:$port" "$pcap.log"
-    for ((i = 0; i < 200; i++)); do
-        grep -q "Capturing on" "$pcap.log" 2>/dev/null && break
-        alive "$pid" || fail "tshark exited at start (capturing on lo needs root)" "$pid"
-        sleep 0.05
-    done
-    grep -q "Capturing on" "$pcap.log" || fail "tshark did not start capturing in 10 s" "$pid"
-    # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
-    # first packets after it can still be missed: give it a moment.
-    sleep 1
-    printf -v "$var" '%d' "$pid"
-}
-
-stop_capture() {
-    local pid=$1 i
-    sleep 1  # let the last segments reach the capture (dumpcap lags on a loaded machine)
-    kill -INT "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        alive "$pid" || break
-        sleep 0.05
-    done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    untrack "$pid"
-}
+# start_capture VAR PORT PCAP: lib/tshark.sh's capture of one TCP port, its pid in VAR.
+start_capture() { tshark_capture_start "tcp port $2" "$3" "$1"; }
 
 # start_dia_peer VAR TAG TW_MS ARGS...: our node (ARGS give --run-seconds, --listen, --peer);
 # output in TAG.out, log in TAG.log.
@@ -278,13 +250,13 @@ start_fd FD_C "$IT_WORK/fd-c.conf" "$C_FD"
 
 wait_dia_peer "$DP_C" 15
 stop_fd "$FD_C"
-stop_capture "$CAP_C"
+tshark_capture_stop "$IT_WORK/c.pcap" "$CAP_C"
 wait_dia_peer "$DP_A" $((RUN_S + 10))
 stop_fd "$FD_A"
-stop_capture "$CAP_A"
+tshark_capture_stop "$IT_WORK/a.pcap" "$CAP_A"
 wait_dia_peer "$DP_B" $((RUN_S + 10))
 stop_fd "$FD_B"
-stop_capture "$CAP_B"
+tshark_capture_stop "$IT_WORK/b.pcap" "$CAP_B"
 check_open_run a "$IT_WORK/dia-a" "$IT_WORK/a.pcap" "$A_OURS" "$IT_WORK/fd-a.log" \
     "'STATE_WAITCEA'.*-> 'STATE_OPEN'.*'$OURS'" C 0
 check_open_run b "$IT_WORK/dia-b" "$IT_WORK/b.pcap" "$B_FD" "$IT_WORK/fd-b.log" \

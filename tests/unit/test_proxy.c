@@ -994,9 +994,10 @@ static void test_hold_fails(void **state)
     expect_quiet(h, &h->uac);
     pr = sip_proxy_req_find(h->px, h->held);
     assert_non_null(pr);
-    assert_int_equal(sip_proxy_resume(pr, 503, "Policy refused"), IMS_OK);
+    assert_int_equal(sip_proxy_resume_retry(pr, 503, "Policy refused", 10), IMS_OK);
     r = expect_resp(h, &h->uac, 503, "INVITE");
     assert_string_equal(r->m->reason_phrase, "Policy refused");
+    assert_non_null(strstr(h->raw, "\r\nRetry-After: 10\r\n"));
     uac_ack(h, r);
     expect_quiet(h, &h->uac);
     assert_null(sip_proxy_req_find(h->px, h->held));

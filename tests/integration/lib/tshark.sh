@@ -20,12 +20,12 @@
 # A capture to check: as root, `tshark -i lo -f "tcp port P" -w file.pcap -a duration:N &`,
 # run the traffic, wait for tshark to stop (no tcpdump needed).
 #
-# tshark_capture_start FILTER PCAP   (tests that source lib/common.sh)
-#   tshark on lo with capture filter FILTER into PCAP, in the background (TSHARK_PID), tracked;
-#   returns once it really captures (fails the test after 10 s).
-# tshark_capture_stop PCAP
-#   Waits a second for the last segments, stops it with SIGINT (5 s at most), fails the test
-#   when the capture is empty.
+# tshark_capture_start FILTER PCAP [VAR]   (tests that source lib/common.sh)
+#   tshark on lo with capture filter FILTER into PCAP, in the background, tracked, its pid in
+#   VAR (default TSHARK_PID); returns once it really captures (fails the test after 10 s).
+# tshark_capture_stop PCAP [PID]
+#   Waits a second for the last segments, stops it (default $TSHARK_PID) with SIGINT (5 s at
+#   most), fails the test when the capture is empty.
 
 tshark_check_clean() {
     local pcap=${1:-} port=${2:-} agg=$'\x1f' fields
@@ -103,32 +103,33 @@ tshark_check_clean() {
 
 TSHARK_PID=
 tshark_capture_start() {
-    local filter=$1 pcap=$2 i
+    local filter=$1 pcap=$2 var=${3:-TSHARK_PID} pid i
     tshark -n -i lo -f "$filter" -w "$pcap" >"$pcap.log" 2>&1 &
-    TSHARK_PID=$!
-    track "$TSHARK_PID" "tshark" "$pcap.log"
+    pid=$!
+    track "$pid" "tshark" "$pcap.log"
     for ((i = 0; i < 200; i++)); do
         grep -q "Capturing on" "$pcap.log" 2>/dev/null && break
-        alive "$TSHARK_PID" || fail "tshark exited at start (capturing on lo needs root)"
+        alive "$pid" || fail "tshark exited at start (capturing on lo needs root)"
         sleep 0.05
     done
     grep -q "Capturing on" "$pcap.log" || fail "tshark did not start capturing within 10 s"
     # "Capturing on" is printed as dumpcap opens the interface; on a loaded machine the
     # first packets after it can still be missed: give it a moment.
     sleep 1
+    printf -v "$var" '%d' "$pid"
 }
 
 tshark_capture_stop() {
-    local pcap=$1 i
+    local pcap=$1 pid=${2:-$TSHARK_PID} i
     sleep 1  # let the last segments reach the capture (dumpcap lags on a loaded machine)
-    kill -INT "$TSHARK_PID" 2>/dev/null
+    kill -INT "$pid" 2>/dev/null
     for ((i = 0; i < 100; i++)); do
-        alive "$TSHARK_PID" || break
+        alive "$pid" || break
         sleep 0.05
     done
-    alive "$TSHARK_PID" && fail "tshark still running 5 s after SIGINT"
-    wait "$TSHARK_PID" 2>/dev/null
-    untrack "$TSHARK_PID"
+    alive "$pid" && fail "tshark still running 5 s after SIGINT"
+    wait "$pid" 2>/dev/null
+    untrack "$pid"
     [ -s "$pcap" ] || fail "tshark wrote no capture ($(cat "$pcap.log"))"
 }
 
