@@ -12,10 +12,10 @@
  *   SA1 UE:port_uc -> P:port_ps  spi_ps (== reqid)   SA2 P:port_pc -> UE:port_us  spi_us
  *   SA3 P:port_ps -> UE:port_uc  spi_uc              SA4 UE:port_us -> P:port_pc  spi_pc
  *
- * The algorithms and the set's age are not in the dump (xfrm.h keeps only
- * selectors and SPIs): they are left out until secagree.h exposes its sets.
- * Read-only; one netlink dump per command, answered while we read it
- * (xfrm.h: the loop never waits).
+ * The algorithms, the state and the age are not in the dump (xfrm.h keeps
+ * only selectors and SPIs): they come from sec-agree's own record of the set
+ * (pcscf_secagree_info, by spi_ps). Read-only; one netlink dump per command,
+ * answered while we read it (xfrm.h: the loop never waits).
  */
 #include "pcscf/ctl-cmds.h"
 
@@ -76,6 +76,26 @@ static const char *addr_str(const ims_xfrm_addr_t *a, uint16_t port, char *buf, 
     return sip_addr_str(&sa, buf, len);
 }
 
+/* state, alg, ealg and age_s from sec-agree's record; null when it has none
+ * (an SA of ours the P-CSCF no longer knows: a leftover the sweep removes). */
+static void info_fields(const pcscf_ctx_t *ctx, uint32_t spi_ps, json_t *o)
+{
+    static const char *const states[] = { "offered", "pending", "active", "retiring" };
+    pcscf_sec_info_t in;
+
+    if (!ctx->sec || !pcscf_secagree_info(ctx->sec, spi_ps, &in)) {
+        json_object_set_new(o, "state", json_null());
+        json_object_set_new(o, "alg", json_null());
+        json_object_set_new(o, "ealg", json_null());
+        json_object_set_new(o, "age_s", json_null());
+        return;
+    }
+    ims_ctl_set_str(o, "state", (unsigned)in.state <= PCSCF_SEC_RETIRING ? states[in.state] : "?");
+    ims_ctl_set_str(o, "alg", sec_agree_alg_name(in.alg));
+    ims_ctl_set_str(o, "ealg", sec_agree_ealg_name(in.ealg));
+    json_object_set_new(o, "age_s", json_integer((json_int_t)(in.age_ms / 1000)));
+}
+
 /* The row of one set: sa[0..n) share a reqid. NULL when SA1 is missing (it
  * names the UE), e.g. a set being removed during the dump. */
 static json_t *set_row(const pcscf_ctx_t *ctx, const ims_xfrm_sa_t *sa, size_t n)
@@ -118,6 +138,7 @@ static json_t *set_row(const pcscf_ctx_t *ctx, const ims_xfrm_sa_t *sa, size_t n
     json_object_set_new(o, "port_pc", s[1] ? json_integer(s[1]->sel.sport) : json_null());
     json_object_set_new(o, "port_ps", json_integer(s[0]->sel.dport));
     json_object_set_new(o, "sas", json_integer((json_int_t)n));
+    info_fields(ctx, s[0]->spi, o);
     return o;
 }
 
@@ -190,6 +211,6 @@ static int cmd_sas(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
 void pcscf_ctl_sas_register(pcscf_ctx_t *ctx)
 {
     ims_ctl_register(ctx->ctl, "sas", "sas [filter]",
-                     "IPsec SAs of sec-agree per UE (SPIs, ports), from the kernel", cmd_sas,
-                     ctx);
+                     "IPsec SAs of sec-agree per UE (SPIs, ports from the kernel; state, "
+                     "algorithms, age)", cmd_sas, ctx);
 }

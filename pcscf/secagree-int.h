@@ -32,6 +32,7 @@ struct pcscf_sec_set {
     uint32_t spi_uc, spi_us, spi_pc, spi_ps;
     uint16_t port_uc, port_us, port_pc, port_ps;
     uint8_t ck[16], ik[16];     /* for the journal (secagree-store.c); zeroed when freed */
+    uint64_t created_ms;        /* ims_clock_now_ms() when made (imsctl sas shows the age) */
     pcscf_sec_set_t *old;       /* the set this one replaces (retired once this is used) */
     pcscf_sec_set_t *newer;     /* the set whose old this one is */
     pcscf_sec_set_t *next, *prev;   /* every set, for free */

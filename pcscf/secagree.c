@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/ipsec/ipsec_keys.h"
@@ -168,6 +169,7 @@ pcscf_sec_set_t *pcscf_sec_set_new(pcscf_secagree_t *s)
         abort();
     t->s = s;
     t->state = PCSCF_SEC_OFFERED;
+    t->created_ms = ims_clock_now_ms();
     ims_timer_init(&t->timer);
     t->next = s->all;
     if (s->all)
@@ -775,4 +777,18 @@ const ipsec_alloc_t *pcscf_secagree_alloc(const pcscf_secagree_t *s)
 size_t pcscf_secagree_count(const pcscf_secagree_t *s, pcscf_sec_state_t state)
 {
     return (unsigned)state <= PCSCF_SEC_RETIRING ? s->count[state] : 0;
+}
+
+bool pcscf_secagree_info(const pcscf_secagree_t *s, uint32_t spi_ps, pcscf_sec_info_t *out)
+{
+    for (const pcscf_sec_set_t *t = s->all; t; t = t->next) {
+        if (!t->ids || t->spi_ps != spi_ps)
+            continue;
+        out->state = t->state;
+        out->alg = t->alg;
+        out->ealg = t->ealg;
+        out->age_ms = ims_clock_now_ms() - t->created_ms;
+        return true;
+    }
+    return false;
 }

@@ -157,6 +157,17 @@ const pcscf_sec_stats_t *pcscf_secagree_stats(const pcscf_secagree_t *s);
 const ipsec_alloc_t *pcscf_secagree_alloc(const pcscf_secagree_t *s);
 /* Sets by state (OFFERED ... RETIRING). */
 size_t pcscf_secagree_count(const pcscf_secagree_t *s, pcscf_sec_state_t state);
+/* What imsctl shows of a set beyond the kernel's SAs (read-only copy). */
+typedef struct pcscf_sec_info {
+    pcscf_sec_state_t state;
+    sec_agree_alg_t alg;
+    sec_agree_ealg_t ealg;
+    uint64_t age_ms;
+} pcscf_sec_info_t;
+/* The set whose inbound SA from the UE's port-c has our SPI spi_ps (the reqid
+ * of its four SAs): true with *out filled, false when we hold none (a set
+ * restored from the journal counts; one being removed may not). */
+bool pcscf_secagree_info(const pcscf_secagree_t *s, uint32_t spi_ps, pcscf_sec_info_t *out);
 
 /* --- REGISTER ----------------------------------------------------------- */
 

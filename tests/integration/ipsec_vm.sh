@@ -55,7 +55,8 @@ edit("pcscf", [
     (r'(^\s*ipsec = \{.*?)enabled = false;', r'\1enabled = true;'),
     (r'(^\s*ipsec = \{.*?)algorithms = \(.*?\);', r'\1algorithms = ( ' + pairs + ' );'),
     (r'(^\s*ipsec = \{.*?)retire_ms = \d+;', r'\1retire_ms = 3000;'),
-    (r'\Z', '\nstore = { journal = "/tmp/pcscf.journal"; fsync = "interval"; };\n'),
+    (r'\Z', '\nstore = { journal = "/tmp/pcscf.journal"; fsync = "interval"; };\n'
+             'ctl = { socket = "/tmp/pcscf.ctl"; };\n'),
 ])
 EOF
 }
@@ -63,7 +64,7 @@ EOF
 vm_configs "$IT_WORK/vm"
 LOG=$IT_WORK/vm.log
 args=()
-for b in ims-hss scscf icscf pcscf ims-ue tests/pktcount; do args+=(-b "$(bin "$b")"); done
+for b in ims-hss scscf icscf pcscf ims-ue imsctl tests/pktcount; do args+=(-b "$(bin "$b")"); done
 for c in hss scscf icscf pcscf; do args+=(-f "$IT_WORK/vm/$c.cfg:/etc/ims/$c.cfg"); done
 start=$(date +%s.%N)
 bash "$IMS_SOURCE_DIR/tests/vm/run.sh" -t 300 "${args[@]}" -e "K=$REG_KHEX" -e "OP=$REG_OPHEX" \

@@ -200,6 +200,15 @@ for ns in "$UE_NS" "$CORE_NS"; do
     vm_say "$ns: 24 SAs (12 hmac-sha-1-96, 12 hmac-md5-96; 8 aes-cbc, 8 des-ede3-cbc, 8 null)," \
         "24 policies, $u SAs counted packets"
 done
+# imsctl sas: the six sets, active, each with the pair its handset got, as the kernel holds them.
+sas=$(imsctl -s /tmp/pcscf.ctl --json sas) || die "imsctl sas failed"
+got=$(echo "$sas" | tr -d ' ' | grep -o '"state":"active","alg":"[^"]*","ealg":"[^"]*"' |
+    sed 's/.*"alg":"\([^"]*\)","ealg":"\([^"]*\)"/\1:\2/' | sort | tr '\n' ' ')
+want="hmac-md5-96:aes-cbc hmac-md5-96:des-ede3-cbc hmac-md5-96:null hmac-sha-1-96:aes-cbc "
+want="${want}hmac-sha-1-96:des-ede3-cbc hmac-sha-1-96:null "
+[ "$got" = "$want" ] || die "imsctl sas: active sets '$got', want '$want' ($sas)"
+echo "$sas" | grep -q '"count": *6' || die "imsctl sas: want count 6 ($sas)"
+vm_say "imsctl sas: 6 active sets with their algorithms"
 watch_start
 touch /tmp/go1
 for i in 1 2 3 4 5 6; do ue_end "alg$i" 90; done
