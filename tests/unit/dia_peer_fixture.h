@@ -63,6 +63,17 @@ typedef struct app {
     bool stopped;
 } app_t;
 
+/* Port n (0..63) of this run: a base drawn per process, so that two runs at
+ * once (a developer's and CI's, or two builds) never fight over fixed numbers. */
+FX_FN uint16_t P(unsigned n)
+{
+    static uint16_t base;
+
+    if (!base)
+        base = (uint16_t)(20000 + (unsigned)(getpid() % 2400) * 64);
+    return (uint16_t)(base + n);
+}
+
 FX_FN uint64_t now_ms(void)
 {
     return ims_clock_real_us() / 1000;

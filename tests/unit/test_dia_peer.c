@@ -91,21 +91,21 @@ static void test_no_common_app(void **state)
     int fd;
     uint64_t end;
 
-    node_up(&srv, SRV, 13870, DIA_APP_CX);
+    node_up(&srv, SRV, P(0), DIA_APP_CX);
     add_peer(&srv, CLI, 0, false);
     assert_int_equal(dia_node_start(srv.node), IMS_OK);
-    fd = raw_connect(13870);
+    fd = raw_connect(P(0));
     assert_int_equal(raw_handshake(fd, CLI, DIA_APP_RX, &closed), DIA_NO_COMMON_APPLICATION);
     assert_true(closed);
     close(fd);
     /* The relay application is common with everything. */
-    fd = raw_connect(13870);
+    fd = raw_connect(P(0));
     assert_int_equal(raw_handshake(fd, CLI, 0xffffffffu, NULL), DIA_SUCCESS);
     close(fd);
     run_for(50);
     /* A node with only Rx stays out. */
     node_up(&cli, CLI, 0, DIA_APP_RX);
-    add_peer(&cli, SRV, 13870, true);
+    add_peer(&cli, SRV, P(0), true);
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
     end = now_ms() + 3 * TW;
     while (now_ms() < end) {
@@ -127,7 +127,7 @@ static void test_watchdog_keeps_open(void **state)
     uint64_t end, next, before, dwr;
     int nreq = 0;
 
-    pair_up(&srv, &cli, 13871);
+    pair_up(&srv, &cli, P(1));
     /* Idle: DWR/DWA every Tw keep both sides OPEN. Each DWR is received by
      * one side and its DWA by the other. (Both sides often send in the same
      * interval: each restarts its Tw on the other's message, and on loopback
@@ -167,7 +167,7 @@ static void test_server_gone_and_back(void **state)
     app_t srv = { 0 }, cli = { 0 };
     uint64_t t0;
 
-    pair_up(&srv, &cli, 13873);
+    pair_up(&srv, &cli, P(3));
     srv.answer = false;
     send_uar(&cli, NULL);
     assert_true(run_until(got_req, &srv, WAIT_MS));
@@ -179,7 +179,7 @@ static void test_server_gone_and_back(void **state)
     assert_int_not_equal(pstate(&cli, 0), DIA_PEER_OPEN);
     /* Some failed attempts, then a new server on the same port. */
     run_for(3 * TC);
-    node_up(&srv, SRV, 13873, DIA_APP_CX);
+    node_up(&srv, SRV, P(3), DIA_APP_CX);
     add_peer(&srv, CLI, 0, false);
     assert_int_equal(dia_node_start(srv.node), IMS_OK);
     assert_true(run_until(first_open, &cli, 8 * TC + WAIT_MS));
@@ -201,13 +201,13 @@ static void test_failover(void **state)
 {
     app_t s1 = { 0 }, s2 = { 0 }, cli = { 0 };
 
-    node_up(&s1, SRV, 13874, DIA_APP_CX);
+    node_up(&s1, SRV, P(4), DIA_APP_CX);
     add_peer(&s1, CLI, 0, false);
-    node_up(&s2, SRV2, 13875, DIA_APP_CX);
+    node_up(&s2, SRV2, P(5), DIA_APP_CX);
     add_peer(&s2, CLI, 0, false);
     node_up(&cli, CLI, 0, DIA_APP_CX);
-    add_peer(&cli, SRV, 13874, true);
-    add_peer(&cli, SRV2, 13875, true);
+    add_peer(&cli, SRV, P(4), true);
+    add_peer(&cli, SRV2, P(5), true);
     assert_int_equal(dia_node_start(s1.node), IMS_OK);
     assert_int_equal(dia_node_start(s2.node), IMS_OK);
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
@@ -235,7 +235,7 @@ static void test_request_timeout(void **state)
     dia_msg_t *late;
     uint64_t t0;
 
-    pair_up(&srv, &cli, 13876);
+    pair_up(&srv, &cli, P(6));
     srv.answer = false;
     t0 = now_ms();
     send_uar(&cli, NULL);
@@ -260,7 +260,7 @@ static void test_no_peer(void **state)
     app_t cli = { 0 };
 
     node_up(&cli, CLI, 0, DIA_APP_CX);
-    add_peer(&cli, SRV, 13877, true);  /* nobody listens there */
+    add_peer(&cli, SRV, P(7), true);  /* nobody listens there */
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
     send_uar(&cli, NULL);
     assert_int_equal(cli.ncb, 0);      /* never from inside dia_node_send */
@@ -275,7 +275,7 @@ static void test_dpr_on_stop(void **state)
     app_t srv = { 0 }, cli = { 0 };
     uint64_t t0;
 
-    pair_up(&srv, &cli, 13879);
+    pair_up(&srv, &cli, P(9));
     t0 = now_ms();
     dia_node_stop(cli.node, on_stopped, &cli);
     assert_false(cli.stopped);
@@ -302,10 +302,10 @@ static void test_election(void **state)
     open2_t o = { &a, &b };
     uint64_t end;
 
-    node_up(&a, "a.ims.test", 13880, DIA_APP_CX);
-    add_peer(&a, "b.ims.test", 13881, true);
-    node_up(&b, "b.ims.test", 13881, DIA_APP_CX);
-    add_peer(&b, "a.ims.test", 13880, true);
+    node_up(&a, "a.ims.test", P(10), DIA_APP_CX);
+    add_peer(&a, "b.ims.test", P(11), true);
+    node_up(&b, "b.ims.test", P(11), DIA_APP_CX);
+    add_peer(&b, "a.ims.test", P(10), true);
     assert_int_equal(dia_node_start(a.node), IMS_OK);
     assert_int_equal(dia_node_start(b.node), IMS_OK);
     assert_true(run_until(both_open, &o, WAIT_MS));

@@ -25,17 +25,17 @@ static bool cli_two_open(void *arg)
 static void test_silent_peer_suspect(void **state)
 {
     app_t cli = { 0 }, s2 = { 0 };
-    int lfd = raw_listen(13886), fd;
+    int lfd = raw_listen(P(16)), fd;
     bool eof = false, seen_suspect = false;
     dia_peer_state_t at_answer = DIA_PEER_CLOSED;
     uint64_t end;
     char buf[4096];
 
-    node_up(&s2, SRV2, 13887, DIA_APP_CX);
+    node_up(&s2, SRV2, P(17), DIA_APP_CX);
     add_peer(&s2, CLI, 0, false);
     node_up(&cli, CLI, 0, DIA_APP_CX);
-    add_peer(&cli, SRV, 13886, true);   /* the raw one, first in order */
-    add_peer(&cli, SRV2, 13887, true);
+    add_peer(&cli, SRV, P(16), true);   /* the raw one, first in order */
+    add_peer(&cli, SRV2, P(17), true);
     assert_int_equal(dia_node_start(s2.node), IMS_OK);
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
     fd = raw_accept_open(lfd, SRV);
@@ -105,10 +105,10 @@ static void test_protocol_errors(void **state)
     int fd;
     static const uint8_t bad_frame[8] = { 2, 0, 0, 8, 0, 0, 0, 0 };
 
-    node_up(&srv, SRV, 13888, DIA_APP_CX);
+    node_up(&srv, SRV, P(18), DIA_APP_CX);
     add_peer(&srv, CLI, 0, false);
     assert_int_equal(dia_node_start(srv.node), IMS_OK);
-    fd = raw_connect(13888);
+    fd = raw_connect(P(18));
     assert_int_equal(raw_handshake(fd, CLI, DIA_APP_CX, NULL), DIA_SUCCESS);
     assert_int_equal(pstate(&srv, 0), DIA_PEER_OPEN);
     /* An AVP length past the end: 5014, Failed-AVP, no E bit, still open. */
@@ -193,8 +193,8 @@ static void elect_against(const char *host, uint16_t aport, uint16_t rport, bool
 
 static void test_election_raw(void **state)
 {
-    elect_against("z.ims.test", 13889, 13890, false);   /* "z..." > "a...": a loses */
-    elect_against("0.ims.test", 13891, 13892, true);    /* "0..." < "a...": a wins */
+    elect_against("z.ims.test", P(19), P(20), false);   /* "z..." > "a...": a loses */
+    elect_against("0.ims.test", P(21), P(22), true);    /* "0..." < "a...": a wins */
 }
 
 
@@ -228,11 +228,11 @@ static uint32_t raw_dpr(int fd, uint32_t cause)
 static void test_dpr_from_peer(void **state)
 {
     app_t cli = { 0 };
-    int lfd = raw_listen(13893), fd;
+    int lfd = raw_listen(P(23)), fd;
     uint64_t end;
 
     node_up(&cli, CLI, 0, DIA_APP_CX);
-    add_peer(&cli, SRV, 13893, true);
+    add_peer(&cli, SRV, P(23), true);
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
     fd = raw_accept_open(lfd, SRV);
     assert_true(run_until(first_open, &cli, WAIT_MS));
@@ -259,7 +259,7 @@ static void test_dpr_from_peer(void **state)
 static void test_stop_without_dpa(void **state)
 {
     app_t cli = { 0 };
-    int lfd = raw_listen(13894), fd;
+    int lfd = raw_listen(P(24)), fd;
     dia_msg_t *dpr;
     dia_avp_t a;
     uint32_t cause = 99;
@@ -267,7 +267,7 @@ static void test_stop_without_dpa(void **state)
     bool eof;
 
     node_up(&cli, CLI, 0, DIA_APP_CX);
-    add_peer(&cli, SRV, 13894, true);
+    add_peer(&cli, SRV, P(24), true);
     assert_int_equal(dia_node_start(cli.node), IMS_OK);
     fd = raw_accept_open(lfd, SRV);
     assert_true(run_until(first_open, &cli, WAIT_MS));
