@@ -29,6 +29,12 @@
 # instructions and the simulated L1/last-level data-cache misses per call of each CSCF. CPU
 # seconds depend on what else the machine runs; these counts do not, so they tell whether a
 # change to a hot path helps even on a busy machine (the CPU columns are then meaningless).
+# BENCH_POLICY=rx|n5 (default: off): the P-CSCF's policy client on (issue 7), toward
+# tests/tools/test-pcrf (Rx, Diameter on 127.0.1.50:3868) or tests/tools/test-pcf (N5,
+# h2c on 127.0.1.50, the P-CSCF's notifUri server on its own address), with timeout_ms 2000:
+# every registration opens a signalling session and every call leg one media session (at the
+# 200) that the BYE ends; the peer runs on the same cores, and its session count at the end
+# (stats) shows whether any was left. Compare the rows with and without it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 IMS_SOURCE_DIR=$ROOT
@@ -81,6 +87,38 @@ if [ "$CG" = 1 ]; then
         REG_WRAP[$d]+=" --callgrind-out-file=$IT_WORK/cg.$d"
     done
 fi
+POL=${BENCH_POLICY:-off}
+POL_IP=127.0.1.50
+pick_port_into POL_CPORT
+case "$POL" in
+off) ;;
+rx)
+    D=$REG_DOMAIN
+    POLICY="{ backend = \"rx\"; timeout_ms = 2000; rx = { identity = \"pcscf.$D\";"
+    POLICY+=" realm = \"$D\"; tc_ms = 1000; dest_realm = \"$D\"; peers = ( { host ="
+    POLICY+=" \"pcrf.$D\"; addr = \"$POL_IP\"; port = 3868; connect = true; } ); }; }"
+    "$IMS_BUILD_DIR/tests/test-pcrf" --origin-host "pcrf.$D" --origin-realm "$D" \
+        --listen "$POL_IP:3868" --af "pcscf.$D@$REG_P" --record /dev/null \
+        --control "127.0.0.1:$POL_CPORT" >"$IT_WORK/policy-peer.log" 2>&1 {REG_LOCK_FD}>&- &
+    POL_PID=$!
+    track "$POL_PID" test-pcrf "$IT_WORK/policy-peer.log"
+    wait_listen "$POL_PID" tcp 3868
+    ;;
+n5)
+    pick_port_into POL_PORT
+    pick_port_into POL_NPORT
+    POLICY="{ backend = \"n5\"; timeout_ms = 2000; n5 = { pcf = \"$POL_IP:$POL_PORT\";"
+    POLICY+=" notif_listen = \"$REG_P:$POL_NPORT\"; }; }"
+    "$IMS_BUILD_DIR/tests/test-pcf" --listen "$POL_IP:$POL_PORT" --record /dev/null \
+        --control "127.0.0.1:$POL_CPORT" >"$IT_WORK/policy-peer.log" 2>&1 {REG_LOCK_FD}>&- &
+    POL_PID=$!
+    track "$POL_PID" test-pcf "$IT_WORK/policy-peer.log"
+    wait_listen "$POL_PID" tcp "$POL_PORT"
+    ;;
+*) fail "BENCH_POLICY=$POL: want rx, n5 or off" ;;
+esac
+[ "$POL" = off ] || reg_cfg_put pcscf pcscf policy "$POLICY"
+say "policy: $POL"
 reg_lab_start
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -238,7 +276,7 @@ wait "$UAS_PID" 2>/dev/null
 untrack "$UAS_PID"
 echo
 echo "IMS calls (INVITE/180/200/ACK, ${HOLD} ms hold, BYE) with $NUES registered callees," \
-    "$NCALLERS callers, $(nproc) cores shared with sipp"
+    "$NCALLERS callers, $(nproc) cores shared with sipp; policy $POL"
 printf '%6s %7s %7s %8s %8s %6s %6s %6s %7s %7s %7s %7s %8s\n' rate/s calls ok failed \
     achieved "PDD50" "PDD99" "max" "P us" "I us" "S us" "HSS us" "CSCFs us"
 for r in "${ROWS[@]}"; do echo "$r"; done
@@ -250,5 +288,10 @@ if [ "$CG" = 1 ]; then
         "CSCFs Ir" "P D1" "I D1" "S D1" "P LL" "I LL" "S LL"
     for r in "${CG_ROWS[@]}"; do echo "$r"; done
 fi
+if [ "$POL" != off ]; then
+    udp_ctl "$POL_CPORT" stats
+    echo "policy peer ($POL) after the last step's BYEs: $REPLY"
+fi
 reg_lab_stop
+grep -h "P-CSCF policy: .* at stop" "$REG_DIR/pcscf.log" | sed 's/^.*P-CSCF/P-CSCF/'
 ok "calls benchmark done"

@@ -18,7 +18,10 @@
  * Outcomes for policy.h: 201/200/204 OK; 403 REJECTED (488 to the caller);
  * any other status, a timeout or no connection UNREACHABLE / TIMEOUT (503).
  * A create answered after the table gave up on its ticket is deleted at once,
- * so no app session outlives its call.
+ * so no app session outlives its call. For that answer to arrive at all, the
+ * HTTP/2 request must outlive the table's timeout (policy timeout_ms), which
+ * is what fails the call: by default n5-client waits N5_LATE_MS longer before
+ * it resets the stream (pcscf.policy.n5.timeout_ms overrides).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,11 @@
 #include "pcscf/n5-client.h"
 #include "pcscf/policy.h"
 #include "pcscf/sdp.h"
+
+/* How much longer than the policy's timeout an N5 request stays open: a PCF
+ * that answers a create late (stalled, overloaded) has opened an app session
+ * that only its answer lets us delete. */
+#define N5_LATE_MS 5000u
 
 typedef struct n5_be {
     pcscf_policy_t *pc;
@@ -175,13 +183,15 @@ int pcscf_policy_n5_new(ims_conf_t *conf, const char *section, ims_loop_t *loop,
                         uint32_t timeout_ms, const pcscf_policy_backend_t **ops, void **be,
                         char *err, size_t errlen)
 {
-    pcscf_n5_cfg_t cfg = { .timeout_ms = timeout_ms };
+    pcscf_n5_cfg_t cfg = { .timeout_ms = 0 };
     n5_be_t *b;
 
     if (pcscf_n5_cfg_from_conf(conf, section, &cfg) != IMS_OK) {
         snprintf(err, errlen, "%s", ims_conf_error(conf));
         return IMS_ERROR;
     }
+    if (cfg.timeout_ms == 0)
+        cfg.timeout_ms = timeout_ms + N5_LATE_MS;
     if (!cfg.notif_listen && !cfg.notif_uri) {
         snprintf(err, errlen, "%s: %s.notif_listen: the N5 backend needs the notifUri server",
                  ims_conf_path(conf), section);

@@ -44,6 +44,8 @@
 #include "pcscf/policy.h"
 #include "pcscf/sdp.h"
 
+#define PCSCF_POLICY_RETRY_AFTER_S 5u
+
 #define ICID_MAX 128
 
 /* ---- helpers ---- */
@@ -102,12 +104,17 @@ static uint64_t fnv64(const void *p, size_t n)
     return h ? h : 1;
 }
 
+/* Retry-After on our 503s (pcscf.policy.retry_after, seconds; 0: none): the
+ * policy server is down or slow, so the UE should not retry at once. */
+static uint32_t g_retry_after_s = PCSCF_POLICY_RETRY_AFTER_S;
+
 static void resume(pcscf_ctx_t *ctx, pcscf_policy_sess_t *s, int code, const char *reason)
 {
     sip_proxy_req_t *pr = s->pr_id && ctx->px ? sip_proxy_req_find(ctx->px, s->pr_id) : NULL;
 
     s->pr_id = 0;
-    if (pr && sip_proxy_resume(pr, code, reason) != IMS_OK)
+    if (pr && sip_proxy_resume_retry(pr, code, reason, code == 503 ? g_retry_after_s : 0) !=
+                  IMS_OK)
         IMS_WARN("policy %s: nothing held to resume", s->key);
 }
 
@@ -395,6 +402,9 @@ static int load_cfg(ims_conf_t *conf, pcscf_policy_cfg_t *cfg, const char **back
         return IMS_ERROR;
     if (rc == IMS_OK)
         cfg->max_sessions = (uint32_t)v;
+    if ((rc = ims_conf_int(conf, "pcscf.policy.retry_after", false, 0, 3600, &v)) == IMS_ERROR)
+        return IMS_ERROR;
+    g_retry_after_s = rc == IMS_OK ? (uint32_t)v : PCSCF_POLICY_RETRY_AFTER_S;
     return IMS_OK;
 }
 

@@ -26,8 +26,8 @@
  *
  * Records every request, one JSON object per line in FILE (flushed per line):
  * {"method","path","headers":{...},"json":<body parsed> or "body":"<raw>",
- * "status":<answer>,"t_ms"}; and the answer to each terminate notification
- * it sent: {"cmd":"terminate","id","status"} or {..., "error":"timeout"...}.
+ * "status":<answer>,"location" (of a 201),"t_ms"}; and the answer to each
+ * terminate notification it sent: {"cmd":"terminate","id","status"} or {..., "error":"timeout"...}.
  *
  * Control (UDP datagrams to --control, a one-line reply to the sender):
  * "terminate [ID|-] [CAUSE]" POSTs TerminationInfo{termCause (default
@@ -55,7 +55,7 @@
 #include "tests/tools/tool_ctl.h"
 
 #define API "/npcf-policyauthorization/v1/app-sessions"
-#define MAX_SESSIONS 1024
+#define MAX_SESSIONS 65536   /* a benchmark holds thousands of calls up at once */
 #define ID_MAX 32
 #define URI_MAX 256
 
@@ -82,7 +82,8 @@ typedef struct pcf {
     uint32_t reject;
     unsigned next_id;
     int last;                       /* the session last created; -1 none */
-    session_t sessions[MAX_SESSIONS];
+    int nlive;
+    session_t sessions[MAX_SESSIONS];   /* session id N lives in slot N % MAX_SESSIONS */
     counters_t n;
 } pcf_t;
 
@@ -122,34 +123,31 @@ static json_t *request_json(const sbi_h2_msg_t *req, json_t *body)
 
 static int session_find(const pcf_t *p, const char *id)
 {
-    for (int i = 0; i < MAX_SESSIONS; i++)
-        if (p->sessions[i].used && strcmp(p->sessions[i].id, id) == 0)
-            return i;
-    return -1;
+    char *end;
+    unsigned long n = strtoul(id, &end, 10);
+    int i = (int)(n % MAX_SESSIONS);
+
+    if (*end != '\0' || !p->sessions[i].used || strcmp(p->sessions[i].id, id) != 0)
+        return -1;
+    return i;
 }
 
 static int session_add(pcf_t *p, const char *notif_uri)
 {
-    for (int i = 0; i < MAX_SESSIONS; i++) {
+    /* ids are consecutive unless a slot is still taken: then that id is skipped */
+    for (int k = 0; k < MAX_SESSIONS && p->nlive < MAX_SESSIONS; k++) {
+        int i = (int)(++p->next_id % MAX_SESSIONS);
         session_t *s = &p->sessions[i];
 
         if (s->used)
             continue;
         s->used = true;
-        snprintf(s->id, sizeof(s->id), "%u", ++p->next_id);
+        p->nlive++;
+        snprintf(s->id, sizeof(s->id), "%u", p->next_id);
         snprintf(s->notif_uri, sizeof(s->notif_uri), "%s", notif_uri);
         return i;
     }
     return -1;
-}
-
-static int session_count(const pcf_t *p)
-{
-    int n = 0;
-
-    for (int i = 0; i < MAX_SESSIONS; i++)
-        n += p->sessions[i].used;
-    return n;
 }
 
 /* ---- validation as open5gs does it ---- */
@@ -298,6 +296,7 @@ static void route_n5(pcf_t *p, const sbi_h2_msg_t *req, json_t *body, sbi_h2_ans
     } else if (strcmp(sub, "/delete") == 0 && post) {
         p->n.del++;
         p->sessions[i].used = false;
+        p->nlive--;
         if (p->last == i)
             p->last = -1;
         ans->status = 204;
@@ -314,6 +313,8 @@ static void on_n5(void *arg, const sbi_h2_msg_t *req, sbi_h2_answer_t *ans)
 
     route_n5(p, req, body, ans);
     json_object_set_new(o, "status", json_integer(ans->status));
+    if (ans->location[0])   /* which app session a create opened */
+        json_object_set_new(o, "location", json_string(ans->location));
     record(p, o);
     json_decref(body);
 }
@@ -383,7 +384,7 @@ static int send_terminate(pcf_t *p, int i, const char *cause, char *reply, size_
 static void stats_line(const pcf_t *p, char *buf, size_t cap)
 {
     snprintf(buf, cap, "sessions=%d create=%u update=%u delete=%u rejected=%u terminate=%u "
-             "terminate_answered=%u", session_count(p), p->n.create, p->n.update, p->n.del,
+             "terminate_answered=%u", p->nlive, p->n.create, p->n.update, p->n.del,
              p->n.rejected, p->n.terminate, p->n.terminate_answered);
 }
 
