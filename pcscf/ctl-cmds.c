@@ -316,7 +316,7 @@ int pcscf_ctl_start(pcscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)
                      "calls of registered UEs (dir, Call-ID, IMPU, state, age)", cmd_dialogs,
                      ctx);
     pcscf_ctl_sas_register(ctx);
-    /* "peers": no Rx/N5 client in the P-CSCF yet, so an empty list */
+    pcscf_ctl_sbi_register(ctx);   /* sbi, policy, and the SBI connections in "peers" */
     ims_ctl_register(ctx->ctl, "counters", "counters", "what the P-CSCF counted", cmd_counters,
                      ctx);
     ims_ctl_on_reload(ctx->ctl, on_reload, ctx);

@@ -3,7 +3,8 @@
  * The P-CSCF's control-socket commands (common/ops/ctl.h): registrations
  * (the UEs it holds, by source address), registration, deregister (the UE's
  * registration dropped here, its calls released), dialogs (the calls of its
- * UEs), sas (the IPsec SAs of sec-agree, ctl-sas.c), peers, counters, and the
+ * UEs), sas (the IPsec SAs of sec-agree, ctl-sas.c), sbi and policy (the
+ * HTTP/2 connections and the policy client, ctl-sbi.c), peers, counters, and the
  * reloadable part of the pcscf group for reload and SIGHUP.
  */
 #ifndef PCSCF_CTL_CMDS_H
@@ -21,5 +22,8 @@ int pcscf_ctl_start(pcscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf);
 void pcscf_ctl_stop(pcscf_ctx_t *ctx);
 /* ctl-sas.c: add "sas [filter]" to ctx->ctl (open). */
 void pcscf_ctl_sas_register(pcscf_ctx_t *ctx);
+/* ctl-sbi.c: add "sbi" and "policy" to ctx->ctl (open), and the SBI client
+ * connections to "peers". */
+void pcscf_ctl_sbi_register(pcscf_ctx_t *ctx);
 
 #endif

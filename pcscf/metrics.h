@@ -2,7 +2,10 @@
 /*
  * The P-CSCF's metrics and probes (common/ops/metrics.h, http_probe.h): the
  * SIP node's counters, the final responses to REGISTER it relays to UEs, the
- * registered UEs, the dialogs and the pcscf_stats_t events; served when the
+ * registered UEs, the dialogs and the pcscf_stats_t events, the SBI's
+ * requests, errors and latency per operation and its connections
+ * (diameter/sbi/h2_stats.h), the policy sessions by kind and the policy
+ * requests by outcome (pcscf/policy.h); served when the
  * configuration has `metrics = { listen = ...; }`. The P-CSCF speaks to no
  * HSS: it is ready (/readyz) once started, i.e. with its configuration loaded.
  */

@@ -87,6 +87,8 @@ static void forget_ticket(pcscf_policy_sess_t *s)
 
 static void sess_free(pcscf_policy_sess_t *s)
 {
+    if (s->signalling)
+        s->pc->stats.signalling_now--;
     forget_ticket(s);
     if (s->ref[0])
         ims_hash_remove(s->pc->by_ref, s->ref);
@@ -245,6 +247,8 @@ static pcscf_policy_sess_t *sess_new(pcscf_policy_t *pc, const char *key, bool s
         abort();
     s->pc = pc;
     s->signalling = signalling;
+    if (signalling)
+        pc->stats.signalling_now++;
     ims_timer_init(&s->timer);
     if (ims_hash_insert(pc->by_key, key, s) != IMS_OK)
         abort();

@@ -34,8 +34,8 @@
  *             permanent 5xxx; N5 403)              488 Not Acceptable Here
  *   TIMEOUT, UNREACHABLE (no peer, no answer,
  *             3xxx/4xxx, an answer we cannot read) 503 Service Unavailable
- * (TS 24.229 allows Retry-After on the 503; sip_proxy_resume cannot add a
- * header, so there is none yet). A held 2xx is acknowledged and the callee
+ * (with Retry-After: pcscf.policy.retry_after, default 5 s, through
+ * sip_proxy_resume_retry). A held 2xx is acknowledged and the callee
  * sent a BYE (Reason: SIP;cause=<code>). For an update (re-INVITE, UPDATE)
  * only a refusal ends the call (ACK and BYE to both sides); a timeout leaves
  * the call on its previous authorisation and lets the answer through.
@@ -114,6 +114,7 @@ typedef struct pcscf_policy_cfg {
 typedef struct pcscf_policy_stats {
     uint64_t requests, updates, ok, rejected, timeouts, unreachable, late;
     uint64_t released, network_released, full;
+    uint64_t signalling_now;        /* sessions of registrations in the table (not a count) */
 } pcscf_policy_stats_t;
 
 /* The state of one session, for the owner. */

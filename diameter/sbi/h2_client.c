@@ -7,6 +7,10 @@
  * down only outside nghttp2's callbacks: a failure seen inside them (or inside
  * sbi_h2_client_request, whose caller must not see its callback yet) marks it
  * dead and a zero-delay timer does the rest.
+ *
+ * Every client of the process is on one list, so that imsctl can show the
+ * connections of clients that belong to other modules (the N5 client's), and
+ * every request is counted under its operation (h2_stats.h).
  */
 #include "diameter/sbi/h2_client.h"
 
@@ -19,9 +23,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "diameter/sbi/h2_int.h"
+#include "diameter/sbi/h2_stats.h"
 
 #define DEFAULT_MAX_PENDING 1024u
 #define DEFAULT_TIMEOUT_MS 5000u
@@ -42,6 +48,10 @@ struct cconn {
     ims_timer_t reap;
     creq_t *reqs;
     creq_t *last;                   /* lookup cache */
+    uint64_t created_ms;
+    uint64_t nrequests;             /* sent on it, for imsctl */
+    size_t nreqs;                   /* in flight on it */
+    bool goaway_sent;
 };
 
 struct creq {
@@ -55,6 +65,8 @@ struct creq {
     sbi_h2_body_t body;
     bool complete;                  /* END_STREAM received */
     sbi_h2_msg_t resp;
+    size_t op_slot;                 /* h2_stats.h */
+    uint64_t sent_us;
 };
 
 struct sbi_h2_client {
@@ -67,7 +79,10 @@ struct sbi_h2_client {
     bool closing;                   /* in sbi_h2_client_free: no new requests */
     uint64_t next_id;
     size_t pending;
+    sbi_h2_client_t *next_client;   /* on the process's list */
 };
+
+static sbi_h2_client_t *clients;
 
 const char *sbi_h2_err_name(sbi_h2_err_t err)
 {
@@ -119,6 +134,7 @@ static void req_unlink(creq_t *r)
     if (r->next)
         r->next->prev = r->prev;
     conn->cl->pending--;
+    conn->nreqs--;
 }
 
 static void req_free(creq_t *r)
@@ -134,6 +150,8 @@ static void req_finish(creq_t *r, sbi_h2_err_t err)
 {
     req_unlink(r);
     ims_timer_stop(r->conn->io.loop, &r->timer);
+    sbi_h2_stats_outcome(r->op_slot, err == SBI_H2_OK ? r->resp.status : 0, err,
+                         ims_clock_real_us() - r->sent_us);
     if (r->cb)
         r->cb(r->arg, err, err == SBI_H2_OK ? &r->resp : NULL);
     req_free(r);
@@ -220,6 +238,14 @@ static int on_frame(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
     creq_t *r;
 
     (void)ng;
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+        cconn_t *conn = ud;
+
+        sbi_h2_stats_mut()->client_goaways_received++;
+        IMS_INFO("sbi: GOAWAY from %s (last stream %d, error %u)", conn->authority,
+                 frame->goaway.last_stream_id, frame->goaway.error_code);
+        return 0;
+    }
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
@@ -377,6 +403,7 @@ static cconn_t *conn_new(sbi_h2_client_t *cl, const char *authority)
     conn->io.loop = cl->loop;
     conn->io.fd = -1;
     ims_timer_init(&conn->reap);
+    conn->created_ms = ims_clock_now_ms();
     snprintf(conn->authority, sizeof(conn->authority), "%s", authority);
     if (nghttp2_session_client_new2(&conn->io.ng, cl->cbs, conn, cl->opt) != 0)
         abort();
@@ -390,6 +417,21 @@ static cconn_t *conn_new(sbi_h2_client_t *cl, const char *authority)
     sbi_h2_io_watch(&conn->io, conn->io.connecting || conn->io.handshaking ? IMS_EV_WRITE :
                     IMS_EV_READ | IMS_EV_WRITE, on_conn_fd, conn);
     return conn;
+}
+
+/*
+ * GOAWAY on an open connection (sbi_h2_io_goaway). closing: it is closed
+ * right after; otherwise it stays and closes once its streams are done
+ * (sbi_h2_io_flush says IMS_DONE).
+ */
+static void conn_goaway(cconn_t *conn, bool closing)
+{
+    if (conn->dead || conn->goaway_sent || !sbi_h2_io_goaway(&conn->io, closing))
+        return;
+    conn->goaway_sent = true;
+    sbi_h2_stats_mut()->client_goaways_sent++;
+    if (!closing)
+        conn_kick(conn);
 }
 
 static cconn_t *conn_for(sbi_h2_client_t *cl, const char *authority)
@@ -482,6 +524,17 @@ uint64_t sbi_h2_client_request(sbi_h2_client_t *cl, const sbi_h2_request_t *r,
         conn->reqs->prev = q;
     conn->reqs = q;
     cl->pending++;
+    conn->nreqs++;
+    conn->nrequests++;
+    q->sent_us = ims_clock_real_us();
+    if (r->op && *r->op) {
+        q->op_slot = sbi_h2_stats_request(r->op);
+    } else {
+        char op[SBI_H2_OP_MAX];
+
+        sbi_h2_op_name(r->method, r->path, op, sizeof(op));
+        q->op_slot = sbi_h2_stats_request(op);
+    }
     ims_timer_start(cl->loop, &q->timer, r->timeout_ms ? r->timeout_ms : DEFAULT_TIMEOUT_MS,
                     on_req_timeout, q);
     conn_kick(conn);
@@ -526,6 +579,8 @@ sbi_h2_client_t *sbi_h2_client_new(ims_loop_t *loop, const sbi_h2_client_cfg_t *
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cl->cbs, on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cl->cbs, on_frame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cl->cbs, on_close);
+    cl->next_client = clients;
+    clients = cl;
     return cl;
 }
 
@@ -534,12 +589,69 @@ void sbi_h2_client_free(sbi_h2_client_t *cl)
     if (!cl)
         return;
     cl->closing = true;
-    while (cl->conns)
+    for (sbi_h2_client_t **pp = &clients; *pp; pp = &(*pp)->next_client) {
+        if (*pp == cl) {
+            *pp = cl->next_client;
+            break;
+        }
+    }
+    /* the callbacks first (they may cancel: nothing more goes out then), then
+     * each connection says GOAWAY and closes */
+    for (cconn_t *conn = cl->conns; conn; conn = conn->next) {
+        while (conn->reqs)
+            req_finish(conn->reqs, SBI_H2_ERR_SHUTDOWN);
+    }
+    while (cl->conns) {
+        conn_goaway(cl->conns, true);
         conn_fail(cl->conns, SBI_H2_ERR_SHUTDOWN);
+    }
     nghttp2_session_callbacks_del(cl->cbs);
     nghttp2_option_del(cl->opt);
     SSL_CTX_free(cl->tls);
     free(cl);
+}
+
+void sbi_h2_client_goaway(sbi_h2_client_t *cl)
+{
+    cconn_t *next;
+
+    /* conn_kick may fail a connection later (from the loop), never now */
+    for (cconn_t *conn = cl ? cl->conns : NULL; conn; conn = next) {
+        next = conn->next;
+        conn_goaway(conn, false);
+    }
+}
+
+static const char *conn_state(const cconn_t *c)
+{
+    if (c->dead)
+        return "closing";
+    if (c->io.connecting)
+        return "connecting";
+    if (c->io.handshaking)
+        return "tls-handshake";
+    if (c->goaway_sent || !nghttp2_session_check_request_allowed(c->io.ng))
+        return "goaway";
+    return "open";
+}
+
+size_t sbi_h2_client_conn_list(sbi_h2_conn_info_t *out, size_t max)
+{
+    uint64_t now = ims_clock_now_ms();
+    size_t n = 0;
+
+    for (const sbi_h2_client_t *cl = clients; cl; cl = cl->next_client) {
+        for (const cconn_t *c = cl->conns; c; c = c->next, n++) {
+            if (n >= max)
+                continue;
+            out[n] = (sbi_h2_conn_info_t){ .state = conn_state(c), .tls = cl->tls != NULL,
+                                           .streams = c->nreqs, .requests = c->nrequests,
+                                           .age_ms = now > c->created_ms ? now - c->created_ms
+                                                                         : 0 };
+            snprintf(out[n].authority, sizeof(out[n].authority), "%s", c->authority);
+        }
+    }
+    return n;
 }
 
 size_t sbi_h2_client_pending(const sbi_h2_client_t *cl)

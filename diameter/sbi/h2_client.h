@@ -15,6 +15,10 @@
  * (h2_tls.c), the server verified against cfg.tls_ca (its certificate must
  * carry the authority's IP in a subjectAltName) or, without a CA, not at all.
  * A handshake that fails or does not agree on h2 is SBI_H2_ERR_CONNECT.
+ *
+ * Operations: every request is counted under its operation (h2_stats.h), the
+ * connections of all clients are listed by sbi_h2_client_conn_list, and a
+ * client going (free, or sbi_h2_client_goaway first) says GOAWAY.
  */
 #ifndef SBI_H2_CLIENT_H
 #define SBI_H2_CLIENT_H
@@ -56,6 +60,8 @@ typedef struct sbi_h2_request {
     const sbi_h2_hdr_t *hdrs;   /* extra headers (lower-case names), copied */
     int nhdrs;
     uint32_t timeout_ms;        /* for the whole exchange, connect included; 0: 5000 */
+    const char *op;             /* the operation, for the statistics (h2_stats.h), e.g.
+                                 * "POST app-sessions"; NULL: derived from method and path */
 } sbi_h2_request_t;
 
 /*
@@ -72,9 +78,18 @@ sbi_h2_client_t *sbi_h2_client_new(ims_loop_t *loop, const sbi_h2_client_cfg_t *
 
 /*
  * Free the client: every pending request's callback runs with
- * SBI_H2_ERR_SHUTDOWN first, then the connections close. NULL is a no-op.
+ * SBI_H2_ERR_SHUTDOWN first, then each open connection sends GOAWAY
+ * (NO_ERROR; what the kernel takes at once, never waiting) and closes. NULL is
+ * a no-op.
  */
 void sbi_h2_client_free(sbi_h2_client_t *c);
+
+/*
+ * Graceful end: every open connection sends GOAWAY (NO_ERROR) now and takes
+ * no new request; the requests in flight on it finish, then it closes. A
+ * later request opens a new connection. For a drain before the free.
+ */
+void sbi_h2_client_goaway(sbi_h2_client_t *c);
 
 /*
  * Send r (everything in it is copied). Returns the request's id (> 0), or 0
@@ -91,6 +106,23 @@ void sbi_h2_client_cancel(sbi_h2_client_t *c, uint64_t id);
 /* Requests in flight, and open connections (for tests and leak checks). */
 size_t sbi_h2_client_pending(const sbi_h2_client_t *c);
 size_t sbi_h2_client_conns(const sbi_h2_client_t *c);
+
+/* One connection, for imsctl (sbi_h2_client_conn_list). */
+typedef struct sbi_h2_conn_info {
+    char authority[SBI_H2_AUTHORITY_MAX];
+    const char *state;          /* "connecting", "tls-handshake", "open", "goaway", "closing" */
+    bool tls;
+    size_t streams;             /* requests in flight on it */
+    uint64_t requests;          /* requests sent on it */
+    uint64_t age_ms;
+} sbi_h2_conn_info_t;
+
+/*
+ * The connections of every client of the process (at most max written to
+ * out, newest client first): the number there are in all, which may be more
+ * than max.
+ */
+size_t sbi_h2_client_conn_list(sbi_h2_conn_info_t *out, size_t max);
 
 const char *sbi_h2_err_name(sbi_h2_err_t err);
 /* Whether s is an authority requests accept ("IP:PORT" or "[IPv6]:PORT", numeric). */

@@ -75,6 +75,16 @@ int sbi_h2_io_read(sbi_h2_io_t *io);
  * IMS_OK; IMS_DONE when the session wants neither to read nor to write (GOAWAY
  * exchanged); IMS_ERROR on a socket or session error. */
 int sbi_h2_io_flush(sbi_h2_io_t *io);
+/*
+ * Submit GOAWAY (NO_ERROR, the last stream the peer opened that we took).
+ * closing: the caller closes the connection right after, so it is written at
+ * once as far as the socket takes it (never waiting), after reading and
+ * dropping what the peer sent (bounded) so that the close is a FIN and not a
+ * RST that could destroy the frame at the peer. Otherwise the next
+ * sbi_h2_io_flush sends it. False (nothing submitted) when the connection is
+ * not up (connecting, TLS handshake) or, closing, the peer has gone already.
+ */
+bool sbi_h2_io_goaway(sbi_h2_io_t *io, bool closing);
 /* Watch io->fd for events (adds or modifies the registration). */
 void sbi_h2_io_watch(sbi_h2_io_t *io, unsigned events, ims_fd_cb cb, void *arg);
 /* Stop watching and close the socket, delete the session. Idempotent. */

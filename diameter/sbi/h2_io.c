@@ -128,6 +128,39 @@ int sbi_h2_io_flush(sbi_h2_io_t *io)
     return IMS_OK;
 }
 
+/* Read and drop what the peer sent (bounded); false on EOF or an error. */
+static bool io_drain(sbi_h2_io_t *io)
+{
+    char buf[4096];
+
+    for (int i = 0; i < 16; i++) {
+        ssize_t r = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return false;
+        if (r < 0)
+            return true;
+    }
+    return true;
+}
+
+bool sbi_h2_io_goaway(sbi_h2_io_t *io, bool closing)
+{
+    nghttp2_session *ng = io->ng;
+
+    if (!ng || io->fd < 0 || io->connecting || io->handshaking)
+        return false;
+    /* a peer that has gone already would answer with a RST (or SIGPIPE under TLS) */
+    if (closing && !io_drain(io))
+        return false;
+    if (nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(ng),
+                              NGHTTP2_NO_ERROR, NULL, 0) != 0)
+        return false;
+    if (closing)
+        nghttp2_session_send(ng);   /* WOULDBLOCK: the rest goes with the socket */
+    return true;
+}
+
 void sbi_h2_io_watch(sbi_h2_io_t *io, unsigned events, ims_fd_cb cb, void *arg)
 {
     if (io->fd_on) {

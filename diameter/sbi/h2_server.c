@@ -22,6 +22,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "diameter/sbi/h2_int.h"
+#include "diameter/sbi/h2_stats.h"
 
 typedef struct sconn sconn_t;
 
@@ -39,6 +40,7 @@ struct sconn {
     sbi_h2_server_t *s;
     sconn_t *prev, *next;
     bool drop;                      /* a route asked to close the connection */
+    bool goaway_sent;
     sstream_t *streams;
     ims_timer_t idle;               /* closes a connection that sends nothing */
 };
@@ -157,6 +159,7 @@ static void respond(sconn_t *conn, sstream_t *st, sbi_h2_answer_t *ans)
         prd.read_callback = sbi_h2_body_read;
     }
     nghttp2_submit_response(conn->io.ng, st->id, nva, n, body ? &prd : NULL);
+    sbi_h2_stats_served(st->req.method, ans->status);
 }
 
 static void dispatch(sconn_t *conn, sstream_t *st)
@@ -242,6 +245,13 @@ static int on_frame(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
     sstream_t *st;
 
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+        sbi_h2_stats_mut()->server_goaways_received++;
+        /* NOTICE: a client going away is what a graceful shutdown shows */
+        IMS_NOTICE("sbi: GOAWAY received from a client (last stream %d, error %u)",
+                   frame->goaway.last_stream_id, frame->goaway.error_code);
+        return 0;
+    }
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
@@ -292,6 +302,16 @@ static void conn_close(sconn_t *conn)
         conn->next->prev = conn->prev;
     s->nconns--;
     free(conn);
+}
+
+/* GOAWAY (sbi_h2_io_goaway). closing: the connection is closed right after;
+ * otherwise the streams in progress finish and then it closes. */
+static void conn_goaway(sconn_t *conn, bool closing)
+{
+    if (conn->goaway_sent || !sbi_h2_io_goaway(&conn->io, closing))
+        return;
+    conn->goaway_sent = true;
+    sbi_h2_stats_mut()->server_goaways_sent++;
 }
 
 /* Idle for SBI_H2_SERVER_IDLE_MS: GOAWAY if it can go, and close. */
@@ -448,8 +468,10 @@ void sbi_h2_server_free(sbi_h2_server_t *s)
 {
     if (!s)
         return;
-    while (s->conns)
+    while (s->conns) {
+        conn_goaway(s->conns, true);
         conn_close(s->conns);
+    }
     if (s->fd >= 0) {
         ims_loop_del_fd(s->loop, s->fd);
         close(s->fd);
@@ -457,6 +479,18 @@ void sbi_h2_server_free(sbi_h2_server_t *s)
     nghttp2_session_callbacks_del(s->cbs);
     SSL_CTX_free(s->tls);
     free(s);
+}
+
+void sbi_h2_server_goaway(sbi_h2_server_t *s)
+{
+    sconn_t *next;
+
+    for (sconn_t *conn = s ? s->conns : NULL; conn; conn = next) {
+        next = conn->next;
+        conn_goaway(conn, false);
+        if (sbi_h2_io_flush(&conn->io) != IMS_OK)
+            conn_close(conn);   /* nothing in progress: done */
+    }
 }
 
 uint16_t sbi_h2_server_port(const sbi_h2_server_t *s)

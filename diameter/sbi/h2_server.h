@@ -13,6 +13,9 @@
  * body as h2_msg.h says: a request over them is answered 413 without routing.
  * No route: 404; a route for the path with another method: 405. Error answers
  * carry ProblemDetails (application/problem+json, TS 29.500 §5.2.7.2).
+ * Answers are counted by method and status class (h2_stats.h); a GOAWAY from
+ * a client is counted and logged (NOTICE); the server's free and
+ * sbi_h2_server_goaway send one.
  */
 #ifndef SBI_H2_SERVER_H
 #define SBI_H2_SERVER_H
@@ -63,8 +66,15 @@ sbi_h2_server_t *sbi_h2_server_new(ims_loop_t *loop, const char *listen);
  * (PEM chain) and key_file (PEM). NULL (logged) when they cannot be used. */
 sbi_h2_server_t *sbi_h2_server_new_tls(ims_loop_t *loop, const char *listen,
                                        const char *cert_file, const char *key_file);
-/* Close the listener and every connection (streams unanswered are dropped). NULL: no-op. */
+/* Close the listener and every connection (streams unanswered are dropped),
+ * each after a GOAWAY (NO_ERROR) written as far as the socket takes it at
+ * once. NULL: no-op. */
 void sbi_h2_server_free(sbi_h2_server_t *s);
+/* GOAWAY (NO_ERROR, the last stream taken) on every connection now: the
+ * requests in progress are answered, no new stream is accepted on them, and
+ * each closes when it has none left. New connections are still accepted.
+ * Not from a route callback. */
+void sbi_h2_server_goaway(sbi_h2_server_t *s);
 uint16_t sbi_h2_server_port(const sbi_h2_server_t *s);
 size_t sbi_h2_server_conns(const sbi_h2_server_t *s);
 

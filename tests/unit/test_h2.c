@@ -12,6 +12,14 @@
  * that are not HTTP/2 sent to the server, which drops that connection only;
  * https with ALPN h2 (a certificate made here), refused with a CA that did
  * not sign it, and TLS / h2c mismatches either way.
+ * Operations (h2_stats.h): a 201, a 400 and a timeout each counted under its
+ * operation (derived from the path, or named by the caller) and class, what
+ * the observer is told, the server's count by method and class, operation
+ * names from paths; the process's connection listing (state, streams in
+ * flight, requests sent); GOAWAY: on the client's free (a raw socket as the
+ * server reads the frames), on the server's free (the client counts it and
+ * drops the connection), and the client's explicit goaway (the server sees it,
+ * the connection closes, the next request opens a new one).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -25,6 +33,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -38,6 +47,7 @@
 #include "common/core/rc.h"
 #include "diameter/sbi/h2_client.h"
 #include "diameter/sbi/h2_server.h"
+#include "diameter/sbi/h2_stats.h"
 
 #define NSTREAMS 200
 
@@ -454,6 +464,268 @@ static void test_tls(void **state)
     rmdir(dir);
 }
 
+/* ---- operations: statistics, connection listing, GOAWAY ---- */
+
+#define N5 "/npcf-policyauthorization/v1/app-sessions"
+
+/* The test PCF's part: POST app-sessions 201, PATCH with "bad" 400, delete ignored. */
+static void route_n5(void *arg, const sbi_h2_msg_t *req, sbi_h2_answer_t *ans)
+{
+    (void)arg;
+    if (strcmp(req->method, "POST") == 0 && strcmp(req->path, N5) == 0)
+        sbi_h2_answer_json(ans, 201, "{}");
+    else if (strcmp(req->method, "PATCH") == 0 && strstr(req->body, "bad"))
+        sbi_h2_answer_problem(ans, 400, NULL, "bad");
+    else if (strstr(req->path, "/delete"))
+        ans->action = SBI_H2_IGNORE;
+    else
+        ans->status = 204;
+}
+
+typedef struct seen {
+    int n;
+    char op[4][SBI_H2_OP_MAX];
+    int status[4];
+    sbi_h2_err_t err[4];
+} seen_t;
+
+static void observer(void *arg, const char *op, int status, sbi_h2_err_t err, uint64_t us)
+{
+    seen_t *s = arg;
+
+    (void)us;
+    if (s->n >= 4)
+        return;
+    snprintf(s->op[s->n], sizeof(s->op[0]), "%s", op);
+    s->status[s->n] = status;
+    s->err[s->n++] = err;
+}
+
+static const sbi_h2_op_stats_t *op_stats(const char *op)
+{
+    const sbi_h2_stats_t *st = sbi_h2_stats();
+
+    for (size_t i = 0; i < st->nops; i++)
+        if (strcmp(st->ops[i].op, op) == 0)
+            return &st->ops[i];
+    return NULL;
+}
+
+static void test_op_names(void **state)
+{
+    char op[SBI_H2_OP_MAX];
+
+    (void)state;
+    sbi_h2_op_name("POST", N5, op, sizeof(op));
+    assert_string_equal(op, "POST app-sessions");
+    sbi_h2_op_name("PATCH", N5 "/17", op, sizeof(op));
+    assert_string_equal(op, "PATCH app-sessions/{id}");
+    sbi_h2_op_name("POST", N5 "/ab_1/delete?x=1", op, sizeof(op));
+    assert_string_equal(op, "POST app-sessions/{id}/delete");
+    sbi_h2_op_name("GET", "/echo/3", op, sizeof(op));   /* no apiName/version: all kept */
+    assert_string_equal(op, "GET echo/{id}");
+    sbi_h2_op_name("GET", "/", op, sizeof(op));
+    assert_string_equal(op, "GET");
+    sbi_h2_op_name("DELETE", "/nx/v1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/b", op, 16);
+    assert_int_equal(strlen(op), 15);
+}
+
+static void test_stats(void **state)
+{
+    fx_t *f = *state;
+    result_t a = { 0 }, b = { 0 }, c = { 0 };
+    seen_t seen = { 0 };
+    sbi_h2_request_t q = { .method = "POST", .authority = f->auth, .path = N5 "/5/delete",
+                           .timeout_ms = 300, .op = "delete it" };
+    const sbi_h2_op_stats_t *o;
+    const sbi_h2_stats_t *st = sbi_h2_stats();
+
+    assert_int_equal(sbi_h2_server_route(f->srv, NULL, N5, route_n5, f), IMS_OK);
+    sbi_h2_stats_reset();
+    sbi_h2_stats_observe(observer, &seen);
+    assert_true(send_req(f, "POST", N5, "{}", 3000, &a) > 0);
+    assert_true(run_until(f, &a.calls, 1, 3000));
+    assert_true(send_req(f, "PATCH", N5 "/1", "{\"bad\":1}", 3000, &b) > 0);
+    assert_true(run_until(f, &b.calls, 1, 3000));
+    assert_true(sbi_h2_client_request(f->cl, &q, on_resp, &c) > 0);
+    assert_true(run_until(f, &c.calls, 1, 3000));
+    sbi_h2_stats_observe(NULL, NULL);
+    assert_int_equal(a.status, 201);
+    assert_int_equal(b.status, 400);
+    assert_int_equal(c.err, SBI_H2_ERR_TIMEOUT);
+
+    assert_int_equal(st->nops, 3);
+    assert_non_null(o = op_stats("POST app-sessions"));
+    assert_int_equal(o->requests, 1);
+    assert_int_equal(o->answers[1], 1);
+    assert_int_equal(o->answers[3] + o->errors[SBI_H2_ERR_TIMEOUT], 0);
+    assert_int_equal(o->latency_count, 1);
+    assert_true(o->latency_sum_s > 0 && o->latency_sum_s < 3);
+    assert_non_null(o = op_stats("PATCH app-sessions/{id}"));
+    assert_int_equal(o->answers[3], 1);
+    assert_int_equal(o->answers[1], 0);
+    assert_non_null(o = op_stats("delete it"));
+    assert_int_equal(o->requests, 1);
+    assert_int_equal(o->errors[SBI_H2_ERR_TIMEOUT], 1);
+    assert_int_equal(o->latency_count, 0);
+    assert_int_equal(st->server_requests[sbi_h2_method_index("POST")][1], 1);
+    assert_int_equal(st->server_requests[sbi_h2_method_index("PATCH")][3], 1);
+
+    assert_int_equal(seen.n, 3);
+    assert_string_equal(seen.op[0], "POST app-sessions");
+    assert_int_equal(seen.status[0], 201);
+    assert_int_equal(seen.err[0], SBI_H2_OK);
+    assert_int_equal(seen.status[1], 400);
+    assert_string_equal(seen.op[2], "delete it");
+    assert_int_equal(seen.status[2], 0);
+    assert_int_equal(seen.err[2], SBI_H2_ERR_TIMEOUT);
+    assert_string_equal(sbi_h2_class_name(sbi_h2_class_of(404)), "4xx");
+    assert_int_equal(sbi_h2_class_of(600), SBI_H2_NCLASSES);
+}
+
+/* The listing entry of authority auth, or NULL. */
+static const sbi_h2_conn_info_t *conn_of(sbi_h2_conn_info_t *ci, size_t n, const char *auth)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ci[i].authority, auth) == 0)
+            return &ci[i];
+    return NULL;
+}
+
+static void test_conn_list_and_goaway(void **state)
+{
+    fx_t *f = *state;
+    sbi_h2_conn_info_t ci[4];
+    const sbi_h2_conn_info_t *c;
+    result_t a = { 0 }, b = { 0 }, d = { 0 };
+    uint64_t srv_goaways = sbi_h2_stats()->server_goaways_received;
+
+    assert_int_equal(sbi_h2_client_conn_list(ci, 4), 0);
+    assert_true(send_req(f, "GET", "/act/fine", NULL, 3000, &a) > 0);
+    assert_int_equal(sbi_h2_client_conn_list(ci, 4), 1);
+    assert_true(run_until(f, &a.calls, 1, 3000));
+    assert_true(send_req(f, "GET", "/act/ignore", NULL, 400, &b) > 0);
+    assert_true(run_until(f, &f->served, 2, 3000));
+    assert_int_equal(sbi_h2_client_conn_list(ci, 4), 1);
+    assert_non_null(c = conn_of(ci, 1, f->auth));
+    assert_string_equal(c->state, "open");
+    assert_int_equal(c->streams, 1);
+    assert_int_equal(c->requests, 2);
+    assert_false(c->tls);
+    assert_true(c->age_ms < 5000);
+    assert_int_equal(sbi_h2_client_conn_list(ci, 0), 1);   /* counted, none written */
+    assert_true(run_until(f, &b.calls, 1, 3000));
+
+    /* explicit GOAWAY: the server sees it, the connection goes, a new one follows */
+    sbi_h2_client_goaway(f->cl);
+    assert_int_equal(sbi_h2_client_conn_list(ci, 4), 1);
+    assert_true(strcmp(ci[0].state, "goaway") == 0 || strcmp(ci[0].state, "closing") == 0);
+    for (uint64_t end = ims_clock_now_ms() + 3000;
+         (sbi_h2_client_conns(f->cl) || sbi_h2_server_conns(f->srv)) &&
+         ims_clock_now_ms() < end;)
+        ims_loop_run_once(f->loop, 20);
+    assert_int_equal(sbi_h2_client_conns(f->cl), 0);
+    assert_int_equal(sbi_h2_server_conns(f->srv), 0);
+    assert_int_equal(sbi_h2_stats()->server_goaways_received, srv_goaways + 1);
+    assert_true(send_req(f, "GET", "/act/fine", NULL, 3000, &d) > 0);
+    assert_true(run_until(f, &d.calls, 1, 3000));
+    assert_int_equal(d.status, 204);
+    assert_int_equal(sbi_h2_client_conn_list(ci, 4), 1);
+    assert_int_equal(ci[0].requests, 1);   /* a new connection */
+}
+
+/* The server's free: GOAWAY reaches the client, which drops the connection. */
+static void test_goaway_server_free(void **state)
+{
+    fx_t *f = *state;
+    result_t a = { 0 };
+    uint64_t before = sbi_h2_stats()->client_goaways_received;
+
+    assert_true(send_req(f, "GET", "/act/fine", NULL, 3000, &a) > 0);
+    assert_true(run_until(f, &a.calls, 1, 3000));
+    sbi_h2_server_free(f->srv);
+    f->srv = NULL;
+    for (uint64_t end = ims_clock_now_ms() + 3000;
+         sbi_h2_client_conns(f->cl) && ims_clock_now_ms() < end;)
+        ims_loop_run_once(f->loop, 20);
+    assert_int_equal(sbi_h2_stats()->client_goaways_received, before + 1);
+    assert_int_equal(sbi_h2_client_conns(f->cl), 0);
+}
+
+/* Read fd (non-blocking) into buf until EOF or ms pass; the bytes read. */
+static size_t read_until_eof(fx_t *f, int fd, uint8_t *buf, size_t cap, uint64_t ms)
+{
+    size_t len = 0;
+
+    for (uint64_t end = ims_clock_now_ms() + ms; len < cap && ims_clock_now_ms() < end;) {
+        ssize_t n = recv(fd, buf + len, cap - len, MSG_DONTWAIT);
+
+        if (n == 0)
+            break;
+        if (n > 0)
+            len += (size_t)n;
+        else
+            ims_loop_run_once(f->loop, 20);
+    }
+    return len;
+}
+
+/* The client's free: a raw socket as the server reads the preface, the
+ * SETTINGS and HEADERS, then a GOAWAY (NO_ERROR), then EOF. */
+static void test_goaway_client_free(void **state)
+{
+    fx_t *f = *state;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), fd = -1;
+    char auth[32];
+    result_t a = { 0 };
+    static uint8_t buf[65536];
+    size_t len, off = 24;
+    bool goaway = false, headers = false;
+    sbi_h2_request_t q = { .method = "POST", .authority = auth, .path = N5, .body = "{}",
+                           .body_len = 2, .content_type = "application/json" };
+
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(auth, sizeof(auth), "127.0.0.1:%u", ntohs(sa.sin_port));
+    assert_true(sbi_h2_client_request(f->cl, &q, on_resp, &a) > 0);
+    for (uint64_t end = ims_clock_now_ms() + 3000; fd < 0 && ims_clock_now_ms() < end;) {
+        ims_loop_run_once(f->loop, 20);
+        fd = accept(lfd, NULL, NULL);
+    }
+    assert_true(fd >= 0);
+    for (int i = 0; i < 10; i++)   /* let the client write its first flight */
+        ims_loop_run_once(f->loop, 10);
+    sbi_h2_client_free(f->cl);
+    f->cl = NULL;
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.err, SBI_H2_ERR_SHUTDOWN);
+    len = read_until_eof(f, fd, buf, sizeof(buf), 3000);
+    assert_true(len > 24);
+    assert_memory_equal(buf, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+    while (off + 9 <= len) {
+        size_t flen = (size_t)buf[off] << 16 | (size_t)buf[off + 1] << 8 | buf[off + 2];
+        uint8_t type = buf[off + 3];
+
+        assert_true(off + 9 + flen <= len);
+        if (type == 1)
+            headers = true;
+        if (type == 7) {   /* GOAWAY: last stream id (0: the server opened none), code 0 */
+            assert_true(flen >= 8);
+            assert_memory_equal(buf + off + 9, "\0\0\0\0\0\0\0\0", 8);
+            goaway = true;
+        }
+        off += 9 + flen;
+    }
+    assert_int_equal(off, len);
+    assert_true(headers);
+    assert_true(goaway);
+    close(fd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +736,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_cancel_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+        cmocka_unit_test(test_op_names),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conn_list_and_goaway, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goaway_server_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_goaway_client_free, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
