@@ -134,6 +134,21 @@ typedef struct pcscf_policy_hooks {
     void (*dialog_gone)(pcscf_ctx_t *ctx, const char *key);
 } pcscf_policy_hooks_t;
 
+/* Per-UE diagnosis (diagnose.c): what the handlers saw of a UE, so that
+ * `imsctl diagnose` can say why it does not register or call. Hooks, so that
+ * the unit tests that compile a handler alone still link; NULL: nothing kept.
+ * kind is a pcscf_diag_kind_t (diagnose.h). */
+typedef struct pcscf_diag_hooks {
+    /* An event of the UE whose REGISTER req is. */
+    void (*reg)(pcscf_ctx_t *ctx, const sip_msg_t *req, int kind, uint32_t code,
+                const char *detail);
+    /* The final response resp to the REGISTER req, as it goes to the UE. */
+    void (*reg_response)(pcscf_ctx_t *ctx, const sip_msg_t *req, const sip_msg_t *resp);
+    /* An event of the UE registered with IMPU impu. */
+    void (*impu)(pcscf_ctx_t *ctx, const char *impu, int kind, uint32_t code,
+                 const char *detail);
+} pcscf_diag_hooks_t;
+
 struct pcscf_ctx {
     pcscf_cfg_t cfg;
     bool enabled;               /* the pcscf section is present */
@@ -165,6 +180,8 @@ struct pcscf_ctx {
     const pcscf_sec_hooks_t *sec_hooks;
     struct pcscf_policy *policy;    /* policy client (policy.h), or NULL (backend "none") */
     const pcscf_policy_hooks_t *policy_hooks;
+    struct ims_uelog *uelog;        /* per-UE events (diagnose.c), or NULL */
+    const pcscf_diag_hooks_t *diag_hooks;
 };
 
 /* The state with default configuration (disabled until init.c loads a section).

@@ -7,6 +7,7 @@
 #include "common/core/rc.h"
 #include "common/sip/node.h"
 #include "pcscf/ctl-cmds.h"
+#include "pcscf/diagnose.h"
 #include "pcscf/dialog.h"
 #include "pcscf/init.h"
 #include "pcscf/metrics.h"
@@ -29,6 +30,7 @@ static void stop(void *app)
         pcscf_metrics_stop(app);
         pcscf_ctl_stop(app);
         pcscf_store_stop(app);   /* before the UEs are freed: they stay stored */
+        pcscf_diag_stop(app);
     }
     pcscf_stop(app);
 }
@@ -43,6 +45,8 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
     if (pcscf_start(node, conf, app) != IMS_OK)
         return IMS_ERROR;
     ctx = *app;
+    if (ctx->enabled)
+        pcscf_diag_start(ctx);
     if ((ctx->enabled && pcscf_sec_start(ctx, sip_node_transport(node), conf) != IMS_OK) ||
         (ctx->enabled && pcscf_store_start(ctx, conf) != IMS_OK) ||
         (ctx->enabled && pcscf_policy_start(ctx, conf) != IMS_OK) ||
@@ -52,6 +56,7 @@ static int start(sip_node_t *node, ims_conf_t *conf, void **app)
         *app = NULL;
         return IMS_ERROR;
     }
+    pcscf_diag_register(ctx);
     return IMS_OK;
 }
 

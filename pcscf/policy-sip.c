@@ -40,6 +40,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "pcscf/context.h"
+#include "pcscf/diagnose.h"
 #include "pcscf/dialog.h"
 #include "pcscf/policy.h"
 #include "pcscf/sdp.h"
@@ -250,6 +251,20 @@ static void on_response(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
 
 /* ---- results and releases ---- */
 
+/* For imsctl diagnose (diagnose.h): the call d (may be NULL) failed (code). */
+static void diag_call(pcscf_ctx_t *ctx, const pcscf_dialog_t *d, int kind, uint32_t code,
+                      const pcscf_policy_result_t *res)
+{
+    char detail[96];
+
+    if (!ctx->diag_hooks || !d)
+        return;
+    snprintf(detail, sizeof(detail), "%s %s, cause %u (call %.40s)",
+             pcscf_policy_backend_name(ctx->policy), pcscf_policy_outcome_name(res->outcome),
+             res->cause, pcscf_dialog_call_id(d));
+    ctx->diag_hooks->impu(ctx, pcscf_dialog_impu(d), kind, code, detail);
+}
+
 static void refused(pcscf_ctx_t *ctx, pcscf_policy_sess_t *s, bool update, bool held_2xx,
                     const pcscf_policy_result_t *res)
 {
@@ -260,6 +275,8 @@ static void refused(pcscf_ctx_t *ctx, pcscf_policy_sess_t *s, bool update, bool 
     int responder = PCSCF_DLG_CALLER;
 
     resume(ctx, s, code, why);
+    diag_call(ctx, d, reject ? PCSCF_DIAG_POLICY_REFUSED : PCSCF_DIAG_POLICY_FAILED,
+              (uint32_t)code, res);
     if (!d)
         return;
     if (strcmp(s->req_tag, pcscf_dialog_tag(d, PCSCF_DLG_CALLER)) == 0)
@@ -312,8 +329,12 @@ static void on_release(void *arg, pcscf_policy_sess_t *s, const char *why)
             pcscf_dialogs_release(ctx, ue, why);
         return;
     }
-    if ((d = pcscf_dialog_by_key(ctx, s->key)) != NULL)
+    if ((d = pcscf_dialog_by_key(ctx, s->key)) != NULL) {
+        if (ctx->diag_hooks)
+            ctx->diag_hooks->impu(ctx, pcscf_dialog_impu(d), PCSCF_DIAG_POLICY_RELEASED, 0,
+                                  why);
         pcscf_dialog_release(d, why);
+    }
 }
 
 static void dialog_gone(pcscf_ctx_t *ctx, const char *key)

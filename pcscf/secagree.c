@@ -28,6 +28,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/ipsec/ipsec_keys.h"
+#include "pcscf/diagnose.h"
 #include "pcscf/headers.h"
 
 /* ---- the kernel side ---- */
@@ -475,6 +476,19 @@ static bool verify_ok(const pcscf_sec_set_t *t, const sip_msg_t *req,
     return false;
 }
 
+/* For imsctl diagnose (diagnose.h): the REGISTER over t's SAs. */
+static void diag(pcscf_ctx_t *ctx, const sip_msg_t *req, int kind, uint32_t code,
+                 const pcscf_sec_set_t *t)
+{
+    char d[96];
+
+    if (!ctx->diag_hooks)
+        return;
+    snprintf(d, sizeof(d), "on port %u, SAs spi-c %u spi-s %u", t->port_ps, t->spi_pc,
+             t->spi_ps);
+    ctx->diag_hooks->reg(ctx, req, kind, code, d);
+}
+
 int pcscf_sec_register(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req,
                        bool *protect)
 {
@@ -506,12 +520,14 @@ int pcscf_sec_register(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *r
                        " Security-Client differs from what was agreed: 403", t->spi_pc,
                        t->spi_ps);
             sip_proxy_reply(pr, 403, "Forbidden - Security Agreement Mismatch");
+            diag(ctx, req, PCSCF_DIAG_VERIFY_MISMATCH, 403, t);
             if (t->state == PCSCF_SEC_PENDING)
                 drop_pending(t);    /* TS 33.203 §7.2: the registration is aborted */
             free(offer);
             return IMS_DONE;
         }
         *protect = true;
+        diag(ctx, req, PCSCF_DIAG_PROTECTED, 0, t);
     }
     rc = has == IMS_OK ? remember_offer(s, pr, req, offer) : IMS_OK;
     free(offer);

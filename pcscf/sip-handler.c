@@ -199,4 +199,6 @@ void pcscf_on_response(void *arg, sip_proxy_req_t *pr, sip_msg_t *resp)
         pcscf_register_on_401(ctx, pr, resp);
     else if (code >= 200 && code < 300)
         pcscf_register_response(ctx, pr, resp);
+    if (ctx->diag_hooks)
+        ctx->diag_hooks->reg_response(ctx, sip_proxy_req_msg(pr), resp);
 }

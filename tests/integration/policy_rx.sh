@@ -59,6 +59,13 @@ POLICY="{ backend = \"rx\"; timeout_ms = 2000; rx = { identity = \"pcscf.$D\";"
 POLICY+=" realm = \"$D\"; tc_ms = 1000; dest_realm = \"$D\"; peers = ( { host = \"pcrf.$D\";"
 POLICY+=" addr = \"$PCRF_IP\"; port = 3868; connect = true; } ); }; }"
 reg_cfg_put pcscf pcscf policy "$POLICY"
+reg_cfg_add pcscf "ctl = { socket = \"$REG_DIR/pcscf.ctl\"; };"
+IMSCTL=$(bin imsctl) || exit 1
+# verdict IMPU: the P-CSCF's `imsctl diagnose` verdict on that UE.
+verdict() {
+    "$IMSCTL" -s "$REG_DIR/pcscf.ctl" --json diagnose "$1" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["verdict"])'
+}
 
 # ---- the PCRF and the capture, before the lab: the P-CSCF connects at start ----
 tshark -n -i lo -f "tcp port 3868 and host $PCRF_IP" -w "$PCAP" >"$PCAP.log" 2>&1 &
@@ -100,6 +107,9 @@ sess_register 1 "$A_IP" "$PA"
 sess_register 2 "$B_IP" "$PB"
 wait_recs "$N_AAR_OK" 2 5 || fail "1. no signalling AAR answered for each UE: $(cat "$REC")"
 say "1. signalling AARs: $(recs "$N_AAR_OK") answered 2001"
+v=$(verdict "$IMPU_A")
+say "1. imsctl diagnose $IMPU_A at the P-CSCF: $v"
+[[ $v == "registered (the network answered 200)" ]] || fail "1. diagnose A: '$v'"
 
 pol_scenarios
 
@@ -114,6 +124,10 @@ ctl reject 5063
 [ "$REPLY" = "ok reject 5063" ] || fail "3. reject: $REPLY"
 part 3 "PCRF rejects: 488 at A, ACK + BYE at B" a_rejected b_rejected 1
 ctl reject 0
+va=$(verdict "$IMPU_A") vb=$(verdict "$IMPU_B")
+say "3. imsctl diagnose at the P-CSCF: A: $va; B: $vb"
+[[ "$va $vb" == *"QoS refused by the policy server: rx rejected, cause 5063"*"(call failed 488)"* ]] ||
+    fail "3. no QoS verdict for A or B"
 ctl stats
 say "3. PCRF stats after the refused call: $REPLY"
 [[ $REPLY == "sessions=2 "* ]] || fail "3. sessions left after the refused call: $REPLY"

@@ -12,7 +12,8 @@
  * control command "reject CODE") every AAR that would open a session is
  * refused with Experimental-Result CODE (vendor 10415: 5061..5066); "reject 0"
  * stops that. "mute 1" leaves every such AAR unanswered (recorded with
- * "dropped":true), for the AF's timeout; "mute 0" stops that. A request the Rx codec refuses gets 5005/5004 as rx.h builds it.
+ * "dropped":true), for the AF's timeout; "mute 0" stops that. A request the
+ * Rx codec refuses gets 5005/5004 as rx.h builds it.
  *
  * Records every request it receives and every answer it gets, one JSON object
  * per line in FILE (flushed per line): {"cmd":"AAR","sid":..., "origin_host":...,

@@ -249,6 +249,13 @@ grep -q '^register failed: code=403 Forbidden - Security Agreement Mismatch' "$R
     die "d: no 403 Security Agreement Mismatch"
 grep -q 'Security-Verify or Security-Client differs from what was agreed: 403' \
     "$RUN/pcscf.log" || die "the P-CSCF did not log the Security-Verify mismatch"
+v=$(imsctl -s /tmp/pcscf.ctl --json diagnose "$(impi 4)" | grep -o '"verdict": *"[^"]*"') ||
+    die "imsctl diagnose $(impi 4) at the P-CSCF failed"
+case "$v" in
+*"Security-Verify mismatch: the protected REGISTER did not repeat our Security-Server"*) ;;
+*) die "P-CSCF diagnose of d: '$v'" ;;
+esac
+vm_say "P-CSCF imsctl diagnose of d: $v"
 D_PS=$(field d "ipsec up" port-ps)
 D_PC=$(field d "ipsec up" port-pc)
 [ -n "$D_PS" ] && [ "$(ports_left "$CORE_NS" "$D_PC" "$D_PS")" = 0 ] &&
