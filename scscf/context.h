@@ -127,6 +127,8 @@ struct scscf_ctx {
      * reg-event NOTIFY), so that every way out forgets the stored copy. */
     struct ims_kv *store;
     void (*store_gone)(scscf_reg_t *reg);
+    /* A reg-event subscription of reg changed: save reg (reg-store.c), or NULL. */
+    void (*store_subs)(scscf_reg_t *reg);
     /* With a store shared by several S-CSCFs (Redis): a lookup by IMPU that
      * finds nothing here asks it, so that users registered through another
      * instance are served (scscf/reg-store.h); NULL otherwise. */

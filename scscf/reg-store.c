@@ -10,9 +10,12 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/ops/store.h"
+#include "scscf/regevent.h"
 #include "scscf/register-handler.h"
 
-#define REC_VERSION 1
+/* 1: contacts; 2: then the reg-event subscriptions (regevent.c). */
+#define REC_VERSION 2
+#define REC_OLDEST 1
 #define MAX_URI 1024
 #define MAX_PATH 2048
 #define MAX_CID 512
@@ -40,6 +43,7 @@ static void encode_reg(const scscf_reg_t *reg, ims_kv_buf_t *b, uint64_t *expire
         if (at > *expires)
             *expires = at;
     }
+    scscf_regevent_encode(reg, b);
 }
 
 /* With a shared store: IMPU -> IMPI, what another instance's read-through
@@ -85,8 +89,8 @@ static uint64_t stored_latest(const void *val, size_t len)
     ims_kv_rd_t rd;
 
     ims_kv_rd_init(&rd, val, len);
-    if (ims_kv_rd_u8(&rd, &ver) || ver != REC_VERSION || ims_kv_rd_u8(&rd, &registered) ||
-        ims_kv_rd_u8(&rd, &n))
+    if (ims_kv_rd_u8(&rd, &ver) || ver < REC_OLDEST || ver > REC_VERSION ||
+        ims_kv_rd_u8(&rd, &registered) || ims_kv_rd_u8(&rd, &n))
         return 0;
     for (int i = 0; i < n; i++) {
         if (ims_kv_rd_str(&rd, s, sizeof(s)) || ims_kv_rd_str(&rd, s, sizeof(s)) ||
@@ -174,15 +178,15 @@ static void gone_add(restore_t *r, const char *key)
 }
 
 /* Bind the stored contacts still valid; IMS_ERROR when the value is malformed. */
-static int restore_contacts(restore_t *r, scscf_reg_t *reg, ims_kv_rd_t *rd)
+static int restore_contacts(restore_t *r, scscf_reg_t *reg, ims_kv_rd_t *rd, uint8_t *version)
 {
     char uri[MAX_URI], path[MAX_PATH], cid[MAX_CID];
     uint8_t ver, registered, n;
     uint32_t cseq;
     uint64_t at;
 
-    if (ims_kv_rd_u8(rd, &ver) || ver != REC_VERSION || ims_kv_rd_u8(rd, &registered) ||
-        ims_kv_rd_u8(rd, &n) || n > SCSCF_MAX_CONTACTS)
+    if (ims_kv_rd_u8(rd, &ver) || ver < REC_OLDEST || ver > REC_VERSION ||
+        ims_kv_rd_u8(rd, &registered) || ims_kv_rd_u8(rd, &n) || n > SCSCF_MAX_CONTACTS)
         return IMS_ERROR;
     for (int i = 0; i < n; i++) {
         if (ims_kv_rd_str(rd, uri, sizeof(uri)) || ims_kv_rd_str(rd, path, sizeof(path)) ||
@@ -194,6 +198,7 @@ static int restore_contacts(restore_t *r, scscf_reg_t *reg, ims_kv_rd_t *rd)
         scscf_reg_bind(reg, uri, path[0] ? path : NULL, cid[0] ? cid : NULL, cseq,
                        (uint32_t)((at - r->wall + 999) / 1000));
     }
+    *version = ver;
     return registered ? IMS_OK : IMS_ERROR;
 }
 
@@ -204,6 +209,7 @@ bool scscf_reg_store_refreshed(scscf_reg_t *reg)
     const void *v, *ud;
     size_t len, udlen;
     ims_kv_rd_t rd;
+    uint8_t ver;
 
     if (!refreshed_elsewhere(reg) || !(v = ims_kv_get(r.kv, SCSCF_STORE_REG, reg->impi, &len)))
         return false;
@@ -213,7 +219,7 @@ bool scscf_reg_store_refreshed(scscf_reg_t *reg)
         scscf_reg_set_profile(reg, p);
     scscf_reg_drop_expired(reg, ims_clock_now_ms());
     ims_kv_rd_init(&rd, v, len);
-    if (restore_contacts(&r, reg, &rd) != IMS_OK || reg->ncontacts == 0)
+    if (restore_contacts(&r, reg, &rd, &ver) != IMS_OK || reg->ncontacts == 0)
         return false;
     IMS_INFO("%s: expired here, refreshed through another S-CSCF: %d contact%s read from the "
              "store, no SAR", reg->impi, reg->ncontacts, reg->ncontacts == 1 ? "" : "s");
@@ -229,6 +235,7 @@ static void restore_one(void *arg, const char *impi, const void *val, size_t len
     scscf_reg_t *reg;
     ims_kv_rd_t rd;
     size_t udlen;
+    uint8_t ver;
     char err[96] = "no User-Data stored";
 
     (void)expires_ms;
@@ -245,12 +252,15 @@ static void restore_one(void *arg, const char *impi, const void *val, size_t len
     reg = scscf_reg_get(r->ctx, impi);
     scscf_reg_set_profile(reg, p);
     ims_kv_rd_init(&rd, val, len);
-    if (restore_contacts(r, reg, &rd) != IMS_OK || reg->ncontacts == 0) {
+    if (restore_contacts(r, reg, &rd, &ver) != IMS_OK || reg->ncontacts == 0) {
         IMS_INFO("store: %s not restored (%s)", impi, reg->ncontacts ? "malformed" : "expired");
         scscf_reg_free(reg);
         gone_add(r, impi);
         return;
     }
+    /* The subscriptions (record version 2): a malformed list costs them, not the user. */
+    if (ver >= 2 && scscf_regevent_decode(reg, &rd, r->wall) != IMS_OK)
+        IMS_WARN("store: %s: reg-event subscriptions not restored (malformed)", impi);
     scscf_reg_set_registered(reg);
     scscf_reg_arm_expiry(reg, scscf_on_reg_expiry);
     r->restored++;
@@ -319,6 +329,13 @@ scscf_reg_t *scscf_reg_store_read_through(scscf_ctx_t *ctx, const char *impu)
 
 /* ---- start / stop ---- */
 
+/* A reg-event subscription changed (regevent.c): the record carries them. */
+static void save_subs(scscf_reg_t *reg)
+{
+    if (reg->registered)
+        scscf_reg_store_save(reg, NULL, 0);
+}
+
 int scscf_reg_store_start(scscf_ctx_t *ctx, ims_conf_t *conf)
 {
     uint64_t t0 = ims_clock_real_us();
@@ -334,6 +351,7 @@ int scscf_reg_store_start(scscf_ctx_t *ctx, ims_conf_t *conf)
     n = scscf_reg_store_restore(ctx, st.kv);
     ctx->store = st.kv;
     ctx->store_gone = scscf_reg_store_forget;
+    ctx->store_subs = save_subs;
     ims_store_log_restore(&st, "scscf", n, "registrations", t0);
     return IMS_OK;
 }
@@ -344,4 +362,5 @@ void scscf_reg_store_stop(scscf_ctx_t *ctx)
     ctx->store = NULL;
     ctx->store_gone = NULL;
     ctx->store_miss = NULL;
+    ctx->store_subs = NULL;
 }

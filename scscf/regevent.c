@@ -11,6 +11,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/core/slab.h"
+#include "common/ops/journal.h"
 #include "common/sip/txn.h"
 
 #define DEFAULT_SUB_EXPIRES 600000u
@@ -435,6 +436,13 @@ static void sub_reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t 
 }
 
 /* The timer's due time is the subscription's end (NOTIFY reads it back). */
+/* The subscriptions of reg changed: into the store with the registration. */
+static void saved(scscf_reg_t *reg)
+{
+    if (reg->ctx->store_subs)
+        reg->ctx->store_subs(reg);
+}
+
 static void arm(scscf_sub_t *s, uint32_t expires)
 {
     ims_timer_start(s->reg->ctx->loop, &s->timer, (uint64_t)expires * 1000, on_sub_expiry, s);
@@ -452,12 +460,16 @@ static int refresh(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req)
     exp = grant(ctx, s->reg, requested_expires(req));
     sub_reply_ok(ctx, pr, req, NULL, exp);
     if (exp == 0) {
+        scscf_reg_t *reg = s->reg;
+
         send_notify(s, false, "registered", "timeout", true);
         sub_free(s);
+        saved(reg);
         return IMS_OK;
     }
     arm(s, exp);
     send_notify(s, false, "registered", NULL, false);
+    saved(s->reg);
     return IMS_OK;
 }
 
@@ -551,6 +563,106 @@ static scscf_sub_t *sub_new(scscf_reg_t *reg, const sip_msg_t *req, const char *
     return s;
 }
 
+/* ---- in the store (reg-store.c): subscriptions survive a restart ---- */
+
+/* NOTIFYs sent after the last save are not in the store: a restored
+ * subscription's CSeq and version jump this far ahead, so the subscriber
+ * never sees them go backwards. */
+#define SUB_RESTORE_AHEAD 100
+
+/* Whether every string of t fits the store's reader (SCSCF_SUB_STR_MAX). */
+static bool storable(const scscf_sub_t *t)
+{
+    for (int i = SUB_LOCAL_TAG; i <= SUB_AOR; i++)
+        if (strlen(sub_str(t, i)) >= SCSCF_SUB_STR_MAX)
+            return false;
+    for (int i = 0; i < t->nroutes; i++)
+        if (strlen(sub_route(t, i)) >= SCSCF_SUB_STR_MAX)
+            return false;
+    return strlen(t->remote_uri) < SCSCF_SUB_STR_MAX && strlen(t->target) < SCSCF_SUB_STR_MAX;
+}
+
+void scscf_regevent_encode(const scscf_reg_t *reg, ims_kv_buf_t *b)
+{
+    uint64_t mono = ims_clock_now_ms(), wall = ims_wall_ms();
+    uint8_t n = 0;
+
+    for (const scscf_sub_t *t = reg->subs; t && n < UINT8_MAX; t = t->next)
+        n += storable(t);
+    ims_kv_buf_u8(b, n);
+    for (const scscf_sub_t *t = reg->subs; t && n > 0; t = t->next) {
+        if (!storable(t))
+            continue;   /* not kept: it ends with a restart */
+        n--;
+        for (int i = SUB_LOCAL_TAG; i <= SUB_AOR; i++)
+            ims_kv_buf_str(b, sub_str(t, i));
+        ims_kv_buf_str(b, t->remote_uri);
+        ims_kv_buf_str(b, t->target);
+        ims_kv_buf_u8(b, t->nroutes);
+        for (int i = 0; i < t->nroutes; i++)
+            ims_kv_buf_str(b, sub_route(t, i));
+        ims_kv_buf_u32(b, t->cseq);
+        ims_kv_buf_u32(b, t->version);
+        ims_kv_buf_u64(b, wall + (t->timer.due_ms > mono ? t->timer.due_ms - mono : 0));
+    }
+}
+
+/* One subscription back from rd; false when the value is malformed. */
+static bool decode_one(scscf_reg_t *reg, ims_kv_rd_t *rd, uint64_t wall)
+{
+    char str[SUB_AOR + 1][SCSCF_SUB_STR_MAX], remote[SCSCF_SUB_STR_MAX], target[SCSCF_SUB_STR_MAX];
+    char routes[SCSCF_SUB_MAX_ROUTES][SCSCF_SUB_STR_MAX];
+    sub_strs_t v = { .nroutes = 0 };
+    uint32_t cseq, version;
+    uint64_t end;
+    uint8_t nr;
+    scscf_sub_t *s;
+
+    for (int i = SUB_LOCAL_TAG; i <= SUB_AOR; i++)
+        if (ims_kv_rd_str(rd, str[i], sizeof(str[i])))
+            return false;
+    if (ims_kv_rd_str(rd, remote, sizeof(remote)) || ims_kv_rd_str(rd, target, sizeof(target)) ||
+        ims_kv_rd_u8(rd, &nr) || nr > SCSCF_SUB_MAX_ROUTES)
+        return false;
+    for (int i = 0; i < nr; i++)
+        if (ims_kv_rd_str(rd, routes[i], sizeof(routes[i])))
+            return false;
+    if (ims_kv_rd_u32(rd, &cseq) || ims_kv_rd_u32(rd, &version) || ims_kv_rd_u64(rd, &end) ||
+        !str[SUB_LOCAL_TAG][0] || !target[0])
+        return false;
+    if (end <= wall + 1000 || ims_hash_find(reg->ctx->subs, str[SUB_LOCAL_TAG]))
+        return true;    /* ended while we were down, or known already */
+    for (int i = SUB_LOCAL_TAG; i <= SUB_AOR; i++)
+        v.str[i] = str[i];
+    for (int i = 0; i < nr; i++)
+        v.routes[v.nroutes++] = routes[i];
+    v.remote_uri = remote;
+    v.target = target;
+    s = sub_make(reg, &v);
+    if (ims_hash_insert(reg->ctx->subs, s->strs, s) != IMS_OK) {
+        sub_free(s);
+        return true;
+    }
+    s->cseq = cseq + SUB_RESTORE_AHEAD;
+    s->version = version + SUB_RESTORE_AHEAD;
+    s->next = reg->subs;
+    reg->subs = s;
+    arm(s, (uint32_t)((end - wall + 999) / 1000));
+    return true;
+}
+
+int scscf_regevent_decode(scscf_reg_t *reg, ims_kv_rd_t *rd, uint64_t wall)
+{
+    uint8_t n;
+
+    if (ims_kv_rd_u8(rd, &n))
+        return IMS_ERROR;
+    for (int i = 0; i < n; i++)
+        if (!decode_one(reg, rd, wall))
+            return IMS_ERROR;
+    return IMS_OK;
+}
+
 int scscf_regevent_subscribe(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *req)
 {
     char aor[256];
@@ -588,5 +700,6 @@ int scscf_regevent_subscribe(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_ms
     arm(s, exp);
     IMS_INFO("reg-event: %s subscribed to %s for %us", s->remote_uri, aor, exp);
     send_notify(s, false, "registered", NULL, false);
+    saved(reg);
     return IMS_OK;
 }

@@ -23,6 +23,7 @@
 #include "scscf/context.h"
 
 #define SCSCF_SUB_MAX_ROUTES 8
+#define SCSCF_SUB_STR_MAX 1024   /* longest string of a subscription the store keeps */
 
 /*
  * A subscription: one store block, the dialog's strings inline after the
@@ -43,6 +44,14 @@ struct scscf_sub {
     bool aor_is_local;           /* the IMPU subscribed to is the To URI */
     char strs[];
 };
+
+/* The subscriptions of reg into b (reg-store.c's record), and back: those
+ * not ended by wall (ims_wall_ms) are made again, indexed and armed, with CSeq
+ * and version ahead of any NOTIFY sent since the save. IMS_ERROR: malformed. */
+struct ims_kv_buf;
+struct ims_kv_rd;
+void scscf_regevent_encode(const scscf_reg_t *reg, struct ims_kv_buf *b);
+int scscf_regevent_decode(scscf_reg_t *reg, struct ims_kv_rd *rd, uint64_t wall);
 
 /* A SUBSCRIBE with Event: reg (the event package name, any parameters). */
 bool scscf_is_reg_subscribe(const sip_msg_t *req);

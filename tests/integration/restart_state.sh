@@ -8,7 +8,9 @@
 #      imsctl lists them all at the S-CSCF and the P-CSCF; a call caller -> callee works.
 #   2. kill -9 the S-CSCF; once the 15 s handsets have expired, restart it on the same
 #      journal: `imsctl registrations` lists the 1 000 callees and the caller, none of the
-#      expired five; a call to a callee completes, and the S-CSCF saw no REGISTER.
+#      expired five; a call to a callee completes, and the S-CSCF saw no REGISTER. The
+#      reg-event subscriptions came back too: an RTR for a callee makes the S-CSCF NOTIFY
+#      the P-CSCF (terminated), which drops that UE.
 #   3. kill -9 the P-CSCF, restart it: it knows the same UEs again (imsctl; the UEs it listed
 #      before, less the expired five), a call from the caller (known by its address) to another
 #      callee completes, with no REGISTER.
@@ -179,6 +181,20 @@ call call-after-scscf "$(sed -n "$((NUES / 2))p" "$IT_WORK/callee-impus")"
 regs=$(ctl_json scscf counters | jq '.data.scscf.registers')
 [ "$regs" = 0 ] || fail "the restarted S-CSCF received $regs REGISTERs; want none"
 say "S-CSCF: the call went through without any REGISTER since the restart"
+# 2b. the reg-event subscriptions came back too: the HSS de-registers a callee (RTR), and
+# the restarted S-CSCF's NOTIFY (terminated) reaches the P-CSCF, which drops the UE.
+gone=$(sed -n 3p "$IT_WORK/callee-impus")
+out=$(reg_hss rtr "${gone#sip:}" 1)
+say "ims-hss rtr ${gone#sip:} 1: $out"
+for ((i = 0; i < 50; i++)); do
+    registered pcscf | grep -qxF "$gone" || break
+    sleep 0.1
+done
+registered pcscf | grep -qxF "$gone" &&
+    fail "the P-CSCF still lists $gone: no NOTIFY from the restored subscription"
+grep -vxF "$gone" "$IT_WORK/want" >"$IT_WORK/want.2" && mv "$IT_WORK/want.2" "$IT_WORK/want"
+grep -vxF "$gone" "$IT_WORK/want-p" >"$IT_WORK/want-p.2" && mv "$IT_WORK/want-p.2" "$IT_WORK/want-p"
+say "RTR after the restart: the P-CSCF dropped $gone on the restored subscription's NOTIFY"
 
 # 3. the P-CSCF (the five short ones expired there by themselves meanwhile)
 kill9 pcscf
