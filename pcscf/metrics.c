@@ -9,6 +9,7 @@
 #include "common/ops/metrics_sip.h"
 #include "diameter/sbi/h2_stats.h"
 #include "pcscf/policy.h"
+#include "pcscf/secagree.h"
 #include "pcscf/sip-handler.h"
 
 /* ---- SBI (N5 toward the PCF) ---- */
@@ -183,6 +184,17 @@ static void c_dialogs(void *arg, ims_metrics_emitter_t *e)
     ims_metrics_emit(e, NULL, NULL, ctx->dialogs ? (double)ims_hash_count(ctx->dialogs) : 0);
 }
 
+/* IPsec sec-agree sets (a UE's four SAs each) by state; none without sec-agree. */
+static void c_ipsec(void *arg, ims_metrics_emitter_t *e)
+{
+    static const char *const states[] = { "offered", "pending", "active", "retiring" };
+    const pcscf_ctx_t *ctx = arg;
+
+    for (int i = PCSCF_SEC_OFFERED; i <= PCSCF_SEC_RETIRING; i++)
+        ims_metrics_emit(e, "state", states[i],
+                         ctx->sec ? (double)pcscf_secagree_count(ctx->sec, i) : 0);
+}
+
 int pcscf_metrics_start(pcscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)
 {
     ims_metrics_t *m = ctx->metrics = ims_metrics_new();
@@ -195,6 +207,9 @@ int pcscf_metrics_start(pcscf_ctx_t *ctx, sip_node_t *node, ims_conf_t *conf)
                               IMS_METRIC_GAUGE, c_registrations, ctx) != IMS_OK ||
         ims_metrics_collector(m, "ims_dialogs", "Dialogs (calls) of registered UEs",
                               IMS_METRIC_GAUGE, c_dialogs, ctx) != IMS_OK ||
+        ims_metrics_collector(m, "ims_ipsec_sets",
+                              "IPsec sec-agree sets (four SAs each) by state",
+                              IMS_METRIC_GAUGE, c_ipsec, ctx) != IMS_OK ||
         ims_metrics_collector(m, "ims_pcscf_events_total", "P-CSCF procedure events",
                               IMS_METRIC_COUNTER, c_events, ctx) != IMS_OK ||
         sbi_metrics(m) != IMS_OK || policy_metrics(m, ctx) != IMS_OK)

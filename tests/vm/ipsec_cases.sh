@@ -209,6 +209,11 @@ want="${want}hmac-sha-1-96:des-ede3-cbc hmac-sha-1-96:null "
 [ "$got" = "$want" ] || die "imsctl sas: active sets '$got', want '$want' ($sas)"
 echo "$sas" | grep -q '"count": *6' || die "imsctl sas: want count 6 ($sas)"
 vm_say "imsctl sas: 6 active sets with their algorithms"
+m=$(/usr/bin/ip netns exec "$CORE_NS" wget -qO- http://127.0.0.10:9101/metrics) ||
+    die "no /metrics from the P-CSCF"
+echo "$m" | grep -q '^ims_ipsec_sets{state="active"} 6$' ||
+    die "/metrics: want ims_ipsec_sets{state=\"active\"} 6: $(echo "$m" | grep ims_ipsec_sets)"
+vm_say "/metrics: ims_ipsec_sets{state=\"active\"} 6"
 watch_start
 touch /tmp/go1
 for i in 1 2 3 4 5 6; do ue_end "alg$i" 90; done
