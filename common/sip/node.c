@@ -268,6 +268,8 @@ static size_t app_dialogs(void *arg)
     return nd->app->dialogs(nd->app_state);
 }
 
+#define NODE_STOP_RESERVE_MS 2300u   /* the app's stop: DPR + DPA wait (2 s) and the rest */
+
 /* The proxy core, behind a drain when one is configured. */
 static void start_proxy(node_t *nd)
 {
@@ -275,7 +277,14 @@ static void start_proxy(node_t *nd)
     void *arg = nd->app_state;
 
     if (nd->dcfg.drain_ms) {
-        nd->drain = sip_drain_new(nd->layer, &nd->dcfg, handler, arg);
+        sip_drain_cfg_t dc = nd->dcfg;
+
+        /* sip.drain_ms bounds the whole exit: the application's stop after the
+         * drain (a Diameter DPR waits up to DIA_STOP_WAIT_MS for its DPA) gets
+         * its share, so serving ends that much earlier. */
+        dc.drain_ms = dc.drain_ms > 2 * NODE_STOP_RESERVE_MS ? dc.drain_ms - NODE_STOP_RESERVE_MS
+                                                             : dc.drain_ms / 2;
+        nd->drain = sip_drain_new(nd->layer, &dc, handler, arg);
         if (nd->app && nd->app->dialogs)
             sip_drain_set_busy(nd->drain, app_dialogs, nd);
         handler = sip_drain_handler(nd->drain);

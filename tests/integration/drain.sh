@@ -16,8 +16,8 @@
 #     some calls were up before the SIGTERM, and none came up more than 1 s after it;
 #   - the calls placed after the SIGTERM were refused at once (sipp counts no failed call:
 #     a hang would end in its recv timeout), each refusal with Retry-After: 17;
-#   - the daemon logged the drain, and exited with status 0 within DR_DRAIN_MS + 2.5 s of the
-#     SIGTERM (the DPR exchange follows the drain; the lab's peers answer it at once);
+#   - the daemon logged the drain, and exited with status 0 within DR_DRAIN_MS of the
+#     SIGTERM (DPR included: serving stops 2.3 s before drain_ms);
 #   - round 1: the HSS saw the S-CSCF's DPR;
 #   - the other daemons are alive and stop with exit 0 (sanitizer-clean).
 # Prints the timings: SIGTERM to drain over and to exit, calls up before/after, refusals.
@@ -202,8 +202,9 @@ round() {
         "successful ${okc:-?}, failed ${failc:-?}, exit $SIPP_RC"
     grep -hE 'drain: (refusing|over)' "$REG_DIR/$who.log" | sed "s/^/[$IT_NAME] $who log: /"
     [ "$EXIT_RC" -eq 0 ] || fail "$who exited with status $EXIT_RC after SIGTERM" ""
-    [ "$EXIT_MS" -le $((DRAIN_MS + 2500)) ] ||
-        fail "$who took $EXIT_MS ms to exit (drain_ms $DRAIN_MS + 2.5 s)"
+    # drain_ms bounds the whole exit (DPR included); 150 ms for this script's polling.
+    [ "$EXIT_MS" -le $((DRAIN_MS + 150)) ] ||
+        fail "$who took $EXIT_MS ms to exit (drain_ms $DRAIN_MS)"
     grep -q 'drain: over after' "$REG_DIR/$who.log" || fail "$who logged no drain"
     ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$REG_DIR/$who.log" ||
         fail "$who log holds a sanitizer report"
