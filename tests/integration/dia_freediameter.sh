@@ -209,8 +209,8 @@ check_open_run() {
 make_cert "$FD_ID"
 make_cert "$ROGUE_ID"
 
-# The three cases run side by side (own ports, own freeDiameterd, own capture): the two
-# watchdog runs take RUN_S each, so this halves the test's time.
+# The cases run one after the other: run side by side, freeDiameterd (a) was seen opening
+# extra connections (CER on new sockets every ~12 s) while (b), with the same Identity, ran.
 
 # ---- (a) freeDiameterd connects to us ----
 pick_port_into A_OURS
@@ -223,6 +223,11 @@ start_dia_peer DP_A "$IT_WORK/dia-a" $((TW_S * 1000)) --listen "127.0.0.1:$A_OUR
     --run-seconds "$RUN_S" --peer "$FD_ID@127.0.0.1:$A_FD"
 wait_listen "$DP_A" tcp "$A_OURS"
 start_fd FD_A "$IT_WORK/fd-a.conf" "$A_FD"
+wait_dia_peer "$DP_A" $((RUN_S + 10))
+stop_fd "$FD_A"
+tshark_capture_stop "$IT_WORK/a.pcap" "$CAP_A"
+check_open_run a "$IT_WORK/dia-a" "$IT_WORK/a.pcap" "$A_OURS" "$IT_WORK/fd-a.log" \
+    "'STATE_WAITCEA'.*-> 'STATE_OPEN'.*'$OURS'" C 0
 
 # ---- (b) we connect to freeDiameterd ----
 pick_port_into B_FD
@@ -235,6 +240,11 @@ start_capture CAP_B "$B_FD" "$IT_WORK/b.pcap"
 start_fd FD_B "$IT_WORK/fd-b.conf" "$B_FD"
 start_dia_peer DP_B "$IT_WORK/dia-b" $((TW_B_S * 1000)) --run-seconds "$RUN_S" \
     --peer "$FD_ID@127.0.0.1:$B_FD:connect"
+wait_dia_peer "$DP_B" $((RUN_S + 10))
+stop_fd "$FD_B"
+tshark_capture_stop "$IT_WORK/b.pcap" "$CAP_B"
+check_open_run b "$IT_WORK/dia-b" "$IT_WORK/b.pcap" "$B_FD" "$IT_WORK/fd-b.log" \
+    "'STATE_CLOSED'.*-> 'STATE_OPEN'.*'$OURS'" L "$MIN_DW"
 
 # ---- (c) an unknown freeDiameterd is refused ----
 pick_port_into C_OURS
@@ -247,20 +257,9 @@ start_dia_peer DP_C "$IT_WORK/dia-c" $((TW_S * 1000)) --listen "127.0.0.1:$C_OUR
     --peer "$FD_ID@127.0.0.1:$C_FD"
 wait_listen "$DP_C" tcp "$C_OURS"
 start_fd FD_C "$IT_WORK/fd-c.conf" "$C_FD"
-
 wait_dia_peer "$DP_C" 15
 stop_fd "$FD_C"
 tshark_capture_stop "$IT_WORK/c.pcap" "$CAP_C"
-wait_dia_peer "$DP_A" $((RUN_S + 10))
-stop_fd "$FD_A"
-tshark_capture_stop "$IT_WORK/a.pcap" "$CAP_A"
-wait_dia_peer "$DP_B" $((RUN_S + 10))
-stop_fd "$FD_B"
-tshark_capture_stop "$IT_WORK/b.pcap" "$CAP_B"
-check_open_run a "$IT_WORK/dia-a" "$IT_WORK/a.pcap" "$A_OURS" "$IT_WORK/fd-a.log" \
-    "'STATE_WAITCEA'.*-> 'STATE_OPEN'.*'$OURS'" C 0
-check_open_run b "$IT_WORK/dia-b" "$IT_WORK/b.pcap" "$B_FD" "$IT_WORK/fd-b.log" \
-    "'STATE_CLOSED'.*-> 'STATE_OPEN'.*'$OURS'" L "$MIN_DW"
 
 opened=$(grep -c " OPEN" "$IT_WORK/dia-c.out")
 refused=$(grep -c "refused with 3010" "$IT_WORK/dia-c.log")
