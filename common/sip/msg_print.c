@@ -29,6 +29,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -106,20 +107,36 @@ static void pb_osip(pbuf_t *b, int rc, char *s)
 
 /* Characters libosip2 never escapes in a user part / URI parameter: RFC 3986
  * unreserved plus the sets RFC 3261 allows there unescaped. A URI with any
- * other character is printed by libosip2. */
-static bool safe_chars(const char *s, const char *extra)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+ * other character is printed by libosip2. One table lookup per character
+ * (this runs on every URI of every message printed). */
+enum { SAFE_USER = 1, SAFE_PARAM = 2 };
 
-        if (!isalnum(c) && !strchr("-_.!~*'()", c) && !strchr(extra, c))
-            return false;
+static const uint8_t *safe_table(void)
+{
+    static uint8_t t[256];
+    static bool built;
+
+    if (!built) {
+        for (int c = 1; c < 256; c++) {
+            bool base = isalnum(c) || strchr("-_.!~*'()", c);
+
+            t[c] = (uint8_t)((base || strchr("&=+$,;?/", c) ? SAFE_USER : 0) |
+                             (base || strchr("[]/:&+$", c) ? SAFE_PARAM : 0));
+        }
+        built = true;
     }
-    return true;
+    return t;
 }
 
-#define USER_EXTRA  "&=+$,;?/"
-#define PARAM_EXTRA "[]/:&+$"
+static bool safe_chars(const char *s, uint8_t cls)
+{
+    const uint8_t *t = safe_table();
+
+    for (; *s; s++)
+        if (!(t[(unsigned char)*s] & cls))
+            return false;
+    return true;
+}
 
 static bool uri_simple(const osip_uri_t *u)
 {
@@ -128,12 +145,12 @@ static bool uri_simple(const osip_uri_t *u)
 
     if (u->string || !u->host || u->password || !osip_list_eol(&u->url_headers, 0))
         return false;
-    if (u->username && !safe_chars(u->username, USER_EXTRA))
+    if (u->username && !safe_chars(u->username, SAFE_USER))
         return false;
     for (p = osip_list_get_first((osip_list_t *)&u->url_params, &it); p;
          p = osip_list_get_next(&it)) {
-        if (!p->gname || !safe_chars(p->gname, PARAM_EXTRA) ||
-            (p->gvalue && !safe_chars(p->gvalue, PARAM_EXTRA)) ||
+        if (!p->gname || !safe_chars(p->gname, SAFE_PARAM) ||
+            (p->gvalue && !safe_chars(p->gvalue, SAFE_PARAM)) ||
             !strcasecmp(p->gname, "x-obr") || !strcasecmp(p->gname, "x-obp"))
             return false;
     }
