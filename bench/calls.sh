@@ -29,6 +29,14 @@
 # instructions and the simulated L1/last-level data-cache misses per call of each CSCF. CPU
 # seconds depend on what else the machine runs; these counts do not, so they tell whether a
 # change to a hot path helps even on a busy machine (the CPU columns are then meaningless).
+# BENCH_CPUS="D:S" (default "0:1" on a machine with two CPUs or more): the daemons (the CSCFs and
+# ims-hss) run on CPU list D and every sipp on S (taskset -c); BENCH_CPUS= (empty) leaves the
+# placement to the scheduler. Why: a hand-off between processes on different CPUs wakes the
+# other CPU (an inter-processor interrupt, a VM exit under a hypervisor), and that wake-up is
+# charged to the sender; perf at 1 200 calls/s, unpinned, put a quarter of the P-CSCF's CPU time
+# in those wake-ups and context switches. With the chain P -> S -> I -> S -> P on one CPU each
+# hand-off stays local. One CPU then caps the CSCFs at about 2 000 calls/s on this machine; the
+# unpinned layout reaches higher rates at a higher cost per call. The header line says which.
 # BENCH_POLICY=rx|n5 (default: off): the P-CSCF's policy client on (issue 7), toward
 # tests/tools/test-pcrf (Rx, Diameter on 127.0.1.50:3868) or tests/tools/test-pcf (N5,
 # h2c on 127.0.1.50, the P-CSCF's notifUri server on its own address), with timeout_ms 2000:
@@ -81,12 +89,24 @@ sed -i -E "s/imsi_from = \"001010000000001\"; count = [0-9]+;/$(
     "$REG_DIR/hss.cfg"
 grep -q "count = $((NUES + NCALLERS + 10));" "$REG_DIR/hss.cfg" || fail "cannot resize the range"
 CSCFS=(pcscf icscf scscf)
+SIPP_PIN=() CPUS=
 if [ "$CG" = 1 ]; then
     for d in "${CSCFS[@]}"; do
         REG_WRAP[$d]="valgrind -q --tool=callgrind --cache-sim=yes"
         REG_WRAP[$d]+=" --callgrind-out-file=$IT_WORK/cg.$d"
     done
+else
+    CPUS=${BENCH_CPUS-0:1}
+    [ "$(nproc)" -ge 2 ] || CPUS=
+    if [ -n "$CPUS" ]; then
+        [[ $CPUS == ?*:?* ]] || fail "BENCH_CPUS=$CPUS: want DAEMON_CPUS:SIPP_CPUS (e.g. 0:1)"
+        for d in "${CSCFS[@]}" ims-hss; do REG_WRAP[$d]="taskset -c ${CPUS%%:*}"; done
+        SIPP_PIN=(taskset -c "${CPUS#*:}")
+    fi
 fi
+PLACE="placement by the scheduler"
+[ -z "$CPUS" ] || PLACE="daemons on CPU ${CPUS%%:*}, sipp on CPU ${CPUS#*:}"
+say "placement: $PLACE"
 POL=${BENCH_POLICY:-off}
 POL_IP=127.0.1.50
 pick_port_into POL_CPORT
@@ -165,7 +185,7 @@ bsipp() {
     pick_port_into cp
     IT_NEXT_PORT=$((IT_NEXT_PORT + 6))
     SIPP_TAG=$IT_WORK/$name
-    (cd "$IT_WORK" && exec sipp -t u1 -i "$ip" -p "$port" -s "$REG_DOMAIN" -nostdin \
+    (cd "$IT_WORK" && exec "${SIPP_PIN[@]}" sipp -t u1 -i "$ip" -p "$port" -s "$REG_DOMAIN" -nostdin \
         -ci 127.0.0.2 -cp "$cp" -mp $((cp + 1)) -trace_stat -stf "$SIPP_TAG.csv" -fd 1 \
         -trace_err -error_file "$SIPP_TAG.errors" -buff_size 4194304 "$@") \
         >"$SIPP_TAG.out" 2>&1 &
@@ -276,7 +296,8 @@ wait "$UAS_PID" 2>/dev/null
 untrack "$UAS_PID"
 echo
 echo "IMS calls (INVITE/180/200/ACK, ${HOLD} ms hold, BYE) with $NUES registered callees," \
-    "$NCALLERS callers, $(nproc) cores shared with sipp; policy $POL"
+    "$NCALLERS callers, $(nproc) cores shared with sipp; policy $POL;" \
+    "$PLACE"
 printf '%6s %7s %7s %8s %8s %6s %6s %6s %7s %7s %7s %7s %8s\n' rate/s calls ok failed \
     achieved "PDD50" "PDD99" "max" "P us" "I us" "S us" "HSS us" "CSCFs us"
 for r in "${ROWS[@]}"; do echo "$r"; done
