@@ -33,6 +33,7 @@
 #include "common/core/loop.h"
 #include "common/ops/metrics.h"
 #include "common/sip/node.h"
+#include "common/sip/trust.h"
 #include "diameter/hss_client.h"
 #include "scscf/user-data.h"
 
@@ -51,6 +52,10 @@ typedef struct scscf_cfg {
     uint32_t auth_timeout_ms;    /* reg-await-auth */
     uint32_t retry_after;        /* s, with 500 when the HSS does not answer */
     bool trust_integrity;        /* integrity-protected=yes refresh: no challenge */
+    /* RFC 3325 trust domain (scscf.trust_domain): only sip.hosts and
+     * scscf.trusted may claim the originating case or assert an identity. */
+    bool trust_domain;
+    sip_trust_t trusted;
     char md5_scheme[32];         /* MAR scheme for algorithm MD5 / none */
 } scscf_cfg_t;
 

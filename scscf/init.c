@@ -51,6 +51,7 @@ static int num_key(ims_conf_t *conf, const char *key, long long min, long long m
 int scscf_conf_load(ims_conf_t *conf, scscf_cfg_t *c)
 {
     size_t n = 0;
+    char err[256];
 
     scscf_cfg_defaults(c);
     if (!conf || ims_conf_list_len(conf, "scscf", &n) != IMS_OK || n == 0)
@@ -67,8 +68,13 @@ int scscf_conf_load(ims_conf_t *conf, scscf_cfg_t *c)
         num_key(conf, "scscf.max_auth_attempts", 1, 100, &c->max_auth_attempts) ||
         num_key(conf, "scscf.auth_timeout_ms", 1000, 3600000, &c->auth_timeout_ms) ||
         num_key(conf, "scscf.retry_after", 0, 86400, &c->retry_after) ||
-        ims_conf_bool(conf, "scscf.trust_integrity", false, &c->trust_integrity) == IMS_ERROR) {
+        ims_conf_bool(conf, "scscf.trust_integrity", false, &c->trust_integrity) == IMS_ERROR ||
+        ims_conf_bool(conf, "scscf.trust_domain", false, &c->trust_domain) == IMS_ERROR) {
         IMS_ERR("%s", ims_conf_error(conf));
+        return IMS_ERROR;
+    }
+    if (sip_trust_load(&c->trusted, conf, "scscf.trusted", err, sizeof(err)) != IMS_OK) {
+        IMS_ERR("%s", err);
         return IMS_ERROR;
     }
     if (!c->domain[0]) {

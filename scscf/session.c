@@ -480,6 +480,26 @@ void scscf_session_stop(void)
     scscf_isc_free_all();
 }
 
+/* From outside the trust domain (RFC 3325 §5): the asserted identities go,
+ * and without them nobody can be served as originating user (IMS_OK: 403
+ * sent). IMS_DECLINED: go on with the request. */
+static int untrusted(sip_proxy_req_t *pr, sip_msg_t *req)
+{
+    char src[64];
+
+    sip_addr_str(&req->rcv.remote, src, sizeof(src));
+    if (sip_proxy_req_route_orig(pr)) {
+        IMS_NOTICE("%s originating from %s, outside the trust domain: 403", sip_msg_method(req),
+                   src);
+        sip_proxy_reply(pr, 403, "Forbidden - Outside Trust Domain");
+        return IMS_OK;
+    }
+    if (sip_msg_header_remove(req, "P-Asserted-Identity") > 0)
+        IMS_INFO("%s from %s, outside the trust domain: P-Asserted-Identity removed",
+                 sip_msg_method(req), src);
+    return IMS_DECLINED;
+}
+
 int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     const osip_uri_t *ru = req->m->req_uri;
@@ -491,9 +511,12 @@ int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
         strcmp(sip_msg_method(req), "ACK") == 0 ||
         sip_proxy_uri_is_local(sip_proxy_req_proxy(pr), ru))
         return IMS_DECLINED;
-    /* Back from an AS by the ODI we gave it. */
+    /* Back from an AS by the ODI we gave it (the token is the proof). */
     if (scscf_isc_is_token(sip_proxy_req_route_user(pr)))
         return from_as(ctx, pr, req, sip_proxy_req_route_user(pr));
+    if (ctx->cfg.trust_domain && !sip_trust_has(&ctx->cfg.trusted, &req->rcv) &&
+        untrusted(pr, req) == IMS_OK)
+        return IMS_OK;
     /* The Service-Route we gave the UE's P-CSCF marks the originating case
      * (orig); its asserted identity names the served user. */
     if (sip_proxy_req_route_orig(pr)) {
@@ -505,7 +528,6 @@ int scscf_session_request(scscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
         }
         return start_case(ctx, pr, req, SCSCF_CASE_ORIG, served);
     }
-    /* TODO(issue 5): unregistered user: SAR UNREGISTERED_USER, its iFCs. */
     if (!home_target(ctx, ru) || scscf_session_impu(ru, target, sizeof(target)) != IMS_OK)
         return IMS_DECLINED;
     return terminating(ctx, pr, req, target);

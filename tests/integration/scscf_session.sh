@@ -15,7 +15,10 @@
 #      CANCEL and answers 487
 #   4. A calls subscriber 3 (known, not registered): the S-CSCF sends it to the I-CSCF, whose
 #      LIR gives 480; A calls sip:nobody@<domain> (unknown): 404 the same way
-#   5. every daemon stops with exit 0 and no sanitizer report.
+#   5. an originating INVITE straight to the S-CSCF asserting an identity not registered there:
+#      403; 5b. the same asserting a registered user from outside the S-CSCF's trust domain
+#      (scscf.trust_domain, RFC 3325): 403, the request served nowhere
+#   6. every daemon stops with exit 0 and no sanitizer report.
 # Exit 77 when a tool (sipp, python3, ss) is missing.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -39,6 +42,10 @@ re() { sess_re "$1"; }
 
 reg_lab_prepare
 for s in pcscf icscf scscf; do reg_section_needed "$s"; done
+# The S-CSCF's trust domain (RFC 3325): the lab's nodes (sip.hosts) and A's address, so that
+# step 5 reaches the served-user check; step 5b comes from elsewhere.
+reg_cfg_put scscf scscf trust_domain true
+reg_cfg_put scscf scscf trusted "( \"$A_IP\" )"
 reg_lab_start
 
 # register N IP PORT: subscriber N registers from IP:PORT (contact sip:ue@IP:PORT).
@@ -58,17 +65,17 @@ sess_steps_call "$IMPU1" | scenario uac_call
 uac_fail() { sess_steps_fail "$IMPU1" "$2" | scenario "$1"; }
 uac_fail uac_480 480
 uac_fail uac_404 404
-# An originating INVITE (Route orig) straight to the S-CSCF asserting a user not registered
-# there: 403, nothing forwarded.
-{
+# orig_direct IMPU: an originating INVITE (Route orig) straight to the S-CSCF asserting IMPU,
+# answered 403 (IMPU not registered there, or the sender outside the trust domain).
+orig_direct() {
     cat <<EOF
 <send retrans="500" start_txn="inv"><![CDATA[
 
 INVITE [target] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 Route: <sip:orig@scscf.$REG_DOMAIN;lr>
-P-Asserted-Identity: <$IMPU3>
-From: <$IMPU3>;tag=[pid]X[call_number]
+P-Asserted-Identity: <$1>
+From: <$1>;tag=[pid]X[call_number]
 To: <[target]>
 Call-ID: [call_id]
 CSeq: 1 INVITE
@@ -83,7 +90,7 @@ Content-Length: 0
 
 ACK [target] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
-From: <$IMPU3>;tag=[pid]X[call_number]
+From: <$1>;tag=[pid]X[call_number]
 To: <[target]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 1 ACK
@@ -92,7 +99,9 @@ Content-Length: 0
 
 ]]></send>
 EOF
-} | scenario uac_403_orig
+}
+orig_direct "$IMPU3" | scenario uac_403_orig
+orig_direct "$IMPU1" | scenario uac_403_trust
 
 # The callee at IP:PORT: the INVITE must be for its contact and assert A's identity.
 inv_checks() {
@@ -211,9 +220,19 @@ C6=$(callid "$IT_WORK/call6")
 slog "$C6" | grep -q "no asserted identity registered here: 403" || fail "5. no 403 logged"
 slog "$C6" | grep -q "forwarded" && fail "5. the refused INVITE was forwarded"
 
+# 5b. the same from outside the trust domain, asserting a registered user (A): 403, forwarded
+# nowhere; inside it this would have been A's call.
+pick_port_into PX
+SESS_TO="$REG_S:5060" sess_uac call7 uac_403_trust 127.0.1.103 "$PX" 1 "$IMPU2"
+expect_calls "$SIPP_TAG" "$SIPP_RC" 1 "5b. originating INVITE from 127.0.1.103 asserting $IMPU1 -> 403"
+C7=$(callid "$IT_WORK/call7")
+slog "$C7" | grep -q "originating from 127.0.1.103:$PX, outside the trust domain: 403" ||
+    fail "5b. no trust-domain 403 logged"
+slog "$C7" | grep -qE "forwarded|originating for" && fail "5b. the untrusted INVITE was served"
+
 # 6. clean stop
 assert_alive "${REG_PID[scscf]}"
 reg_lab_stop
 ok "A -> B through P -> S -> I -> S -> P (sip: and tel: targets, P-Asserted-Identity A, Path as Route," \
     "fork to two contacts with CANCEL of the loser), 480 / 404 via the I-CSCF's LIR," \
-    "403 for an originating request from an unregistered identity"
+    "403 for an originating request from an unregistered identity or from outside the trust domain"
