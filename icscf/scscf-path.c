@@ -180,8 +180,7 @@ static void attempt(icscf_reg_t *reg, sip_proxy_req_t *pr)
         if (ims_log_get_level() >= IMS_LOG_INFO) {
             char to[64];
 
-            IMS_INFO("REGISTER forwarded to %s (%s:%s)%s", t->name,
-                     t->dst.proto == SIP_PROTO_TCP ? "tcp" : "udp",
+            IMS_INFO("REGISTER forwarded to %s (%s:%s)%s", t->name, sip_proto_lname(t->dst.proto),
                      sip_addr_str(&t->dst.addr, to, sizeof(to)),
                      reg->next_target > 1 ? ", a retry" : "");
         }

@@ -181,6 +181,47 @@ static void unindex_impu(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
         ims_hash_remove(ctx->by_impu, impu);
 }
 
+/* ue's blob with key in place of its address key; re-indexed under key. */
+static void rename_ue(pcscf_ctx_t *ctx, pcscf_ue_t *ue, const char *key)
+{
+    const char *rest = blob_str(ue, 1), *end = blob_str(ue, 2 + (size_t)ue->nimpu + ue->nroute);
+    size_t klen = strlen(key), n = (size_t)(end - rest);
+    char *b = ims_store_alloc(klen + 1 + n);
+
+    if (!b)
+        abort();
+    memcpy(b, key, klen + 1);
+    memcpy(b + klen + 1, rest, n);
+    ims_hash_remove(ctx->by_addr, pcscf_ue_key(ue));
+    ims_store_free(ue->strs);
+    ue->strs = b;
+    if (ims_hash_insert(ctx->by_addr, key, ue) != IMS_OK)
+        abort();
+}
+
+pcscf_ue_t *pcscf_ue_moved(pcscf_ctx_t *ctx, const char *key)
+{
+    char old[PCSCF_KEY_LEN];
+    pcscf_ue_t *ue;
+
+    if (!ctx->sec_hooks || !ctx->sec_hooks->moved_from || ims_hash_find(ctx->by_addr, key) ||
+        !ctx->sec_hooks->moved_from(ctx, key, old, sizeof(old)))
+        return NULL;
+    if (!(ue = ims_hash_find(ctx->by_addr, old))) {
+        old[0] = old[0] == 'u' ? 't' : 'u';     /* it registered over the other transport */
+        if (!(ue = ims_hash_find(ctx->by_addr, old)))
+            return NULL;
+    }
+    IMS_INFO("registration of %s moves from %s to %s (new SAs)", pcscf_ue_impu(ue, 0), old,
+             key);
+    if (ctx->policy_hooks)
+        ctx->policy_hooks->ue_gone(ctx, ue);    /* authorised again for the new address */
+    if (ctx->ue_removed_hook)
+        ctx->ue_removed_hook(ctx, ue);
+    rename_ue(ctx, ue, key);
+    return ue;
+}
+
 static void on_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
 {
     pcscf_ue_t *ue = arg;
@@ -194,11 +235,15 @@ static void on_expiry(ims_loop_t *loop, ims_timer_t *t, void *arg)
 pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_data_t *d,
                            uint32_t expires, bool *is_new)
 {
-    pcscf_ue_t *ue = ims_hash_find(ctx->by_addr, key);
+    pcscf_ue_t *ue;
 
-    *is_new = ue == NULL;
-    if (d->nimpu == 0 || d->nimpu > PCSCF_MAX_IMPU || d->nroute > PCSCF_MAX_ROUTES)
+    if (d->nimpu == 0 || d->nimpu > PCSCF_MAX_IMPU || d->nroute > PCSCF_MAX_ROUTES) {
+        *is_new = ims_hash_find(ctx->by_addr, key) == NULL;
         return NULL;
+    }
+    if (!(ue = ims_hash_find(ctx->by_addr, key)))
+        ue = pcscf_ue_moved(ctx, key);
+    *is_new = ue == NULL;
     if (!ue) {
         if (ims_hash_count(ctx->by_addr) >= ctx->cfg.max_ues)
             return NULL;
@@ -265,32 +310,7 @@ void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
     ims_store_free(ue);
 }
 
-/* Same IP (family and bytes), whatever the ports. */
-static bool same_ip(const sip_addr_t *a, const sip_addr_t *b)
-{
-    const struct sockaddr_storage *x = &a->ss, *y = &b->ss;
-
-    if (x->ss_family != y->ss_family)
-        return false;
-    if (x->ss_family == AF_INET)
-        return memcmp(&((const struct sockaddr_in *)x)->sin_addr,
-                      &((const struct sockaddr_in *)y)->sin_addr, sizeof(struct in_addr)) == 0;
-    if (x->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
-                      &((const struct sockaddr_in6 *)y)->sin6_addr,
-                      sizeof(struct in6_addr)) == 0;
-    return false;
-}
-
 bool pcscf_is_trusted(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
 {
-    for (int i = 0; i < ctx->cfg.ntrusted; i++) {
-        const pcscf_trusted_t *t = &ctx->cfg.trusted[i];
-
-        /* Streams come from ephemeral ports: there the IP decides. */
-        if (t->any_port || rcv->proto != SIP_PROTO_UDP ? same_ip(&t->addr, &rcv->remote)
-                                                        : sip_addr_equal(&t->addr, &rcv->remote))
-            return true;
-    }
-    return false;
+    return sip_trust_has(&ctx->cfg.trusted, rcv);
 }

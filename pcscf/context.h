@@ -31,19 +31,13 @@
 #include "common/ops/metrics.h"
 #include "common/sip/msg.h"
 #include "common/sip/proxy.h"
+#include "common/sip/trust.h"
 
 #define PCSCF_MAX_IMPU 8        /* P-Associated-URI entries kept (the rest ignored) */
 #define PCSCF_MAX_ROUTES 4      /* Service-Route entries kept */
 #define PCSCF_MAX_URI 256       /* longer URIs / routes are ignored */
-#define PCSCF_MAX_TRUSTED 48      /* sip.hosts (32) + pcscf.trusted */
 #define PCSCF_KEY_LEN 64        /* address key buffer */
 #define PCSCF_CID_LEN 24        /* hex digits of our SUBSCRIBE Call-IDs */
-
-/* A network node whose requests are trusted (their P-Asserted-Identity kept). */
-typedef struct pcscf_trusted {
-    sip_addr_t addr;
-    bool any_port;              /* no port configured: match the IP only */
-} pcscf_trusted_t;
 
 typedef struct pcscf_cfg {
     const char *name;           /* our host name: Path, SUBSCRIBE From/Contact, PAI */
@@ -55,8 +49,7 @@ typedef struct pcscf_cfg {
     bool enforce_service_route; /* replace a registered UE's Route set by its Service-Route */
     uint32_t subscribe_expires; /* Expires of our SUBSCRIBE, s */
     uint32_t max_ues;           /* registrations kept at most */
-    pcscf_trusted_t trusted[PCSCF_MAX_TRUSTED];
-    int ntrusted;
+    sip_trust_t trusted;        /* sip.hosts + pcscf.trusted: PAI kept (RFC 3325) */
 } pcscf_cfg_t;
 
 typedef enum pcscf_sub_state {
@@ -79,6 +72,8 @@ typedef struct pcscf_ue {
     bool ipsec;                 /* registered over sec-agree SAs: requests only over them */
     char sub_cid[PCSCF_CID_LEN + 1]; /* our SUBSCRIBE's Call-ID, "" when none */
     pcscf_dialog_t *dialogs;    /* its calls (dialog.c), released when it goes */
+    uint8_t policy_access;      /* pcscf.policy.access rule its P-Access-Network-Info
+                                 * matched at registration, + 1; 0 none (policy-cfg.c) */
 } pcscf_ue_t;
 
 /* A borrowed string slice (need not be NUL-terminated). */
@@ -119,6 +114,10 @@ typedef struct pcscf_sec_hooks {
     /* dst is a UE's protected server port (port-s of a live set): send from our
      * protected client port (dst->local). Otherwise dst is left as it is. */
     void (*client_port)(const pcscf_ctx_t *ctx, sip_dest_t *dst);
+    /* key (a REGISTER's source) is the new protected client port of a UE
+     * whose SAs a re-registration replaces (TS 33.203 §7.4): true with the
+     * address key it had into old (len bytes); false otherwise. */
+    bool (*moved_from)(const pcscf_ctx_t *ctx, const char *key, char *old, size_t len);
 } pcscf_sec_hooks_t;
 
 /* The policy client (policy-sip.c) as seen from the files the unit tests
@@ -132,6 +131,10 @@ typedef struct pcscf_policy_hooks {
     void (*ue_gone)(pcscf_ctx_t *ctx, pcscf_ue_t *ue);
     /* The dialog record of key is being removed. */
     void (*dialog_gone)(pcscf_ctx_t *ctx, const char *key);
+    /* A request going on toward its next hop after the P-CSCF's checks, the
+     * ACK for a 2xx too (from_ue: it came from a registered UE). Never holds
+     * it: an INVITE's offer with preconditions, an answer in PRACK or ACK. */
+    void (*on_request)(pcscf_ctx_t *ctx, const sip_msg_t *req, bool from_ue);
 } pcscf_policy_hooks_t;
 
 /* Per-UE diagnosis (diagnose.c): what the handlers saw of a UE, so that
@@ -201,11 +204,22 @@ pcscf_ue_t *pcscf_ue_find_sub(const pcscf_ctx_t *ctx, const char *call_id);
 
 /*
  * Store or refresh the registration of the UE at key with d (copied) for
- * expires seconds (> 0). *is_new tells whether it was unknown. Returns the UE,
- * or NULL when d has no identity or the store is full (cfg.max_ues).
+ * expires seconds (> 0). A UE that moved to key (pcscf_ue_moved) is
+ * refreshed. *is_new tells whether it was unknown. Returns the UE, or NULL
+ * when d has no identity or the store is full (cfg.max_ues).
  */
 pcscf_ue_t *pcscf_ue_store(pcscf_ctx_t *ctx, const char *key, const pcscf_reg_data_t *d,
                            uint32_t expires, bool *is_new);
+/*
+ * The UE whose registration continues at key: one whose sec-agree SAs a
+ * re-registration from key replaces (sec hook moved_from; TS 33.203 §7.4: a
+ * new protected client port). It is found by key from now on, its dialogs and
+ * subscription kept; its journal entry (ue_removed_hook) and signalling-path
+ * policy session (which named the old address) are dropped: the caller
+ * stores it again (pcscf_ue_store, which calls this) or removes it. NULL when
+ * there is no such UE, or one is at key already.
+ */
+pcscf_ue_t *pcscf_ue_moved(pcscf_ctx_t *ctx, const char *key);
 /* Remove and free ue (its timer stopped, its indexes dropped, its calls
  * released through ctx->ue_gone_hook). */
 void pcscf_ue_remove(pcscf_ctx_t *ctx, pcscf_ue_t *ue);

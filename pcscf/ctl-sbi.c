@@ -129,6 +129,27 @@ static int sbi_peer(void *arg, int i, ims_ctl_peer_t *out)
 
 /* ---- policy ---- */
 
+/* Per backend when there are several (by access type): sessions and outcomes. */
+static json_t *policy_backends(const pcscf_policy_t *pc)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; o && i < pcscf_policy_backends(pc); i++) {
+        const pcscf_policy_stats_t *s = pcscf_policy_backend_stats(pc, i);
+
+        json_object_set_new(o, pcscf_policy_backend_at(pc, i),
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                                      "sessions", (json_int_t)s->sessions_now,
+                                      "signalling", (json_int_t)s->signalling_now,
+                                      "requests", (json_int_t)(s->requests + s->updates),
+                                      "ok", (json_int_t)s->ok,
+                                      "rejected", (json_int_t)s->rejected,
+                                      "timeouts", (json_int_t)s->timeouts,
+                                      "unreachable", (json_int_t)s->unreachable));
+    }
+    return o;
+}
+
 static int cmd_policy(void *arg, const ims_ctl_args_t *a, json_t **data, char *err,
                       size_t errlen)
 {
@@ -159,6 +180,8 @@ static int cmd_policy(void *arg, const ims_ctl_args_t *a, json_t **data, char *e
                       "requests", "new", (json_int_t)s->requests,
                       "updates", (json_int_t)s->updates, "released", (json_int_t)s->released,
                       "network_released", (json_int_t)s->network_released);
+    if (*data && pcscf_policy_backends(ctx->policy) > 1)
+        json_object_set_new(*data, "backends", policy_backends(ctx->policy));
     return IMS_OK;
 }
 

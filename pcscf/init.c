@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/core/log.h"
 #include "common/core/rc.h"
@@ -11,51 +12,6 @@ static int conf_fail(ims_conf_t *conf, char *err, size_t errlen)
 {
     snprintf(err, errlen, "%s", ims_conf_error(conf));
     return IMS_ERROR;
-}
-
-/* A "name=ip[:port]" of sip.hosts or an "ip[:port]" of pcscf.trusted. */
-static int add_trusted(pcscf_cfg_t *cfg, const char *ip, uint16_t port)
-{
-    pcscf_trusted_t *t;
-
-    if (cfg->ntrusted >= PCSCF_MAX_TRUSTED)
-        return IMS_OK;  /* more is more than a static table is for */
-    t = &cfg->trusted[cfg->ntrusted];
-    if (sip_addr_from(&t->addr, ip, port ? port : 5060) != IMS_OK)
-        return IMS_ERROR;
-    t->any_port = port == 0;
-    cfg->ntrusted++;
-    return IMS_OK;
-}
-
-/* Every name in sip.hosts is a node of the network; pcscf.trusted adds more. */
-static int load_trusted(pcscf_cfg_t *cfg, ims_conf_t *conf, char *err, size_t errlen)
-{
-    size_t n;
-    const char *v;
-    sip_proxy_host_t h;
-
-    if (ims_conf_list_len(conf, "sip.hosts", &n) != IMS_OK)
-        return conf_fail(conf, err, errlen);
-    for (size_t i = 0; i < n; i++)
-        if (ims_conf_list_str(conf, "sip.hosts", i, &v) == IMS_OK &&
-            sip_proxy_host_parse(v, &h) == IMS_OK && add_trusted(cfg, h.ip, h.port) != IMS_OK)
-            return conf_fail(conf, err, errlen);
-    if (ims_conf_list_len(conf, "pcscf.trusted", &n) != IMS_OK)
-        return conf_fail(conf, err, errlen);
-    for (size_t i = 0; i < n; i++) {
-        char spec[160];
-
-        if (ims_conf_list_str(conf, "pcscf.trusted", i, &v) != IMS_OK)
-            return conf_fail(conf, err, errlen);
-        snprintf(spec, sizeof(spec), "x=%s", v);
-        if (sip_proxy_host_parse(spec, &h) != IMS_OK || add_trusted(cfg, h.ip, h.port) != IMS_OK) {
-            snprintf(err, errlen, "%s: pcscf.trusted: bad entry \"%s\" (want IP or IP:PORT)",
-                     ims_conf_path(conf), v);
-            return IMS_ERROR;
-        }
-    }
-    return IMS_OK;
 }
 
 static int load_scalars(pcscf_cfg_t *cfg, ims_conf_t *conf)
@@ -86,6 +42,31 @@ static int load_scalars(pcscf_cfg_t *cfg, ims_conf_t *conf)
     return IMS_OK;
 }
 
+/*
+ * Our Path entry names the transport our REGISTERs take to the home network (the
+ * I-CSCF's URI: transport=tcp|tls, or sips:): the S-CSCF sends terminating
+ * requests back by it, so that a core on TLS stays on TLS (RFC 3327 §5.1: the
+ * Path URI is how the registrar reaches us).
+ */
+static void path_transport(pcscf_ctx_t *ctx)
+{
+    osip_uri_param_t *tp = NULL;
+    const char *t = NULL;
+
+    if (!ctx->icscf_uri)
+        return;
+    if (ctx->icscf_uri->scheme && strcasecmp(ctx->icscf_uri->scheme, "sips") == 0)
+        t = "tls";
+    else if (osip_uri_uparam_get_byname(ctx->icscf_uri, "transport", &tp) == 0 && tp &&
+             tp->gvalue)
+        t = strcasecmp(tp->gvalue, "tls") == 0   ? "tls"
+            : strcasecmp(tp->gvalue, "tcp") == 0 ? "tcp"
+                                                 : NULL;
+    if (t)
+        snprintf(ctx->path, sizeof(ctx->path), "<sip:term@%s;transport=%s;lr>", ctx->cfg.name,
+                 t);
+}
+
 int pcscf_load_config(pcscf_ctx_t *ctx, ims_conf_t *conf, char *err, size_t errlen)
 {
     pcscf_cfg_t *cfg = &ctx->cfg;
@@ -99,7 +80,7 @@ int pcscf_load_config(pcscf_ctx_t *ctx, ims_conf_t *conf, char *err, size_t errl
         cfg->name = s;  /* default name: our first alias */
     if (load_scalars(cfg, conf) != IMS_OK)
         return conf_fail(conf, err, errlen);
-    if (load_trusted(cfg, conf, err, errlen) != IMS_OK)
+    if (sip_trust_load(&cfg->trusted, conf, "pcscf.trusted", err, errlen) != IMS_OK)
         return IMS_ERROR;
     if (!cfg->visited_network) {
         /* pcscf.ims.mnc001.mcc001.3gppnetwork.org -> ims.mnc001.mcc001.3gppnetwork.org */
@@ -121,6 +102,7 @@ int pcscf_load_config(pcscf_ctx_t *ctx, ims_conf_t *conf, char *err, size_t errl
         }
     }
     pcscf_ctx_configured(ctx);
+    path_transport(ctx);
     ctx->enabled = true;
     return IMS_OK;
 }
@@ -145,7 +127,7 @@ int pcscf_start(sip_node_t *node, ims_conf_t *conf, void **app)
                " reg-event %s, %d trusted node addresses",
                ctx->cfg.name, ctx->cfg.icscf ? ctx->cfg.icscf : "(default routing)",
                ctx->cfg.visited_network, ctx->cfg.assume_integrity ? "yes" : "no",
-               ctx->cfg.reg_event ? "on" : "off", ctx->cfg.ntrusted);
+               ctx->cfg.reg_event ? "on" : "off", ctx->cfg.trusted.n);
     return IMS_OK;
 }
 

@@ -14,9 +14,11 @@
 
 /* ---- SBI (N5 toward the PCF) ---- */
 
-/* The operations of pcscf/n5-client.c as h2_stats.h names them; "other" last. */
+/* The operations of pcscf/n5-client.c as h2_stats.h names them (and the PCF
+ * discovery at the NRF, pcscf/n5-nrf.c); "other" last. */
 static const char *const sbi_ops[] = {
-    "POST app-sessions", "PATCH app-sessions/{id}", "POST app-sessions/{id}/delete", "other",
+    "POST app-sessions", "PATCH app-sessions/{id}", "POST app-sessions/{id}/delete",
+    "GET nf-instances", "other",
 };
 static const char *const sbi_classes[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 /* Indexed by sbi_h2_err_t; SBI_H2_OK has no series of its own. */
@@ -96,6 +98,16 @@ static void c_policy_sessions(void *arg, ims_metrics_emitter_t *e)
     ims_metrics_emit(e, "kind", "signalling", (double)sig);
 }
 
+/* Sessions per backend (by access type, several may serve at once). */
+static void c_policy_backends(void *arg, ims_metrics_emitter_t *e)
+{
+    const pcscf_ctx_t *ctx = arg;
+
+    for (size_t i = 0; ctx->policy && i < pcscf_policy_backends(ctx->policy); i++)
+        ims_metrics_emit(e, "backend", pcscf_policy_backend_at(ctx->policy, i),
+                         (double)pcscf_policy_backend_stats(ctx->policy, i)->sessions_now);
+}
+
 static void c_policy_outcomes(void *arg, ims_metrics_emitter_t *e)
 {
     static const ims_metrics_field_t f[] = {
@@ -133,6 +145,9 @@ static int policy_metrics(ims_metrics_t *m, pcscf_ctx_t *ctx)
     if (ims_metrics_collector(m, "ims_policy_sessions",
                               "Policy (Rx/N5) sessions open, by kind (call legs, registrations' "
                               "signalling)", IMS_METRIC_GAUGE, c_policy_sessions, ctx) != IMS_OK ||
+        ims_metrics_collector(m, "ims_policy_backend_sessions",
+                              "Policy sessions open per backend (rx, n5: by the UEs' access "
+                              "type)", IMS_METRIC_GAUGE, c_policy_backends, ctx) != IMS_OK ||
         ims_metrics_collector(m, "ims_policy_requests_total",
                               "Policy authorisations by outcome (full: refused, table full)",
                               IMS_METRIC_COUNTER, c_policy_outcomes, ctx) != IMS_OK ||

@@ -2,9 +2,11 @@
 /*
  * The N5 backend of policy_client (TS 29.514 Npcf_PolicyAuthorization; the
  * P-CSCF is the AF): pcscf/n5-client.c toward the PCF, configured in
- * pcscf.policy.n5 (pcscf_n5_cfg_from_conf: pcf, scp, notif_listen, notif_uri,
- * dnn, af_app_id, supp_feat, tls, tls_ca, notif_tls_cert, notif_tls_key,
- * timeout_ms).
+ * pcscf.policy.n5 (pcscf_n5_cfg_from_conf: pcf, scp, nrf, nf_instance_id,
+ * nrf_validity_s, notif_listen, notif_uri, dnn, af_app_id, supp_feat, tls,
+ * tls_ca, notif_tls_cert, notif_tls_key, timeout_ms). With nrf the PCF is
+ * discovered (pcscf/n5-nrf.h) and a session's ref is its resource URI at the
+ * PCF that holds it, so that sessions at two PCFs never share a ref.
  *
  *   new session      POST app-sessions (ueIpv4/ueIpv6, gpsi from a tel IMPU,
  *                    afChargId = ICID, medComponents from the Rx components);
@@ -156,6 +158,11 @@ static void n5_attach(void *be, pcscf_policy_t *pc)
     ((n5_be_t *)be)->pc = pc;
 }
 
+static size_t n5_busy(void *be)
+{
+    return pcscf_n5_pending(((n5_be_t *)be)->n5);
+}
+
 static void n5_stop(void *be)
 {
     ((n5_be_t *)be)->closing = true;   /* HTTP/2 has no goodbye to wait for */
@@ -175,6 +182,7 @@ static const pcscf_policy_backend_t n5_ops = {
     .attach = n5_attach,
     .authorize = n5_authorize,
     .release = n5_release,
+    .busy = n5_busy,
     .stop = n5_stop,
     .free = n5_free,
 };
@@ -192,6 +200,11 @@ int pcscf_policy_n5_new(ims_conf_t *conf, const char *section, ims_loop_t *loop,
     }
     if (cfg.timeout_ms == 0)
         cfg.timeout_ms = timeout_ms + N5_LATE_MS;
+    if (cfg.nrf && (cfg.pcf || cfg.scp)) {
+        snprintf(err, errlen, "%s: %s.nrf: PCF discovery excludes pcf and scp",
+                 ims_conf_path(conf), section);
+        return IMS_ERROR;
+    }
     if (!cfg.notif_listen && !cfg.notif_uri) {
         snprintf(err, errlen, "%s: %s.notif_listen: the N5 backend needs the notifUri server",
                  ims_conf_path(conf), section);
@@ -207,8 +220,13 @@ int pcscf_policy_n5_new(ims_conf_t *conf, const char *section, ims_loop_t *loop,
         free(b);
         return IMS_ERROR;
     }
-    IMS_NOTICE("P-CSCF policy: N5 toward %s%s%s, notifUri %s", cfg.pcf ? cfg.pcf : "(via SCP)",
-               cfg.scp ? " through SCP " : "", cfg.scp ? cfg.scp : "", pcscf_n5_notif_uri(b->n5));
+    if (cfg.nrf)
+        IMS_NOTICE("P-CSCF policy: N5 toward the PCFs the NRF %s names, notifUri %s", cfg.nrf,
+                   pcscf_n5_notif_uri(b->n5));
+    else
+        IMS_NOTICE("P-CSCF policy: N5 toward %s%s%s, notifUri %s",
+                   cfg.pcf ? cfg.pcf : "(via SCP)", cfg.scp ? " through SCP " : "",
+                   cfg.scp ? cfg.scp : "", pcscf_n5_notif_uri(b->n5));
     *ops = &n5_ops;
     *be = b;
     return IMS_OK;

@@ -3,7 +3,9 @@
  * The Rx backend of policy_client (TS 29.214; the P-CSCF is the AF): our own
  * Diameter node toward the PCRF, configured in pcscf.policy.rx.
  *
- *   new session      AAR INITIAL_REQUEST (a new Session-Id, kept as the ref)
+ *   new session      AAR INITIAL_REQUEST (a new Session-Id, kept as the ref);
+ *                    from an offer with preconditions Service-Info-Status
+ *                    PRELIMINARY_SERVICE_INFORMATION, FINAL at the answer
  *   change           AAR UPDATE_REQUEST on the same Session-Id
  *   end              STR (DIAMETER_LOGOUT); the STA is only logged
  *   ASR              ASA 2001 (5002 for a session we do not know), then the
@@ -43,7 +45,13 @@ typedef struct rx_be {
     dia_node_t *node;
     char realm[128], host[128];
     bool closing;
+    size_t inflight;        /* AARs and STRs without their answer yet */
 } rx_be_t;
+
+typedef struct rx_str_arg {
+    rx_be_t *rx;
+    char sid[RX_SID_MAX];
+} rx_str_arg_t;
 
 typedef struct rx_pending {
     rx_be_t *rx;
@@ -56,33 +64,38 @@ typedef struct rx_pending {
 
 static void on_sta(void *arg, dia_msg_t *ans, dia_send_err_t err)
 {
-    char *sid = arg;
+    rx_str_arg_t *a = arg;
     rx_sta_t sta = { { 0, false } };
 
+    a->rx->inflight--;
     if (!ans)
-        IMS_INFO("Rx STR %s: no answer (%d)", sid, (int)err);
+        IMS_INFO("Rx STR %s: no answer (%d)", a->sid, (int)err);
     else if (rx_parse_sta(ans, &sta) != IMS_OK || sta.result.code != DIA_SUCCESS)
-        IMS_INFO("Rx STR %s: result %u", sid, sta.result.code);
+        IMS_INFO("Rx STR %s: result %u", a->sid, sta.result.code);
     dia_msg_free(ans);
-    free(sid);
+    free(a);
 }
 
 static void rx_release(void *be, const char *ref)
 {
     rx_be_t *rx = be;
     rx_str_t r = { RX_TERMINATION_LOGOUT };
+    rx_str_arg_t *a;
     dia_msg_t *m;
-    char *sid;
 
     if (rx->closing)
         return;
     m = rx_build_str(rx->node, rx->realm, rx->host[0] ? rx->host : NULL, ref, &r, NULL);
-    if (!m || !(sid = strdup(ref))) {
+    if (!m) {
         IMS_WARN("Rx STR %s: not built", ref);
-        dia_msg_free(m);
         return;
     }
-    dia_node_send(rx->node, &m, on_sta, sid);
+    if (!(a = calloc(1, sizeof(*a))))
+        abort();
+    a->rx = rx;
+    snprintf(a->sid, sizeof(a->sid), "%s", ref);
+    rx->inflight++;
+    dia_node_send(rx->node, &m, on_sta, a);
 }
 
 static pcscf_policy_result_t aaa_result(const dia_msg_t *ans, dia_send_err_t err)
@@ -112,6 +125,7 @@ static void on_aaa(void *arg, dia_msg_t *ans, dia_send_err_t err)
     rx_be_t *rx = p->rx;
     pcscf_policy_result_t res = aaa_result(ans, err);
 
+    rx->inflight--;
     dia_msg_free(ans);
     if (rx->closing) {
         free(p);
@@ -151,7 +165,8 @@ static void fill_aar(rx_aar_t *r, const pcscf_policy_req_t *q)
     if (!q->signalling) {
         r->specific_actions[r->nspecific_actions++] = RX_ACTION_CHARGING_CORRELATION_EXCHANGE;
         r->has_service_info_status = true;
-        r->service_info_status = 0;     /* FINAL_SERVICE_INFORMATION */
+        /* PRELIMINARY_SERVICE_INFORMATION (1) from an offer, else FINAL (0) */
+        r->service_info_status = q->preliminary ? 1 : 0;
         snprintf(r->af_charging_id, sizeof(r->af_charging_id), "%s", q->icid ? q->icid : "");
     }
     if (q->impu && *q->impu) {
@@ -187,6 +202,7 @@ static int rx_authorize(void *be, uint64_t ticket, const pcscf_policy_req_t *q)
     p->rx = rx;
     p->ticket = ticket;
     p->initial = !q->update;
+    rx->inflight++;
     dia_node_send(rx->node, &m, on_aaa, p);
     return IMS_OK;
 }
@@ -248,6 +264,11 @@ static void rx_attach(void *be, pcscf_policy_t *pc)
     ((rx_be_t *)be)->pc = pc;
 }
 
+static size_t rx_busy(void *be)
+{
+    return ((rx_be_t *)be)->inflight;
+}
+
 static void on_stopped(void *arg)
 {
     ims_loop_stop(arg);
@@ -278,6 +299,7 @@ static const pcscf_policy_backend_t rx_ops = {
     .attach = rx_attach,
     .authorize = rx_authorize,
     .release = rx_release,
+    .busy = rx_busy,
     .stop = rx_stop,
     .free = rx_free,
 };

@@ -4,9 +4,13 @@
  * §5.2.7, §5.2.8) asking the policy server for the media bearers of its calls
  * and for the signalling path of its registrations, independent of the
  * protocol underneath. Backends: Rx toward a PCRF (policy-rx.c, TS 29.214)
- * and, later, N5 Npcf_PolicyAuthorization toward a PCF (pcscf/n5-*.c). The
- * configuration picks one (pcscf.policy.backend; "none", the default, keeps
- * the P-CSCF exactly as it was: no table, no hooks).
+ * and N5 Npcf_PolicyAuthorization toward a PCF (policy-n5.c). One table may
+ * drive several backends at once (one P-CSCF serving 4G and 5G UEs): each
+ * session belongs to the backend it was created on (req.backend), and its
+ * updates and release go there. The configuration picks them per access type
+ * (policy-cfg.c: pcscf.policy.backend, the default, and pcscf.policy.access;
+ * "none" everywhere, the default, keeps the P-CSCF exactly as it was: no
+ * table, no hooks).
  *
  * This file is the table and the asynchronous glue, with no SIP in it: one
  * AF session per dialog leg ("o|Call-ID|caller tag" / "t|...", the key of
@@ -16,16 +20,20 @@
  * gap. The answer, the timeout (timeout_ms, armed here whatever the backend
  * does) or a network release re-resolve it; a ticket no longer pending is the
  * normal "already gone" case: the backend is told (IMS_DECLINED) so that it can
- * end a session the server opened after we gave up.
+ * end a session the server opened after we gave up. A change asked while a
+ * request of the session is pending is refused, or, with req.queue, kept (the
+ * latest one only) and sent once the pending one is answered: an answer that
+ * arrives while the offer's preliminary request is out is not lost.
  *
  * policy-sip.c is the owner: it turns SIP events into requests and results
  * into SIP (hold/resume of the answer, BYEs). Its upcalls:
  *   on_result   once per request, from the loop (never inside authorize);
  *   on_release  the network ended the session (Rx ASR, RAR loss/release of
  *               bearer; N5 terminate notification).
- * After on_result of a failed new session, and after on_release, the session
- * is removed (released toward the server when it has one) unless the owner
- * did that itself.
+ * After on_result of a failed new session (nothing queued), and after
+ * on_release, the session is removed (released toward the server when it has
+ * one) unless the owner did that itself. A queued request is sent after
+ * on_result returns (a new session if the failed one never opened).
  *
  * SIP outcome of a failed authorisation (TS 24.229 §5.2.7.2/§5.2.7.3, and
  * what Kamailio's ims_qos does): the held answer is dropped and the INVITE is
@@ -53,6 +61,7 @@
 #define PCSCF_POLICY_REF 320        /* the server's name of a session (Rx Session-Id, N5 URI) */
 #define PCSCF_POLICY_MAX_SESSIONS 100000
 #define PCSCF_POLICY_TIMEOUT_MS 2000
+#define PCSCF_POLICY_MAX_BACKENDS 4
 
 typedef struct pcscf_policy pcscf_policy_t;
 typedef struct pcscf_policy_sess pcscf_policy_sess_t;
@@ -81,6 +90,12 @@ typedef struct pcscf_policy_req {
     /* The components in Rx form (pcscf/sdp.h); N5 converts with pcscf_sdp_rx_to_n5. */
     const rx_media_comp_t *media;
     int nmedia;
+    /* From the offer alone, before the answer (TS 29.214 Service-Info-Status
+     * PRELIMINARY_SERVICE_INFORMATION; TS 29.213 §6.2): preconditions want the
+     * bearer before the answer. */
+    bool preliminary;
+    int backend;                    /* a new session's backend (pcscf_policy_add_backend) */
+    bool queue;                     /* a request is pending: keep this one for after it */
 } pcscf_policy_req_t;
 
 /* A backend. Tickets and refs cross its asynchronous gaps, never sessions. */
@@ -94,6 +109,9 @@ typedef struct pcscf_policy_backend {
     int (*authorize)(void *be, uint64_t ticket, const pcscf_policy_req_t *r);
     /* End the server's session ref (Rx STR, N5 DELETE); fire and forget. */
     void (*release)(void *be, const char *ref);
+    /* Requests in flight (sent, not answered): how long a release at stop
+     * waits. NULL: never any. */
+    size_t (*busy)(void *be);
     /* Close toward the server (DPR...): may run the loop until done. */
     void (*stop)(void *be);
     void (*free)(void *be);
@@ -115,7 +133,10 @@ typedef struct pcscf_policy_stats {
     uint64_t requests, updates, ok, rejected, timeouts, unreachable, late;
     uint64_t released, network_released, full;
     uint64_t signalling_now;        /* sessions of registrations in the table (not a count) */
+    uint64_t sessions_now;          /* sessions in the table (not a count) */
 } pcscf_policy_stats_t;
+
+struct pcscf_policy_next;           /* a queued request (policy.c) */
 
 /* The state of one session, for the owner. */
 struct pcscf_policy_sess {
@@ -124,15 +145,20 @@ struct pcscf_policy_sess {
     char ref[PCSCF_POLICY_REF];     /* "" until the server named it */
     bool open;                      /* the server has it (a request succeeded once) */
     bool signalling;
+    uint8_t backend;                /* index of its backend */
     uint64_t ticket;                /* the request pending, 0 none */
+    struct pcscf_policy_next *next; /* the request queued behind it, or NULL */
     uint64_t media_hash;            /* of the components last authorised or asked */
     ims_timer_t timer;              /* the pending request's limit */
     /* The owner's: the proxy request held for the answer (0 none), whether a
-     * 2xx is among what it holds, and the CSeq of the request it answers. */
+     * 2xx is among what it holds, and the CSeq of the request it answers;
+     * whether the request pending is the offer's preliminary one, and whether
+     * an answer's media was authorised once (a later refusal is an update's). */
     uint64_t pr_id;
     bool held_2xx;
     uint32_t cseq;
     char req_tag[64];               /* From tag of the request answered */
+    bool prelim, authorised;
 };
 
 /* A table on loop (may be NULL in tests that never time out) driving backend
@@ -141,14 +167,36 @@ struct pcscf_policy_sess {
 pcscf_policy_t *pcscf_policy_new(ims_loop_t *loop, const pcscf_policy_cfg_t *cfg,
                                  const pcscf_policy_backend_t *ops, void *be);
 void pcscf_policy_set_owner(pcscf_policy_t *pc, const pcscf_policy_owner_t *owner, void *arg);
-/* Stop the backend (ops->stop), then free every session (no release sent: the
- * server learns from the connection going) and the backend. NULL: no-op. */
+/* Stop the backends (ops->stop), then free every session (no release sent:
+ * see pcscf_policy_release_all) and the backends. NULL: no-op. */
 void pcscf_policy_free(pcscf_policy_t *pc);
+/* One more backend ops/be (owned from now on), for sessions created with
+ * req.backend = the index returned; IMS_ERROR (nothing taken) when
+ * PCSCF_POLICY_MAX_BACKENDS are there. The one of pcscf_policy_new is 0. */
+int pcscf_policy_add_backend(pcscf_policy_t *pc, const pcscf_policy_backend_t *ops, void *be);
+size_t pcscf_policy_backends(const pcscf_policy_t *pc);
+/* Backend i's name and counters (i < pcscf_policy_backends), or NULL. */
+const char *pcscf_policy_backend_at(const pcscf_policy_t *pc, size_t i);
+const pcscf_policy_stats_t *pcscf_policy_backend_stats(const pcscf_policy_t *pc, size_t i);
+/* The index of the backend named name, or -1. */
+int pcscf_policy_backend_index(const pcscf_policy_t *pc, const char *name);
+/* The owner's arg (pcscf_policy_set_owner). */
+void *pcscf_policy_owner_arg(const pcscf_policy_t *pc);
+/*
+ * At shutdown: forget the owner, end every session at its server (Rx STR, N5
+ * delete; pending requests forgotten, their late answers declined) and run
+ * the loop until no backend has a request in flight or wait_ms has passed,
+ * so that the servers keep no session of ours. Returns how many were ended.
+ */
+size_t pcscf_policy_release_all(pcscf_policy_t *pc, uint32_t wait_ms);
 
 /*
- * Ask for (r->update false: create, key new) or change the session of key.
- * Returns the session with a ticket pending, or NULL when the table is full
- * or a request of key is already pending (nothing sent; counted).
+ * Ask for (r->update false: create, key new, on backend r->backend) or change
+ * the session of key. Returns the session with a ticket pending, or NULL when
+ * the table is full, r->backend is not one, or a request of key is already
+ * pending (nothing sent; counted). With r->queue a request pending makes this
+ * one wait instead (copied; it replaces one queued before): the session is
+ * returned with pcscf_policy_queued true.
  */
 pcscf_policy_sess_t *pcscf_policy_authorize(pcscf_policy_t *pc, const char *key,
                                             pcscf_policy_req_t *r);
@@ -159,7 +207,12 @@ pcscf_policy_sess_t *pcscf_policy_find(const pcscf_policy_t *pc, const char *key
 pcscf_policy_sess_t *pcscf_policy_by_ref(const pcscf_policy_t *pc, const char *ref);
 size_t pcscf_policy_count(const pcscf_policy_t *pc);
 const pcscf_policy_stats_t *pcscf_policy_stats(const pcscf_policy_t *pc);
+/* "rx", "n5", or the names joined by '+' ("rx+n5") when there are several. */
 const char *pcscf_policy_backend_name(const pcscf_policy_t *pc);
+/* The name of s's backend. */
+const char *pcscf_policy_sess_backend(const pcscf_policy_sess_t *s);
+/* Whether a request waits behind s's pending one. */
+bool pcscf_policy_queued(const pcscf_policy_sess_t *s);
 /* The loop and the configuration, for backends. */
 ims_loop_t *pcscf_policy_loop(const pcscf_policy_t *pc);
 const pcscf_policy_cfg_t *pcscf_policy_cfg(const pcscf_policy_t *pc);
@@ -196,10 +249,11 @@ int pcscf_policy_n5_new(struct ims_conf *conf, const char *section, ims_loop_t *
                         char *err, size_t errlen);
 
 /*
- * policy-sip.c: read pcscf.policy of conf and, unless the backend is "none",
- * start it and hook the P-CSCF's calls and registrations into it (ctx->policy,
- * ctx->policy_hooks). IMS_OK / IMS_ERROR (logged). pcscf_policy_stop undoes it
- * (before the dialogs and UEs are freed).
+ * policy-cfg.c: read pcscf.policy of conf and, unless every backend is
+ * "none", start them and hook the P-CSCF's calls and registrations into them
+ * (ctx->policy, ctx->policy_hooks). IMS_OK / IMS_ERROR (logged).
+ * pcscf_policy_stop undoes it (before the dialogs and UEs are freed), ending
+ * the sessions still open at their servers first (pcscf.policy.release_ms).
  */
 struct pcscf_ctx;
 int pcscf_policy_start(struct pcscf_ctx *ctx, struct ims_conf *conf);

@@ -16,7 +16,7 @@
 /* ---- SUBSCRIBE ---- */
 
 sip_msg_t *pcscf_regevent_build(pcscf_ctx_t *ctx, pcscf_ue_t *ue, uint16_t contact_port,
-                                bool tcp)
+                                sip_proto_t proto)
 {
     const char *impu = pcscf_ue_impu(ue, 0);
     char from[PCSCF_MAX_URI + 8], to[PCSCF_MAX_URI + 3], contact[PCSCF_MAX_URI + 32], n[16];
@@ -30,9 +30,11 @@ sip_msg_t *pcscf_regevent_build(pcscf_ctx_t *ctx, pcscf_ue_t *ue, uint16_t conta
         pcscf_ue_end_sub(ctx, ue);
         return NULL;
     }
-    if (contact_port)
-        snprintf(contact, sizeof(contact), "<sip:%s:%u%s>", ctx->cfg.name, contact_port,
-                 tcp ? ";transport=tcp" : "");
+    if (contact_port && proto != SIP_PROTO_UDP)
+        snprintf(contact, sizeof(contact), "<sip:%s:%u;transport=%s>", ctx->cfg.name,
+                 contact_port, sip_proto_lname(proto));
+    else if (contact_port)
+        snprintf(contact, sizeof(contact), "<sip:%s:%u>", ctx->cfg.name, contact_port);
     else
         snprintf(contact, sizeof(contact), "<sip:%s>", ctx->cfg.name);
     snprintf(n, sizeof(n), "%u", ctx->cfg.subscribe_expires);
@@ -102,7 +104,7 @@ int pcscf_regevent_subscribe(pcscf_ctx_t *ctx, sip_proxy_t *px, pcscf_ue_t *ue)
     if (sip_transport_local(sip_txn_layer_transport(layer), dst.proto, dst.addr.ss.ss_family,
                             &local) != IMS_OK)
         return IMS_ERROR;
-    req = pcscf_regevent_build(ctx, ue, sip_addr_port(&local), dst.proto == SIP_PROTO_TCP);
+    req = pcscf_regevent_build(ctx, ue, sip_addr_port(&local), dst.proto);
     if (!req)
         return IMS_ERROR;
     ctx->stats.subscribes++;

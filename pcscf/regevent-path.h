@@ -32,9 +32,10 @@
 #include "pcscf/reginfo.h"
 
 /* Build our SUBSCRIBE for ue with a new Call-ID (not sent; caller owns it), or
- * NULL. Exposed for the unit tests. contact_port 0: none in the Contact. */
+ * NULL. Exposed for the unit tests. contact_port 0: none in the Contact; proto:
+ * the transport the NOTIFYs are to take back to us (its transport= parameter). */
 sip_msg_t *pcscf_regevent_build(pcscf_ctx_t *ctx, pcscf_ue_t *ue, uint16_t contact_port,
-                                bool tcp);
+                                sip_proto_t proto);
 
 /* Send our SUBSCRIBE for ue through px's transaction layer. IMS_OK when sent. */
 int pcscf_regevent_subscribe(pcscf_ctx_t *ctx, sip_proxy_t *px, pcscf_ue_t *ue);

@@ -272,6 +272,37 @@ static bool set_dir(sdp_ctx_t *c, pcscf_sdp_dir_t d)
     return true;
 }
 
+/* "send" / "recv" / "sendrecv" as bits 1 / 2 / 3; "none" 0; -1 otherwise. */
+static int qos_dir(slice_t d)
+{
+    return slice_eq(d, "none") ? 0 : slice_eq(d, "send") ? 1 : slice_eq(d, "recv") ? 2 :
+           slice_eq(d, "sendrecv") ? 3 : -1;
+}
+
+static int qos_type(slice_t t)
+{
+    return slice_eq(t, "e2e") ? 0 : slice_eq(t, "local") ? 1 : slice_eq(t, "remote") ? 2 : -1;
+}
+
+/* RFC 3312 §5: "curr:qos <status-type> <direction>" and "des:qos <strength>
+ * <status-type> <direction>"; other precondition types and malformed lines are
+ * only noted (the status is the UEs' business; ours is when to ask). */
+static void parse_qos(pcscf_sdp_media_t *m, slice_t name, slice_t v)
+{
+    slice_t kind, strength = { "mandatory", 9 }, type, dir;
+    int t, d;
+
+    m->precondition = true;
+    if (!slice_token(&v, &kind) || !slice_eq(kind, "qos") || slice_eq(name, "conf") ||
+        (slice_eq(name, "des") && !slice_token(&v, &strength)) || !slice_token(&v, &type) ||
+        !slice_token(&v, &dir) || (t = qos_type(type)) < 0 || (d = qos_dir(dir)) < 0)
+        return;
+    if (slice_eq(name, "curr"))
+        m->qos_current[t] = (uint8_t)d;
+    else if (slice_eq(strength, "mandatory"))
+        m->qos_mandatory[t] |= (uint8_t)d;
+}
+
 static bool parse_a(sdp_ctx_t *c, slice_t v)
 {
     pcscf_sdp_media_t *m = c->cur;
@@ -301,7 +332,7 @@ static bool parse_a(sdp_ctx_t *c, slice_t v)
     } else if (slice_eq(name, "rtcp-mux")) {
         m->rtcp_mux = true;
     } else if (slice_eq(name, "curr") || slice_eq(name, "des") || slice_eq(name, "conf")) {
-        m->precondition = true;   /* RFC 3312 §5: the status itself is the UEs' business */
+        parse_qos(m, name, v);
     }
     return true;
 }
@@ -420,6 +451,18 @@ int pcscf_sdp_parse(const char *body, size_t len, pcscf_sdp_t *out, const char *
     if (why)
         *why = ok ? NULL : c.why;
     return ok ? IMS_OK : IMS_ERROR;
+}
+
+bool pcscf_sdp_needs_resources(const pcscf_sdp_t *sdp)
+{
+    for (int i = 0; i < sdp->nmedia; i++) {
+        const pcscf_sdp_media_t *m = &sdp->media[i];
+
+        for (int t = 0; m->port && t < 3; t++)
+            if (m->qos_mandatory[t] & ~m->qos_current[t])
+                return true;
+    }
+    return false;
 }
 
 /* ---- bandwidth ---- */

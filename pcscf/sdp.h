@@ -65,6 +65,10 @@ typedef struct pcscf_sdp_media {
     uint32_t tias_bps;                  /* b=TIAS, bit/s */
     uint32_t rr_bps, rs_bps;            /* b=RR, b=RS (RFC 3556), bit/s */
     bool precondition;                  /* a=curr:qos / a=des:qos / a=conf:qos present */
+    /* RFC 3312 §5 qos status, per status type ([0] e2e, [1] local, [2] remote) as
+     * direction bits (1 send, 2 recv): what a=des:qos asks as mandatory, and what
+     * a=curr:qos says is there. */
+    uint8_t qos_mandatory[3], qos_current[3];
     pcscf_sdp_codec_t codecs[PCSCF_SDP_MAX_CODECS];
     int ncodecs;
     char lines[PCSCF_SDP_LINES];        /* the m= line and its a= lines, '\n' after each
@@ -83,6 +87,11 @@ typedef struct pcscf_sdp {
  * IMS_OK, or IMS_ERROR with *why (if not NULL) set to a static reason.
  */
 int pcscf_sdp_parse(const char *body, size_t len, pcscf_sdp_t *out, const char **why);
+
+/* Whether sdp (an offer) has preconditions that need resources before the
+ * answer (RFC 3312; TS 24.229 §5.2.7.2): an enabled stream whose a=des:qos
+ * mandatory directions a=curr:qos does not show met yet. */
+bool pcscf_sdp_needs_resources(const pcscf_sdp_t *sdp);
 
 /* The bandwidth the author of the SDP asks to receive on m, bit/s: b=AS,
  * else b=TIAS, else the largest per-codec default (AMR, AMR-WB, EVS,

@@ -82,17 +82,6 @@ static int load_algorithms(pcscf_sec_cfg_t *c, ims_conf_t *conf, char *err, size
 }
 
 /* An integer key into *out when present. */
-static int get_u32(ims_conf_t *conf, const char *key, long long min, long long max,
-                   uint32_t *out)
-{
-    long long v;
-    int rc = ims_conf_int(conf, key, false, min, max, &v);
-
-    if (rc == IMS_OK)
-        *out = (uint32_t)v;
-    return rc == IMS_ERROR ? IMS_ERROR : IMS_OK;
-}
-
 int pcscf_sec_load_config(pcscf_sec_cfg_t *c, ims_conf_t *conf, char *err, size_t errlen)
 {
     uint32_t pmin, pmax;
@@ -104,12 +93,12 @@ int pcscf_sec_load_config(pcscf_sec_cfg_t *c, ims_conf_t *conf, char *err, size_
         return IMS_OK;
     if (ims_conf_bool(conf, "pcscf.ipsec.enabled", false, &c->enabled) == IMS_ERROR ||
         ims_conf_bool(conf, "pcscf.ipsec.require_esp", false, &c->require_esp) == IMS_ERROR ||
-        get_u32(conf, "pcscf.ipsec.spi_min", 256, 0xffffffffLL, &c->spi_min) != IMS_OK ||
-        get_u32(conf, "pcscf.ipsec.spi_max", 256, 0xffffffffLL, &c->spi_max) != IMS_OK ||
-        get_u32(conf, "pcscf.ipsec.port_min", 1, 65535, &pmin) != IMS_OK ||
-        get_u32(conf, "pcscf.ipsec.port_max", 1, 65535, &pmax) != IMS_OK ||
-        get_u32(conf, "pcscf.ipsec.retire_ms", 0, 600000, &c->retire_ms) != IMS_OK ||
-        get_u32(conf, "pcscf.ipsec.reg_await_auth_ms", 1000, 3600000, &c->await_ms) !=
+        ims_conf_u32(conf, "pcscf.ipsec.spi_min", 256, 0xffffffffLL, &c->spi_min) != IMS_OK ||
+        ims_conf_u32(conf, "pcscf.ipsec.spi_max", 256, 0xffffffffLL, &c->spi_max) != IMS_OK ||
+        ims_conf_u32(conf, "pcscf.ipsec.port_min", 1, 65535, &pmin) != IMS_OK ||
+        ims_conf_u32(conf, "pcscf.ipsec.port_max", 1, 65535, &pmax) != IMS_OK ||
+        ims_conf_u32(conf, "pcscf.ipsec.retire_ms", 0, 600000, &c->retire_ms) != IMS_OK ||
+        ims_conf_u32(conf, "pcscf.ipsec.reg_await_auth_ms", 1000, 3600000, &c->await_ms) !=
             IMS_OK) {
         snprintf(err, errlen, "%s", ims_conf_error(conf));
         return IMS_ERROR;

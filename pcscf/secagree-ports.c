@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The protected ports of one sec-agree set (TS 33.203 §7.1): UDP and TCP
- * listeners at our address on port_ps (the UE's requests come there) and
- * port_pc (our requests leave from there; the UE answers to it), open while
- * its SAs are in the kernel.
+ * listeners at our address on port_ps (the UE's requests come there, and
+ * its connections), a UDP one on port_pc (our requests leave from there; the
+ * UE answers to it), open while its SAs are in the kernel. Over TCP our
+ * requests go on a connection we make from port_pc to the UE's port_us
+ * (pcscf_sec_client_port; transport.h, sip_dest_t.local), so no TCP listener
+ * may hold port_pc: Linux binds no socket to a port a listener holds. A
+ * re-registration's set keeps the port_ps of the set it replaces (TS 33.203
+ * §7.4), so that listener stays open until the last set holding the port
+ * goes (secagree-rotate.c).
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -35,33 +41,31 @@ bool pcscf_sec_sip_addr(const ims_xfrm_addr_t *a, uint16_t port, sip_addr_t *out
     return false;
 }
 
-void pcscf_sec_ports_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
-                           uint16_t pc)
+void pcscf_sec_port_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t port)
 {
-    const uint16_t ports[2] = { ps, pc };
     sip_addr_t a;
 
-    for (int i = 0; i < 2; i++) {
-        if (!pcscf_sec_sip_addr(us, ports[i], &a))
-            return;
-        sip_transport_unlisten(tp, SIP_PROTO_UDP, &a);
-        sip_transport_unlisten(tp, SIP_PROTO_TCP, &a);
-    }
+    if (!pcscf_sec_sip_addr(us, port, &a))
+        return;
+    sip_transport_unlisten(tp, SIP_PROTO_UDP, &a);
+    sip_transport_unlisten(tp, SIP_PROTO_TCP, &a);
 }
 
-int pcscf_sec_ports_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
-                         uint16_t pc)
+int pcscf_sec_port_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t port,
+                        bool tcp)
 {
-    const uint16_t ports[2] = { ps, pc };
     sip_addr_t a;
+    int udp;
 
-    for (int i = 0; i < 2; i++) {
-        if (!pcscf_sec_sip_addr(us, ports[i], &a) ||
-            sip_transport_listen_at(tp, SIP_PROTO_UDP, &a) != IMS_OK ||
-            sip_transport_listen_at(tp, SIP_PROTO_TCP, &a) != IMS_OK) {
-            pcscf_sec_ports_close(tp, us, ps, pc);
-            return IMS_ERROR;
-        }
+    if (!pcscf_sec_sip_addr(us, port, &a))
+        return IMS_ERROR;
+    /* IMS_DECLINED: open already (a port_ps kept across a re-registration) */
+    if ((udp = sip_transport_listen_at(tp, SIP_PROTO_UDP, &a)) == IMS_ERROR)
+        return IMS_ERROR;
+    if (tcp && sip_transport_listen_at(tp, SIP_PROTO_TCP, &a) == IMS_ERROR) {
+        if (udp == IMS_OK)
+            sip_transport_unlisten(tp, SIP_PROTO_UDP, &a);
+        return IMS_ERROR;
     }
     return IMS_OK;
 }

@@ -9,7 +9,10 @@
  * kernel's IN policy for that pair of ports drops anything not ESP-protected
  * with the set's SPI. A re-registration that is challenged again makes a new
  * set; if the UE kept its port_uc the new set takes the key and the old one
- * hangs off it (old) until the new one has carried a REGISTER to its 2xx.
+ * hangs off it (old) until the new one has carried a REGISTER to its 2xx. A
+ * UE that offers a new port_uc, as TS 33.203 §7.4 asks, gets a set under the
+ * new key that keeps our port_ps (secagree-rotate.c) and links the old one,
+ * which keeps its own key until then.
  *
  * Why a superseded PENDING set goes at once instead of lingering: the UE
  * answers only the newest 401, and keeps its own SPIs across a challenge
@@ -42,268 +45,6 @@ static int real_sa_add(void *arg, ims_xfrm_t *x, const ims_xfrm_sa_t *sa,
 static int real_sa_del(void *arg, ims_xfrm_t *x, const ims_xfrm_addr_t *dst, uint32_t spi)
 {
     return ims_xfrm_sa_del(x, dst, spi);
-}
-
-/* SA i+1 of the set and its policy (ims-reference §2.3, the P-CSCF side). */
-static void sa_def(const pcscf_sec_set_t *t, int i, ims_xfrm_sa_t *sa, ims_xfrm_policy_t *p)
-{
-    bool in = i == 0 || i == 3;     /* SA1 and SA4 come from the UE */
-    ims_xfrm_sel_t *sel = &sa->sel;
-
-    memset(sa, 0, sizeof(*sa));
-    if (in) {
-        sel->src = t->ue;
-        sel->dst = t->us;
-    } else {
-        sel->src = t->us;
-        sel->dst = t->ue;
-    }
-    switch (i) {
-    case 0: sel->sport = t->port_uc; sel->dport = t->port_ps; sa->spi = t->spi_ps; break;
-    case 1: sel->sport = t->port_pc; sel->dport = t->port_us; sa->spi = t->spi_us; break;
-    case 2: sel->sport = t->port_ps; sel->dport = t->port_uc; sa->spi = t->spi_uc; break;
-    default: sel->sport = t->port_us; sel->dport = t->port_pc; sa->spi = t->spi_pc; break;
-    }
-    sel->l4proto = 0;           /* one SA for UDP and TCP */
-    sel->owner = PCSCF_SEC_OWNER;
-    sa->reqid = t->spi_ps;      /* ours, unique while the set lives */
-    memset(p, 0, sizeof(*p));
-    p->sel = *sel;
-    p->dir = in ? IMS_XFRM_DIR_IN : IMS_XFRM_DIR_OUT;
-    p->reqid = sa->reqid;
-}
-
-/* Requests to the UE's port-s leave from our port-c (pcscf_sec_client_port);
- * a newer set to the same port takes the entry over. */
-static void index_us(pcscf_sec_set_t *t)
-{
-    sip_addr_t a;
-
-    if (!pcscf_sec_sip_addr(&t->ue, t->port_us, &a) || !sip_addr_str(&a, t->us_key,
-                                                                     sizeof(t->us_key)))
-        return;
-    ims_hash_remove(t->s->by_us, t->us_key);
-    if (ims_hash_insert(t->s->by_us, t->us_key, t) == IMS_OK)
-        t->us_indexed = true;
-}
-
-/* An add that failed because the entry is there already: when restoring, the
- * SA or policy of the previous run, which we keep (its sequence numbers and
- * replay window go on). */
-static bool survived(const pcscf_secagree_t *s, bool restoring)
-{
-    return restoring && ims_xfrm_errno(s->x) == EEXIST;
-}
-
-/* SAs first, then the policies that need them. */
-static int install_kernel(pcscf_sec_set_t *t, const ims_ipsec_keys_t *keys, bool restoring)
-{
-    pcscf_secagree_t *s = t->s;
-    ims_xfrm_policy_t p[4];
-    ims_xfrm_sa_t sa;
-
-    for (int i = 0; i < 4; i++) {
-        sa_def(t, i, &sa, &p[i]);
-        if (s->ops.sa_add(s->ops_arg, s->x, &sa, keys) != IMS_OK && !survived(s, restoring))
-            return IMS_ERROR;
-        t->sas |= (uint8_t)(1u << i);
-    }
-    for (int i = 0; i < 4; i++) {
-        if (ims_xfrm_policy_add(s->x, &p[i]) != IMS_OK && !survived(s, restoring))
-            return IMS_ERROR;
-        t->pols |= (uint8_t)(1u << i);
-    }
-    return IMS_OK;
-}
-
-int pcscf_sec_set_install(pcscf_sec_set_t *t, bool restoring)
-{
-    pcscf_secagree_t *s = t->s;
-    ims_ipsec_keys_t keys;
-    int rc;
-
-    if (ims_ipsec_keys_derive(t->alg, t->ealg, t->ck, t->ik, &keys) != IMS_OK)
-        return IMS_ERROR;
-    rc = install_kernel(t, &keys, restoring);
-    explicit_bzero(&keys, sizeof(keys));
-    if (rc != IMS_OK)
-        return IMS_ERROR;
-    if (s->tp && pcscf_sec_ports_open(s->tp, &t->us, t->port_ps, t->port_pc) != IMS_OK)
-        return IMS_ERROR;
-    t->ports = s->tp != NULL;
-    index_us(t);
-    return IMS_OK;
-}
-
-static void uninstall(pcscf_sec_set_t *t)
-{
-    pcscf_secagree_t *s = t->s;
-    ims_xfrm_policy_t p;
-    ims_xfrm_sa_t sa;
-
-    for (int i = 0; i < 4; i++) {
-        sa_def(t, i, &sa, &p);
-        if ((t->pols & (1u << i)) && ims_xfrm_policy_del(s->x, &p) == IMS_ERROR)
-            IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
-        if ((t->sas & (1u << i)) &&
-            s->ops.sa_del(s->ops_arg, s->x, &sa.sel.dst, sa.spi) == IMS_ERROR)
-            IMS_WARN("sec-agree: %s", ims_xfrm_error(s->x));
-    }
-    t->sas = t->pols = 0;
-    if (t->us_indexed && ims_hash_find(s->by_us, t->us_key) == t)
-        ims_hash_remove(s->by_us, t->us_key);
-    t->us_indexed = false;
-    if (t->ports)
-        pcscf_sec_ports_close(s->tp, &t->us, t->port_ps, t->port_pc);
-    t->ports = false;
-}
-
-/* ---- sets ---- */
-
-static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg);
-
-pcscf_sec_set_t *pcscf_sec_set_new(pcscf_secagree_t *s)
-{
-    pcscf_sec_set_t *t = calloc(1, sizeof(*t));
-
-    if (!t)
-        abort();
-    t->s = s;
-    t->state = PCSCF_SEC_OFFERED;
-    t->created_ms = ims_clock_now_ms();
-    ims_timer_init(&t->timer);
-    t->next = s->all;
-    if (s->all)
-        s->all->prev = t;
-    s->all = t;
-    s->count[t->state]++;
-    return t;
-}
-
-void pcscf_sec_set_state(pcscf_sec_set_t *t, pcscf_sec_state_t st, uint64_t ms)
-{
-    t->s->count[t->state]--;
-    t->state = st;
-    t->s->count[st]++;
-    if (t->s->loop)
-        ims_timer_start(t->s->loop, &t->timer, ms, set_on_timer, t);
-}
-
-static void unindex(pcscf_sec_set_t *t)
-{
-    if (t->indexed && ims_hash_find(t->s->sets, t->key) == t)
-        ims_hash_remove(t->s->sets, t->key);
-    t->indexed = false;
-}
-
-/* Callers make sure key is free (an abort otherwise, as for allocation failure). */
-void pcscf_sec_set_index(pcscf_sec_set_t *t, const char *key)
-{
-    unindex(t);
-    snprintf(t->key, sizeof(t->key), "%s", key);
-    if (ims_hash_insert(t->s->sets, t->key, t) != IMS_OK)
-        abort();
-    t->indexed = true;
-}
-
-static void link_old(pcscf_sec_set_t *t, pcscf_sec_set_t *old)
-{
-    t->old = old;
-    if (old)
-        old->newer = t;
-}
-
-/* t no longer hangs off a newer set, nor holds an older one; returns the older. */
-static pcscf_sec_set_t *unlink_chain(pcscf_sec_set_t *t)
-{
-    pcscf_sec_set_t *old = t->old;
-
-    if (t->newer)
-        t->newer->old = NULL;
-    t->newer = NULL;
-    if (old)
-        old->newer = NULL;
-    t->old = NULL;
-    return old;
-}
-
-/* Remove from the kernel, give back ids and ports, free (its older sets too). */
-void pcscf_sec_set_destroy(pcscf_sec_set_t *t)
-{
-    pcscf_secagree_t *s = t->s;
-    pcscf_sec_set_t *old = unlink_chain(t);
-
-    if (old)
-        pcscf_sec_set_destroy(old);
-    unindex(t);
-    uninstall(t);
-    if (t->ids) {
-        ipsec_alloc_release_spi_pair(s->alloc, t->spi_pc, t->spi_ps);
-        ipsec_alloc_release_port_pair(s->alloc, t->port_pc, t->port_ps);
-    }
-    if (s->loop)
-        ims_timer_stop(s->loop, &t->timer);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        s->all = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    s->count[t->state]--;
-    explicit_bzero(t, sizeof(*t));
-    free(t);
-}
-
-/* Out of use: removed after retire_ms (the last responses still go over it). */
-static void set_retire(pcscf_sec_set_t *t)
-{
-    pcscf_sec_set_t *old = unlink_chain(t);
-
-    if (old)
-        set_retire(old);
-    unindex(t);
-    if (t->state == PCSCF_SEC_OFFERED) {
-        pcscf_sec_set_destroy(t);
-        return;
-    }
-    if (t->state != PCSCF_SEC_RETIRING) {
-        t->s->stats.retired++;
-        IMS_INFO("sec-agree: SAs spi %u/%u retire in %u ms", t->spi_pc, t->spi_ps,
-                 t->s->cfg.retire_ms);
-        pcscf_sec_set_state(t, PCSCF_SEC_RETIRING, t->s->cfg.retire_ms);
-    }
-}
-
-/* A PENDING set that will not be used: gone at once; the set it would have
- * replaced (a registration going on) takes its key back. */
-static void drop_pending(pcscf_sec_set_t *t)
-{
-    char key[PCSCF_KEY_LEN];
-    pcscf_sec_set_t *old = unlink_chain(t);
-
-    snprintf(key, sizeof(key), "%s", t->key);
-    pcscf_sec_set_destroy(t);
-    if (old)
-        pcscf_sec_set_index(old, key);
-}
-
-static void set_on_timer(ims_loop_t *loop, ims_timer_t *tm, void *arg)
-{
-    pcscf_sec_set_t *t = arg;
-
-    switch (t->state) {
-    case PCSCF_SEC_PENDING:
-        IMS_NOTICE("sec-agree: no REGISTER over SAs spi %u/%u (reg-await-auth): removed",
-                   t->spi_pc, t->spi_ps);
-        drop_pending(t);
-        break;
-    case PCSCF_SEC_ACTIVE:
-        set_retire(t);  /* its UE never got stored, or outlived: safety net */
-        break;
-    default:
-        pcscf_sec_set_destroy(t);
-        break;
-    }
 }
 
 /* ---- lookups ---- */
@@ -340,7 +81,7 @@ void pcscf_sec_client_port(const pcscf_ctx_t *ctx, sip_dest_t *dst)
     char key[PCSCF_KEY_LEN];
     pcscf_sec_set_t *t;
 
-    if (!ctx->sec || dst->proto != SIP_PROTO_UDP)
+    if (!ctx->sec || (dst->proto != SIP_PROTO_UDP && dst->proto != SIP_PROTO_TCP))
         return;
     addr_key(&dst->addr, key, sizeof(key));
     if ((t = ims_hash_find(ctx->sec->by_us, key)) != NULL)
@@ -443,8 +184,7 @@ static int remember_offer(pcscf_secagree_t *s, sip_proxy_req_t *pr, const sip_ms
     req_key(pr, key, sizeof(key));
     pcscf_sec_set_index(t, key);
     s->stats.offers++;
-    if (s->loop)
-        ims_timer_start(s->loop, &t->timer, PCSCF_SEC_OFFER_MS, set_on_timer, t);
+    pcscf_sec_set_arm(t, PCSCF_SEC_OFFER_MS);
     return IMS_OK;
 }
 
@@ -522,7 +262,7 @@ int pcscf_sec_register(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t *r
             sip_proxy_reply(pr, 403, "Forbidden - Security Agreement Mismatch");
             diag(ctx, req, PCSCF_DIAG_VERIFY_MISMATCH, 403, t);
             if (t->state == PCSCF_SEC_PENDING)
-                drop_pending(t);    /* TS 33.203 §7.2: the registration is aborted */
+                pcscf_sec_set_drop(t);  /* TS 33.203 §7.2: the registration is aborted */
             free(offer);
             return IMS_DONE;
         }
@@ -561,9 +301,8 @@ static int set_up(pcscf_sec_set_t *t, const uint8_t ck[16], const uint8_t ik[16]
         IMS_ERR("sec-agree: no free SPI pair in pcscf.ipsec.spi_min..spi_max");
         return IMS_ERROR;
     }
-    if (ipsec_alloc_port_pair(s->alloc, &t->port_pc, &t->port_ps) != IMS_OK) {
+    if (pcscf_sec_alloc_ports(t) != IMS_OK) {
         ipsec_alloc_release_spi_pair(s->alloc, t->spi_pc, t->spi_ps);
-        IMS_ERR("sec-agree: no free port pair in pcscf.ipsec.port_min..port_max");
         return IMS_ERROR;
     }
     t->ids = true;
@@ -590,6 +329,29 @@ static void protected_key(const sip_proxy_req_t *pr, const pcscf_sec_set_t *t, c
     addr_key(&a, buf, len);
 }
 
+/*
+ * Which set t (to be indexed under key) replaces. The REGISTER came over prev
+ * (NULL: unprotected): t keeps its port_ps (secagree-rotate.c). A PENDING set
+ * under key is superseded at once (see the top of this file), what it
+ * replaced stays; an ACTIVE one there is returned, replaced once t is up;
+ * with none there, prev under its own key (a new port_uc) is linked now.
+ */
+static pcscf_sec_set_t *replaces(pcscf_sec_set_t *t, pcscf_sec_set_t *prev, const char *key)
+{
+    pcscf_sec_set_t *cur = ims_hash_find(t->s->sets, key);
+
+    snprintf(t->key, sizeof(t->key), "%s", key);    /* not indexed yet */
+    pcscf_sec_keep_ps(t, prev);     /* held before cur can let go of it */
+    if (cur && cur->state == PCSCF_SEC_PENDING) {
+        pcscf_sec_link_old(t, pcscf_sec_unlink_chain(cur));
+        pcscf_sec_set_destroy(cur);
+        return NULL;
+    }
+    if (!cur)
+        pcscf_sec_replace_moved(t, prev);
+    return cur;
+}
+
 int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
 {
     pcscf_secagree_t *s = ctx->sec;
@@ -601,20 +363,14 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
     req_key(pr, key, sizeof(key));
     if (!s || !(t = ims_hash_find(s->sets, key)))
         return IMS_DECLINED;
-    unindex(t);
+    pcscf_sec_set_unindex(t);
     if (pcscf_sec_challenge_keys(resp, ck, ik) != IMS_OK) {
         IMS_NOTICE("sec-agree: 401 without ck/ik: no SAs for this UE");
         pcscf_sec_set_destroy(t);
         return IMS_DECLINED;
     }
     protected_key(pr, t, key, sizeof(key));
-    cur = ims_hash_find(s->sets, key);
-    if (cur && cur->state == PCSCF_SEC_PENDING) {
-        /* superseded at once (see the top of this file); what it replaced stays */
-        link_old(t, unlink_chain(cur));
-        pcscf_sec_set_destroy(cur);
-        cur = NULL;
-    }
+    cur = replaces(t, protected_set(s, &sip_proxy_req_msg(pr)->rcv), key);
     rc = set_up(t, ck, ik);
     explicit_bzero(ck, sizeof(ck));
     explicit_bzero(ik, sizeof(ik));
@@ -624,15 +380,13 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
         rc = IMS_ERROR;
     if (rc != IMS_OK) {
         s->stats.install_failed++;
-        if (t->old && !cur)
-            pcscf_sec_set_index(unlink_chain(t), key);  /* the registration it had goes on */
-        pcscf_sec_set_destroy(t);
+        pcscf_sec_set_drop(t);     /* the registration it had goes on */
         fail_401(resp);
         return IMS_ERROR;
     }
     if (cur) {
-        unindex(cur);           /* in use until t carries a REGISTER */
-        link_old(t, cur);
+        pcscf_sec_set_unindex(cur);     /* in use until t carries a REGISTER */
+        pcscf_sec_link_old(t, cur);
     }
     pcscf_sec_set_index(t, key);
     s->stats.installed++;
@@ -641,13 +395,22 @@ int pcscf_sec_challenge(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *resp)
     return IMS_OK;
 }
 
+/* The journal's entry of the set old, of the UE that moves to ue_key. */
+static void forget_moved(pcscf_ctx_t *ctx, const char *ue_key, const pcscf_sec_set_t *old)
+{
+    char k[PCSCF_KEY_LEN + 2];
+
+    snprintf(k, sizeof(k), "%.2s%s", ue_key, old->key);
+    pcscf_sec_store_forget(ctx, k);
+}
+
 void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registered,
                            uint32_t expires)
 {
     pcscf_secagree_t *s = ctx->sec;
     const sip_msg_t *req = sip_proxy_req_msg(pr);
     char key[PCSCF_KEY_LEN];
-    pcscf_sec_set_t *t;
+    pcscf_sec_set_t *t, *old;
     pcscf_ue_t *ue;
 
     if (!s || !req)
@@ -657,8 +420,16 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
         pcscf_sec_set_destroy(t);         /* not challenged: the offer goes unused (§9.10) */
     if (!(t = protected_set(s, &req->rcv)))
         return;
+    pcscf_addr_key(&req->rcv, key, sizeof(key));
+    if ((old = pcscf_sec_moved(t)) != NULL) {
+        /* a new port_uc: the UE's record moves to it (in pcscf_ue_store, or
+         * here for a de-registration, which looks for it there) */
+        forget_moved(ctx, key, old);
+        if (!registered)
+            pcscf_ue_moved(ctx, key);
+    }
     if (!registered) {
-        set_retire(t);
+        pcscf_sec_set_retire(t);
         return;
     }
     if (t->state == PCSCF_SEC_PENDING) {
@@ -666,8 +437,8 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
         IMS_INFO("sec-agree: SAs spi %u/%u in use", t->spi_pc, t->spi_ps);
     }
     if (t->old)
-        set_retire(t->old);     /* the new set carried a REGISTER (TS 33.203 §7.4) */
-    if ((ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&req->rcv, key, sizeof(key)))) != NULL) {
+        pcscf_sec_set_retire(t->old);     /* the new set carried a REGISTER (TS 33.203 §7.4) */
+    if ((ue = pcscf_ue_find_addr(ctx, key)) != NULL) {
         ue->ipsec = true;       /* from now on its requests come over the SAs only */
         pcscf_sec_store_save(ctx, t, key, expires);
     }
@@ -686,7 +457,7 @@ static void sec_ue_gone(pcscf_ctx_t *ctx, pcscf_ue_t *ue)
         return;
     pcscf_sec_store_forget(ctx, key);
     if ((t = ims_hash_find(ctx->sec->sets, key + 2)) != NULL)
-        set_retire(t);
+        pcscf_sec_set_retire(t);
 }
 
 static void sec_free_hook(pcscf_ctx_t *ctx)
@@ -704,6 +475,7 @@ static const pcscf_sec_hooks_t g_sec_hooks = {
     .free = sec_free_hook,
     .is_protected = pcscf_sec_protected,
     .client_port = pcscf_sec_client_port,
+    .moved_from = pcscf_sec_moved_from,
 };
 
 /* ---- the object ---- */
@@ -723,7 +495,8 @@ pcscf_secagree_t *pcscf_secagree_new(ims_loop_t *loop, const pcscf_sec_cfg_t *cf
     s->alloc = ipsec_alloc_new(cfg->spi_min, cfg->spi_max, cfg->port_min, cfg->port_max);
     s->sets = ims_hash_new(1024);
     s->by_us = ims_hash_new(1024);
-    if (!s->alloc || !s->sets || !s->by_us) {
+    s->by_in = ims_hash_new(1024);
+    if (!s->alloc || !s->sets || !s->by_us || !s->by_in) {
         pcscf_secagree_free(s);
         return NULL;
     }
@@ -764,6 +537,7 @@ void pcscf_secagree_free(pcscf_secagree_t *s)
         pcscf_sec_set_destroy(s->all);
     ims_hash_free(s->sets);
     ims_hash_free(s->by_us);
+    ims_hash_free(s->by_in);
     ipsec_alloc_free(s->alloc);
     ims_xfrm_close(s->x);
     free(s);

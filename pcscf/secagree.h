@@ -26,6 +26,13 @@
  * A set leaves ACTIVE when its UE's registration ends (de-registration,
  * expiry, reg-event: the context's UE-gone hook) or a newer set takes over.
  *
+ * Re-registration (TS 33.203 §7.4; secagree-rotate.c): the new set has new
+ * SPIs and a new port_pc and keeps port_ps, which the UE's dialogs
+ * Record-Routed; the port is held by every set using it and closes with the
+ * last. A UE that offers a new port_uc (as §7.4 asks) is found there once
+ * the new set carried the REGISTER to its 2xx (pcscf_ue_moved). A UE that
+ * keeps its port_uc gets a new port_ps (the SA1 selectors would clash).
+ *
  * Restart (secagree-store.c): the sets of registered UEs are kept in the
  * P-CSCF's store with CK/IK, so the journal holds keys (it is 0600). A
  * restarted P-CSCF takes back the sets of the UEs the journal restored and
@@ -146,12 +153,12 @@ void pcscf_secagree_set_transport(pcscf_secagree_t *s, sip_transport_t *tp);
 
 /* secagree-ports.c: a (our or the UE's) address with port as a sip_addr_t. */
 bool pcscf_sec_sip_addr(const ims_xfrm_addr_t *a, uint16_t port, sip_addr_t *out);
-/* secagree-ports.c: UDP and TCP listeners at us on ps and pc. IMS_OK, or
- * IMS_ERROR with none of them left open. */
-int pcscf_sec_ports_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
-                         uint16_t pc);
-void pcscf_sec_ports_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t ps,
-                           uint16_t pc);
+/* secagree-ports.c: a UDP listener at us:port, and with tcp a TCP one; those
+ * already open there (a port_ps a re-registration kept) stay as they are.
+ * IMS_OK, or IMS_ERROR with what this call opened closed again. */
+int pcscf_sec_port_open(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t port,
+                        bool tcp);
+void pcscf_sec_port_close(sip_transport_t *tp, const ims_xfrm_addr_t *us, uint16_t port);
 
 const pcscf_sec_stats_t *pcscf_secagree_stats(const pcscf_secagree_t *s);
 const ipsec_alloc_t *pcscf_secagree_alloc(const pcscf_secagree_t *s);
@@ -203,8 +210,9 @@ void pcscf_sec_register_ok(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, bool registere
 
 /* Whether rcv came over the protected port of an ACTIVE or PENDING set. */
 bool pcscf_sec_protected(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv);
-/* dst (UDP) is the port-s of a UE with SAs: set dst->local to our port-c, so
- * the request goes out over them. Otherwise dst is left as it is. */
+/* dst (UDP, or TCP: a connection from there) is the port-s of a UE with SAs:
+ * set dst->local to our port-c, so the request goes out over them. Otherwise
+ * dst is left as it is. */
 void pcscf_sec_client_port(const pcscf_ctx_t *ctx, sip_dest_t *dst);
 
 #endif

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "pcscf/sip-handler.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/core/log.h"
 #include "common/core/rc.h"
+#include "common/sip/transport.h"
+#include "common/sip/txn.h"
 #include "pcscf/dialog.h"
+#include "pcscf/headers.h"
 #include "pcscf/identity.h"
 #include "pcscf/register-handler.h"
 #include "pcscf/regevent-path.h"
@@ -32,20 +36,138 @@ static bool came_over_sa(const pcscf_ctx_t *ctx, const sip_rcv_t *rcv)
     return ctx->sec_hooks && ctx->sec_hooks->is_protected(ctx, rcv);
 }
 
+/* Whether uri is the URI text t (scheme, user, host, port); true when t is "". */
+static bool target_is(const char *t, const osip_uri_t *uri)
+{
+    osip_uri_t *u = NULL;
+    bool same;
+
+    if (!*t)
+        return true;
+    if (osip_uri_init(&u) != 0)
+        return false;
+    same = osip_uri_parse(u, t) == 0 && pcscf_uri_same(u, uri);
+    osip_uri_free(u);
+    return same;
+}
+
+/* The UE registered with the To identity of req as its first IMPU, or NULL. */
+static pcscf_ue_t *ue_of_to(const pcscf_ctx_t *ctx, const sip_msg_t *req)
+{
+    const osip_uri_t *u = req->m->to ? req->m->to->url : NULL;
+    char impu[PCSCF_MAX_URI + 1];
+    int n;
+
+    if (!u || !u->scheme)
+        return NULL;
+    if (u->username && u->host)
+        n = snprintf(impu, sizeof(impu), "%s:%s@%s", u->scheme, u->username, u->host);
+    else if (u->string)
+        n = snprintf(impu, sizeof(impu), "%s:%s", u->scheme, u->string);
+    else
+        return NULL;
+    return n > 0 && (size_t)n < sizeof(impu) ? pcscf_ue_find_impu(ctx, impu) : NULL;
+}
+
+/*
+ * Where the UE that req (from the network, toward a UE's contact) is for sends
+ * from, when it is one of ours on TCP or TLS without IPsec: the UE of a dialog
+ * we keep (the address it answered or called from), else the UE registered with
+ * the To identity and the Request-URI as contact (the address it registered
+ * from; proto UDP: TCP or TLS, unknown). false when there is no such UE.
+ */
+static bool ue_source(const pcscf_ctx_t *ctx, const sip_msg_t *req, sip_dest_t *src)
+{
+    const char *cid = sip_msg_call_id(req), *ftag = sip_msg_from_tag(req);
+    const char *ttag = sip_msg_to_tag(req);
+    const pcscf_dialog_t *d = NULL;
+    const pcscf_ue_t *ue;
+    sip_proxy_host_t h;
+    char spec[PCSCF_KEY_LEN + 2];
+
+    /* Toward our callee the From tag is the caller's; toward our caller the To tag. */
+    if (ttag && ftag && !(d = pcscf_dialog_get(ctx, PCSCF_DLG_TERM, cid, ftag)))
+        d = pcscf_dialog_get(ctx, PCSCF_DLG_ORIG, cid, ttag);
+    if (d) {
+        *src = d->ue_dst;
+        return src->proto != SIP_PROTO_UDP && !d->ue->ipsec &&
+               target_is(pcscf_dialog_target(d, d->dir == PCSCF_DLG_TERM ? PCSCF_DLG_CALLEE
+                                                                         : PCSCF_DLG_CALLER),
+                         req->m->req_uri);
+    }
+    ue = ue_of_to(ctx, req);
+    if (!ue || ue->ipsec || strncmp(pcscf_ue_key(ue), "t:", 2) != 0 ||
+        !target_is(pcscf_ue_contact(ue), req->m->req_uri))
+        return false;
+    /* The key is "t:IP:PORT" ("t:[v6]:PORT"): the host syntax of sip.hosts. */
+    snprintf(spec, sizeof(spec), "x=%s", pcscf_ue_key(ue) + 2);
+    memset(src, 0, sizeof(*src));
+    return sip_proxy_host_parse(spec, &h) == IMS_OK &&
+           sip_addr_from(&src->addr, h.ip, h.port) == IMS_OK;
+}
+
+/* Whether a and b are one host (ports aside). */
+static bool same_host(const sip_addr_t *a, const sip_addr_t *b)
+{
+    char x[64], y[64], *cx, *cy;
+
+    sip_addr_str(a, x, sizeof(x));
+    sip_addr_str(b, y, sizeof(y));
+    if (!(cx = strrchr(x, ':')) || !(cy = strrchr(y, ':')))
+        return false;
+    *cx = *cy = '\0';
+    return strcmp(x, y) == 0;
+}
+
+/*
+ * A UE on TCP or TLS is reached over the connection it opened (RFC 5626 §5.3;
+ * TS 24.229 annex F, a UE behind a NAT): its Contact may name a private address
+ * that no one can connect to. For req toward such a UE of ours, dst (the
+ * Request-URI's address) becomes that connection. IMS_OK dst redirected;
+ * IMS_DECLINED not such a UE, or its Contact is where it sends from, or the
+ * connection is gone but the Contact names the UE's own host (it listens there:
+ * dst stays, a new connection is opened as before); IMS_ERROR the connection of
+ * a UE behind a NAT is gone (nothing else reaches it).
+ */
+static int ue_flow(const pcscf_ctx_t *ctx, const sip_msg_t *req, sip_dest_t *dst)
+{
+    sip_transport_t *tp = ctx->px ? sip_txn_layer_transport(sip_proxy_layer(ctx->px)) : NULL;
+    sip_dest_t src;
+    uint32_t id;
+
+    if (!tp || !ue_source(ctx, req, &src) || sip_addr_equal(&src.addr, &dst->addr))
+        return IMS_DECLINED;
+    if ((id = sip_transport_conn_find(tp, &src.addr, &src.proto)) == 0)
+        return same_host(&src.addr, &dst->addr) ? IMS_DECLINED : IMS_ERROR;
+    dst->proto = src.proto;
+    dst->addr = src.addr;
+    dst->conn_id = id;
+    return IMS_OK;
+}
+
 /*
  * From the network toward a UE (a NOTIFY of the UE's reg subscription, later a
  * terminating request by Path): once our Route entry is gone the Request-URI
- * (the UE's contact) is the target. Default routing would hand it to the
- * outbound proxy, which points at the home network.
+ * (the UE's contact) is the target, reached over the UE's own connection when
+ * it has one (ue_flow). Default routing would hand it to the outbound proxy,
+ * which points at the home network.
  */
 static int terminating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
 {
     sip_proxy_t *px = sip_proxy_req_proxy(pr);
+    char to[64];
     sip_dest_t dst;
 
     if (osip_list_size(&req->m->routes) != 0 || sip_proxy_uri_is_local(px, req->m->req_uri) ||
         sip_proxy_resolve(px, req->m->req_uri, &dst) != IMS_OK)
         return IMS_DECLINED;
+    if (ue_flow(ctx, req, &dst) == IMS_ERROR) {
+        /* RFC 5626 §5.3.2: the flow is gone; the UE must register again. */
+        IMS_NOTICE("%s to %s: the UE's connection is gone: 430", sip_msg_method(req),
+                   sip_addr_str(&dst.addr, to, sizeof(to)));
+        sip_proxy_reply(pr, 430, "Flow Failed");
+        return IMS_OK;
+    }
     /* To a UE with SAs: from our protected client port, over them (TS 33.203 §7.1). */
     if (ctx->sec_hooks)
         ctx->sec_hooks->client_port(ctx, &dst);
@@ -53,6 +175,13 @@ static int terminating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
         return IMS_DECLINED;
     sip_proxy_forward(pr);
     return IMS_OK;
+}
+
+/* The request goes on: the policy client may want its SDP (policy.h). */
+static void policy_request(pcscf_ctx_t *ctx, const sip_msg_t *req, bool from_ue)
+{
+    if (ctx->policy_hooks)
+        ctx->policy_hooks->on_request(ctx, req, from_ue);
 }
 
 /*
@@ -69,12 +198,14 @@ static int unregistered(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
     if (pcscf_is_trusted(ctx, &req->rcv)) {
         /* A node of the network keeps what it asserted; never trust a UE. */
         pcscf_dialog_on_request(ctx, req, false);
+        policy_request(ctx, req, false);
         return terminating(ctx, pr, req);
     }
     if (sip_msg_to_tag(req) && pcscf_dialog_known(ctx, req)) {
         if (pcscf_identity_strip(req))
             ctx->stats.pai_stripped++;
         pcscf_dialog_on_request(ctx, req, false);
+        policy_request(ctx, req, false);
         return terminating(ctx, pr, req);
     }
     if (strcmp(sip_msg_method(req), "OPTIONS") == 0 && osip_list_size(&req->m->routes) == 0 &&
@@ -95,11 +226,17 @@ int pcscf_on_ack(void *arg, sip_msg_t *ack)
     char key[PCSCF_KEY_LEN];
     pcscf_ue_t *ue;
 
-    if (!ctx || !ctx->enabled || pcscf_is_trusted(ctx, &ack->rcv))
+    if (!ctx || !ctx->enabled)
         return IMS_DECLINED;
+    if (pcscf_is_trusted(ctx, &ack->rcv)) {
+        policy_request(ctx, ack, false);
+        return IMS_DECLINED;
+    }
     ue = pcscf_ue_find_addr(ctx, pcscf_addr_key(&ack->rcv, key, sizeof(key)));
-    if (ue ? !ue->ipsec || came_over_sa(ctx, &ack->rcv) : pcscf_dialog_known(ctx, ack))
+    if (ue ? !ue->ipsec || came_over_sa(ctx, &ack->rcv) : pcscf_dialog_known(ctx, ack)) {
+        policy_request(ctx, ack, ue != NULL);
         return IMS_DECLINED;
+    }
     ctx->stats.unregistered_refused++;
     IMS_NOTICE("ACK from %s dropped: not registered", key);
     sip_msg_free(ack);
@@ -112,7 +249,13 @@ void pcscf_on_ack_dest(void *arg, const sip_msg_t *ack, sip_dest_t *dst)
 {
     pcscf_ctx_t *ctx = arg;
 
-    if (ctx && ctx->enabled && ctx->sec_hooks)
+    if (!ctx || !ctx->enabled)
+        return;
+    /* No Route left: to the Request-URI, maybe one of our UEs on TCP or TLS. A gone
+     * connection leaves dst alone: an ACK is not answered, nor retransmitted here. */
+    if (osip_list_size(&ack->m->routes) == 0)
+        ue_flow(ctx, ack, dst);
+    if (ctx->sec_hooks)
         ctx->sec_hooks->client_port(ctx, dst);
 }
 
@@ -149,6 +292,7 @@ static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
             return IMS_OK;
         }
         pcscf_dialog_on_request(ctx, req, true);
+        policy_request(ctx, req, true);
         return IMS_DECLINED;  /* in a dialog the route set is the dialog's */
     }
     /* Service-Route binds initial and standalone requests. Requests for the
@@ -161,6 +305,7 @@ static int originating(pcscf_ctx_t *ctx, sip_proxy_req_t *pr, sip_msg_t *req)
         }
         ctx->stats.routes_enforced++;
     }
+    policy_request(ctx, req, true);
     return IMS_DECLINED;
 }
 

@@ -38,16 +38,6 @@ static int str_key(ims_conf_t *conf, const char *key, char *out, size_t len)
     return IMS_OK;
 }
 
-static int num_key(ims_conf_t *conf, const char *key, long long min, long long max, uint32_t *out)
-{
-    long long v;
-    int rc = ims_conf_int(conf, key, false, min, max, &v);
-
-    if (rc == IMS_OK)
-        *out = (uint32_t)v;
-    return rc == IMS_ERROR ? IMS_ERROR : IMS_OK;
-}
-
 int scscf_conf_load(ims_conf_t *conf, scscf_cfg_t *c)
 {
     size_t n = 0;
@@ -61,13 +51,13 @@ int scscf_conf_load(ims_conf_t *conf, scscf_cfg_t *c)
         str_key(conf, "scscf.service_route", c->service_route, sizeof(c->service_route)) !=
             IMS_OK ||
         str_key(conf, "scscf.md5_scheme", c->md5_scheme, sizeof(c->md5_scheme)) != IMS_OK ||
-        num_key(conf, "scscf.default_expires", 1, 0x7fffffff, &c->default_expires) ||
-        num_key(conf, "scscf.max_expires", 1, 0x7fffffff, &c->max_expires) ||
-        num_key(conf, "scscf.min_expires", 0, 0x7fffffff, &c->min_expires) ||
-        num_key(conf, "scscf.max_sub_expires", 1, 0x7fffffff, &c->max_sub_expires) ||
-        num_key(conf, "scscf.max_auth_attempts", 1, 100, &c->max_auth_attempts) ||
-        num_key(conf, "scscf.auth_timeout_ms", 1000, 3600000, &c->auth_timeout_ms) ||
-        num_key(conf, "scscf.retry_after", 0, 86400, &c->retry_after) ||
+        ims_conf_u32(conf, "scscf.default_expires", 1, 0x7fffffff, &c->default_expires) ||
+        ims_conf_u32(conf, "scscf.max_expires", 1, 0x7fffffff, &c->max_expires) ||
+        ims_conf_u32(conf, "scscf.min_expires", 0, 0x7fffffff, &c->min_expires) ||
+        ims_conf_u32(conf, "scscf.max_sub_expires", 1, 0x7fffffff, &c->max_sub_expires) ||
+        ims_conf_u32(conf, "scscf.max_auth_attempts", 1, 100, &c->max_auth_attempts) ||
+        ims_conf_u32(conf, "scscf.auth_timeout_ms", 1000, 3600000, &c->auth_timeout_ms) ||
+        ims_conf_u32(conf, "scscf.retry_after", 0, 86400, &c->retry_after) ||
         ims_conf_bool(conf, "scscf.trust_integrity", false, &c->trust_integrity) == IMS_ERROR ||
         ims_conf_bool(conf, "scscf.trust_domain", false, &c->trust_domain) == IMS_ERROR) {
         IMS_ERR("%s", ims_conf_error(conf));

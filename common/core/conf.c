@@ -123,6 +123,17 @@ int ims_conf_int(ims_conf_t *conf, const char *key, bool required, long long min
     return IMS_OK;
 }
 
+int ims_conf_u32(ims_conf_t *conf, const char *key, long long min, long long max,
+                 uint32_t *out)
+{
+    long long v = 0;
+    int rc = ims_conf_int(conf, key, false, min, max, &v);
+
+    if (rc == IMS_OK)
+        *out = (uint32_t)v;
+    return rc == IMS_ERROR ? IMS_ERROR : IMS_OK;
+}
+
 int ims_conf_bool(ims_conf_t *conf, const char *key, bool required, bool *out)
 {
     config_setting_t *s;

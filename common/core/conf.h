@@ -30,6 +30,11 @@ int ims_conf_str(ims_conf_t *conf, const char *key, bool required, const char **
 int ims_conf_int(ims_conf_t *conf, const char *key, bool required, long long min,
                  long long max, long long *out);
 int ims_conf_bool(ims_conf_t *conf, const char *key, bool required, bool *out);
+/* An optional unsigned setting in [min, max] (0 <= min <= max <= UINT32_MAX):
+ * IMS_OK whether set (*out written) or absent (*out kept: the default);
+ * IMS_ERROR when of the wrong type or out of range. */
+int ims_conf_u32(ims_conf_t *conf, const char *key, long long min, long long max,
+                 uint32_t *out);
 
 /* Lists of strings: count (0 when absent) and element i. */
 int ims_conf_list_len(ims_conf_t *conf, const char *key, size_t *out);

@@ -3,11 +3,16 @@
  * Pools of unique numbers for SPIs and protected ports (see ipsec_alloc.h).
  *
  * The live set is open addressing with linear probing over a power-of-two
- * array of uint32_t, 0 marking an empty slot (0 is never in a range). It is
- * kept at most half full, and removal shifts the following entries back
- * (no tombstones), so a lookup stops at the first empty slot. The numbers are
- * our own (allocated or read back from our journal), not chosen by a peer,
- * so a fixed multiplicative hash is enough.
+ * array of (number, holders) slots, number 0 marking an empty slot (0 is never
+ * in a range). It is kept at most half full, and removal shifts the following
+ * entries back (no tombstones), so a lookup stops at the first empty slot.
+ * The numbers are our own (allocated or read back from our journal), not
+ * chosen by a peer, so a fixed multiplicative hash is enough.
+ *
+ * Why a number can have several holders: a re-registration keeps the
+ * P-CSCF's protected server port (TS 33.203 §7.4), so the new SA set and the
+ * one it replaces (retiring) hold the same port_ps; it is free again when the
+ * last of them lets go.
  */
 #include "common/ipsec/ipsec_alloc.h"
 
@@ -17,10 +22,15 @@
 
 #define SET_MIN_BITS 6u   /* 64 slots */
 
+typedef struct slot {
+    uint32_t id;        /* 0: empty */
+    uint32_t holders;   /* >= 1 while live */
+} slot_t;
+
 struct ipsec_idpool {
     uint32_t min, max;
     uint32_t cursor;    /* next number to try */
-    uint32_t *slots;    /* live numbers; 0 = empty */
+    slot_t *slots;      /* live numbers */
     size_t nslots;      /* power of two, 2^bits */
     unsigned bits;
     size_t live;
@@ -45,14 +55,14 @@ static size_t find_slot(const ipsec_idpool_t *p, uint32_t id)
 {
     size_t i = slot_of(p, id);
 
-    while (p->slots[i] != 0 && p->slots[i] != id)
+    while (p->slots[i].id != 0 && p->slots[i].id != id)
         i = (i + 1) & (p->nslots - 1);
     return i;
 }
 
 static int rehash(ipsec_idpool_t *p, unsigned bits)
 {
-    uint32_t *old = p->slots;
+    slot_t *old = p->slots;
     size_t oldn = p->nslots;
 
     p->slots = calloc((size_t)1 << bits, sizeof(*p->slots));
@@ -63,8 +73,8 @@ static int rehash(ipsec_idpool_t *p, unsigned bits)
     p->nslots = (size_t)1 << bits;
     p->bits = bits;
     for (size_t i = 0; i < oldn; i++) {
-        if (old[i] != 0)
-            p->slots[find_slot(p, old[i])] = old[i];
+        if (old[i].id != 0)
+            p->slots[find_slot(p, old[i].id)] = old[i];
     }
     free(old);
     return IMS_OK;
@@ -83,10 +93,10 @@ static int reserve_room(ipsec_idpool_t *p, size_t n)
     return bits == p->bits ? IMS_OK : rehash(p, bits);
 }
 
-/* Add id, known absent; room was reserved. */
+/* Add id (one holder), known absent; room was reserved. */
 static void set_put(ipsec_idpool_t *p, uint32_t id)
 {
-    p->slots[find_slot(p, id)] = id;
+    p->slots[find_slot(p, id)] = (slot_t){ id, 1 };
     p->live++;
 }
 
@@ -95,17 +105,17 @@ static void set_remove_at(ipsec_idpool_t *p, size_t i)
 {
     size_t mask = p->nslots - 1, j = i;
 
-    p->slots[i] = 0;
+    p->slots[i] = (slot_t){ 0, 0 };
     for (;;) {
         size_t home;
         j = (j + 1) & mask;
-        if (p->slots[j] == 0)
+        if (p->slots[j].id == 0)
             break;
-        home = slot_of(p, p->slots[j]);
+        home = slot_of(p, p->slots[j].id);
         /* Move slots[j] into the hole unless its home lies cyclically in (i, j]. */
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
             p->slots[i] = p->slots[j];
-            p->slots[j] = 0;
+            p->slots[j] = (slot_t){ 0, 0 };
             i = j;
         }
     }
@@ -156,7 +166,26 @@ size_t ipsec_idpool_live(const ipsec_idpool_t *p)
 
 bool ipsec_idpool_is_live(const ipsec_idpool_t *p, uint32_t id)
 {
-    return id != 0 && p->slots[find_slot(p, id)] == id;
+    return id != 0 && p->slots[find_slot(p, id)].id == id;
+}
+
+uint32_t ipsec_idpool_holders(const ipsec_idpool_t *p, uint32_t id)
+{
+    const slot_t *sl = &p->slots[find_slot(p, id)];
+
+    return id != 0 && sl->id == id ? sl->holders : 0;
+}
+
+int ipsec_idpool_hold(ipsec_idpool_t *p, uint32_t id)
+{
+    slot_t *sl = &p->slots[find_slot(p, id)];
+
+    if (id == 0 || sl->id != id)
+        return IMS_DECLINED;
+    if (sl->holders == UINT32_MAX)
+        return IMS_ERROR;
+    sl->holders++;
+    return IMS_OK;
 }
 
 int ipsec_idpool_alloc(ipsec_idpool_t *p, uint32_t *id)
@@ -196,9 +225,10 @@ int ipsec_idpool_release(ipsec_idpool_t *p, uint32_t id)
     if (id == 0)
         return IMS_DECLINED;
     i = find_slot(p, id);
-    if (p->slots[i] != id)
+    if (p->slots[i].id != id)
         return IMS_DECLINED;
-    set_remove_at(p, i);
+    if (--p->slots[i].holders == 0)
+        set_remove_at(p, i);
     return IMS_OK;
 }
 
@@ -286,6 +316,31 @@ int ipsec_alloc_port_pair(ipsec_alloc_t *a, uint16_t *port_c, uint16_t *port_s)
         *port_s = (uint16_t)s;
     }
     return rc;
+}
+
+int ipsec_alloc_port(ipsec_alloc_t *a, uint16_t *port)
+{
+    uint32_t v;
+    int rc = ipsec_idpool_alloc(a->ports, &v);
+
+    if (rc == IMS_OK)
+        *port = (uint16_t)v;
+    return rc;
+}
+
+int ipsec_alloc_port_hold(ipsec_alloc_t *a, uint16_t port)
+{
+    return ipsec_idpool_hold(a->ports, port);
+}
+
+int ipsec_alloc_port_release(ipsec_alloc_t *a, uint16_t port)
+{
+    return ipsec_idpool_release(a->ports, port);
+}
+
+uint32_t ipsec_alloc_port_holders(const ipsec_alloc_t *a, uint16_t port)
+{
+    return ipsec_idpool_holders(a->ports, port);
 }
 
 int ipsec_alloc_reserve_spi_pair(ipsec_alloc_t *a, uint32_t spi_c, uint32_t spi_s)

@@ -13,6 +13,11 @@
  * may still arrive. Cost: O(1) while the range is mostly free, at worst the
  * number of live entries in a row ahead of the cursor; memory O(live).
  *
+ * A number may have several holders (ipsec_idpool_hold): a re-registration
+ * keeps the P-CSCF's protected server port (TS 33.203 §7.4), so the new SA set
+ * and the one it replaces hold the same port_ps, which is free again only
+ * when the last of them releases it.
+ *
  * A restarted P-CSCF calls the reserve functions with what its journal holds
  * before it allocates anything new. Single-threaded, like the daemons.
  */
@@ -30,15 +35,24 @@ typedef struct ipsec_idpool ipsec_idpool_t;
 ipsec_idpool_t *ipsec_idpool_new(uint32_t min, uint32_t max);
 void ipsec_idpool_free(ipsec_idpool_t *p);
 
-/* IMS_OK with a new live number in *id; IMS_DECLINED when every number of the
- * range is live; IMS_ERROR on allocation failure (nothing changed). */
+/* IMS_OK with a new live number (one holder) in *id; IMS_DECLINED when every
+ * number of the range is live; IMS_ERROR on allocation failure (nothing
+ * changed). */
 int ipsec_idpool_alloc(ipsec_idpool_t *p, uint32_t *id);
-/* Mark id live (journal restore). IMS_OK; IMS_DECLINED when id is already
- * live; IMS_ERROR when id is outside the range or on allocation failure. */
+/* Mark id live with one holder (journal restore). IMS_OK; IMS_DECLINED when
+ * id is already live; IMS_ERROR when id is outside the range or on
+ * allocation failure. */
 int ipsec_idpool_reserve(ipsec_idpool_t *p, uint32_t id);
-/* Make id free again. IMS_OK; IMS_DECLINED when it was not live. */
+/* One more holder of the live id. IMS_OK; IMS_DECLINED when id is not live;
+ * IMS_ERROR when it has UINT32_MAX holders already. */
+int ipsec_idpool_hold(ipsec_idpool_t *p, uint32_t id);
+/* One holder lets go; id is free again when it was the last. IMS_OK;
+ * IMS_DECLINED when id was not live. */
 int ipsec_idpool_release(ipsec_idpool_t *p, uint32_t id);
 bool ipsec_idpool_is_live(const ipsec_idpool_t *p, uint32_t id);
+/* How many hold id (0: free). */
+uint32_t ipsec_idpool_holders(const ipsec_idpool_t *p, uint32_t id);
+/* Live numbers (each counted once, whatever its holders). */
 size_t ipsec_idpool_live(const ipsec_idpool_t *p);
 /* How many numbers the range holds (max - min + 1, up to 2^32). */
 uint64_t ipsec_idpool_size(const ipsec_idpool_t *p);
@@ -60,17 +74,31 @@ void ipsec_alloc_free(ipsec_alloc_t *a);
 int ipsec_alloc_spi_pair(ipsec_alloc_t *a, uint32_t *spi_c, uint32_t *spi_s);
 int ipsec_alloc_port_pair(ipsec_alloc_t *a, uint16_t *port_c, uint16_t *port_s);
 
+/* One new port (port_pc of a set that shares the port_ps of the set it
+ * replaces). IMS_OK; IMS_DECLINED when none is free; IMS_ERROR on allocation
+ * failure. */
+int ipsec_alloc_port(ipsec_alloc_t *a, uint16_t *port);
+/* One more holder of a live port (a rotated set keeping port_ps). IMS_OK;
+ * IMS_DECLINED when the port is not live. Released like any other. */
+int ipsec_alloc_port_hold(ipsec_alloc_t *a, uint16_t port);
+/* One holder of port lets go (free when it was the last). IMS_OK;
+ * IMS_DECLINED when it was not live. */
+int ipsec_alloc_port_release(ipsec_alloc_t *a, uint16_t port);
+/* How many hold port (0: free). */
+uint32_t ipsec_alloc_port_holders(const ipsec_alloc_t *a, uint16_t port);
+
 /* Journal restore: both values become live, or neither (IMS_DECLINED when one
  * is already live or the two are equal; IMS_ERROR when one is out of range). */
 int ipsec_alloc_reserve_spi_pair(ipsec_alloc_t *a, uint32_t spi_c, uint32_t spi_s);
 int ipsec_alloc_reserve_port_pair(ipsec_alloc_t *a, uint16_t port_c, uint16_t port_s);
 
-/* Release both of a pair; IMS_OK, or IMS_DECLINED when either was not live
- * (the other is still released). */
+/* Release (one holder of) both of a pair; IMS_OK, or IMS_DECLINED when either
+ * was not live (the other is still released). */
 int ipsec_alloc_release_spi_pair(ipsec_alloc_t *a, uint32_t spi_c, uint32_t spi_s);
 int ipsec_alloc_release_port_pair(ipsec_alloc_t *a, uint16_t port_c, uint16_t port_s);
 
-/* Live SPIs / ports (two per registration). */
+/* Live SPIs / ports (two per registration; a port_ps shared by a
+ * re-registration's sets counts once). */
 size_t ipsec_alloc_spis_live(const ipsec_alloc_t *a);
 size_t ipsec_alloc_ports_live(const ipsec_alloc_t *a);
 

@@ -21,6 +21,10 @@ json_t *ims_ctl_sip_counters(const sip_node_t *node)
                                   (json_int_t)t->parse_errors, "rx_400_sent",
                                   (json_int_t)t->rx_400_sent, "dropped", (json_int_t)t->dropped,
                                   "conns_open", (json_int_t)t->conns_open));
+    json_object_set_new(o, "tls",
+                        json_pack("{s:I,s:I,s:I}", "conns_open", (json_int_t)t->tls_conns_open,
+                                  "handshakes", (json_int_t)t->tls_handshakes,
+                                  "handshakes_failed", (json_int_t)t->tls_failed));
     json_object_set_new(o, "transactions",
                         json_integer((json_int_t)sip_txn_layer_count(sip_node_layer(node))));
     if (px) {

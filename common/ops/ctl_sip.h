@@ -14,7 +14,8 @@
 
 struct ims_uelog;
 
-/* {"transport":{...},"transactions":N,"proxy":{...}} of node (a new object). */
+/* {"transport":{...},"tls":{"conns_open","handshakes","handshakes_failed"},
+ * "transactions":N,"proxy":{...}} of node (a new object). */
 json_t *ims_ctl_sip_counters(const sip_node_t *node);
 
 /* For the per-UE logs (uelog.h): the UE's address ("ip:port", "[v6]:port")

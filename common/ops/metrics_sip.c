@@ -33,6 +33,17 @@ static void c_conns(void *node, ims_metrics_emitter_t *e)
     ims_metrics_emit(e, NULL, NULL, (double)tstats(node)->conns_open);
 }
 
+static void c_tls_conns(void *node, ims_metrics_emitter_t *e)
+{
+    ims_metrics_emit(e, NULL, NULL, (double)tstats(node)->tls_conns_open);
+}
+
+static void c_tls_handshakes(void *node, ims_metrics_emitter_t *e)
+{
+    ims_metrics_emit(e, "result", "ok", (double)tstats(node)->tls_handshakes);
+    ims_metrics_emit(e, "result", "failed", (double)tstats(node)->tls_failed);
+}
+
 static void c_txns(void *node, ims_metrics_emitter_t *e)
 {
     ims_metrics_emit(e, NULL, NULL, (double)sip_txn_layer_count(sip_node_layer(node)));
@@ -89,6 +100,12 @@ int ims_metrics_sip_node(ims_metrics_t *m, const sip_node_t *node)
         { "ims_sip_dropped_total", "SIP messages dropped by the transport", IMS_METRIC_COUNTER,
           c_dropped },
         { "ims_sip_connections", "Open SIP stream connections", IMS_METRIC_GAUGE, c_conns },
+        { "ims_tls_connections", "Open SIP over TLS connections (also in ims_sip_connections)",
+          IMS_METRIC_GAUGE, c_tls_conns },
+        { "ims_tls_handshakes_total",
+          "TLS handshakes of SIP connections, either side: completed, or failed (refused "
+          "certificate or version, garbage, timeout)",
+          IMS_METRIC_COUNTER, c_tls_handshakes },
         { "ims_sip_transactions", "Live SIP transactions", IMS_METRIC_GAUGE, c_txns },
         { "ims_sip_proxy_events_total", "What the proxy core did with requests",
           IMS_METRIC_COUNTER, c_proxy },

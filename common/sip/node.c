@@ -56,6 +56,8 @@ int sip_node_parse_endpoint(const char *s, sip_proto_t *proto, char *host, size_
         *proto = SIP_PROTO_UDP;
     else if (strncasecmp(s, "tcp:", 4) == 0)
         *proto = SIP_PROTO_TCP;
+    else if (strncasecmp(s, "tls:", 4) == 0)
+        *proto = SIP_PROTO_TLS;  /* once sip.tls enabled TLS (start) */
     else
         return IMS_ERROR;
     h = s + 4;
@@ -244,7 +246,7 @@ static void on_message(void *arg, sip_msg_t *msg)
     ims_log_ctx_clear();
 }
 
-static int set_dest(const char *spec, const char *what, sip_dest_t *dst, bool *has)
+static int set_dest(const char *spec, const char *what, bool tls, sip_dest_t *dst, bool *has)
 {
     char host[64];
     uint16_t port;
@@ -253,7 +255,11 @@ static int set_dest(const char *spec, const char *what, sip_dest_t *dst, bool *h
         return IMS_OK;
     if (sip_node_parse_endpoint(spec, &dst->proto, host, sizeof(host), &port) != IMS_OK ||
         sip_addr_from(&dst->addr, host, port) != IMS_OK) {
-        IMS_ERR("bad %s %s (want udp:IP:PORT or tcp:IP:PORT)", what, spec);
+        IMS_ERR("bad %s %s (want udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT)", what, spec);
+        return IMS_ERROR;
+    }
+    if (dst->proto == SIP_PROTO_TLS && !tls) {
+        IMS_ERR("%s %s: TLS needs sip.tls (at least its ca, to verify the server)", what, spec);
         return IMS_ERROR;
     }
     *has = true;
@@ -298,11 +304,19 @@ static int start(node_t *nd)
     char host[64], err[512];
     sip_proto_t proto;
     uint16_t port;
+    int tls = IMS_DECLINED;
 
     nd->loop = ims_loop_new();
     if (!nd->loop || ims_loop_handle_signals(nd->loop, NULL, NULL) != IMS_OK)
         return IMS_ERROR;
     nd->tp = sip_transport_new(nd->loop, &nd->tcfg, on_message, nd);
+    /* sip.tls (optional): SIP over TLS for every node, UEs or other CSCFs. First, so
+     * that sip.listen and -l may name more TLS listeners ("tls:IP:PORT"). */
+    if (nd->conf && (tls = sip_transport_tls_conf(nd->tp, nd->conf, err, sizeof(err))) ==
+                        IMS_ERROR) {
+        IMS_ERR("%s", err);
+        return IMS_ERROR;
+    }
     for (int i = 0; i < nd->nlisten; i++) {
         if (sip_node_parse_endpoint(nd->listen[i], &proto, host, sizeof(host), &port) != IMS_OK ||
             sip_transport_listen(nd->tp, proto, host, port) != IMS_OK) {
@@ -311,13 +325,9 @@ static int start(node_t *nd)
         }
         IMS_NOTICE("listening on %s", nd->listen[i]);
     }
-    /* sip.tls (optional): SIP over TLS for every node, UEs or other CSCFs. */
-    if (nd->conf && sip_transport_tls_conf(nd->tp, nd->conf, err, sizeof(err)) == IMS_ERROR) {
-        IMS_ERR("%s", err);
-        return IMS_ERROR;
-    }
-    if (set_dest(nd->next_hop, "next hop", &nd->pcfg.next_hop, &nd->pcfg.has_next_hop) != IMS_OK ||
-        set_dest(nd->outbound, "outbound proxy", &nd->pcfg.outbound,
+    if (set_dest(nd->next_hop, "next hop", tls == IMS_OK, &nd->pcfg.next_hop,
+                 &nd->pcfg.has_next_hop) != IMS_OK ||
+        set_dest(nd->outbound, "outbound proxy", tls == IMS_OK, &nd->pcfg.outbound,
                  &nd->pcfg.has_outbound) != IMS_OK)
         return IMS_ERROR;
     nd->layer = sip_txn_layer_new(nd->loop, nd->tp, &nd->timers);

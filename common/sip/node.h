@@ -65,8 +65,8 @@ sip_proxy_t *sip_node_proxy(const sip_node_t *node);
 /* Whether the node has begun draining (for readiness probes: then it is not ready). */
 bool sip_node_draining(const sip_node_t *node);
 
-/* Parse "udp:HOST:PORT" / "tcp:[v6]:PORT" into proto, host (brackets removed) and
- * port. IMS_OK or IMS_ERROR. */
+/* Parse "udp:HOST:PORT" / "tcp:[v6]:PORT" / "tls:HOST:PORT" into proto, host
+ * (brackets removed) and port. IMS_OK or IMS_ERROR. (tls: works once sip.tls is on.) */
 int sip_node_parse_endpoint(const char *s, sip_proto_t *proto, char *host, size_t hostlen,
                             uint16_t *port);
 

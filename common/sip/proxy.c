@@ -192,7 +192,7 @@ int sip_proxy_uri_dest(const osip_uri_t *uri, sip_dest_t *dst)
         else if (strcasecmp(tp->gvalue, "udp") != 0)
             return IMS_ERROR;
     }
-    port = sips ? 5061 : 5060;
+    port = dst->proto == SIP_PROTO_TLS ? 5061 : 5060;   /* RFC 3263 §4.2 */
     if (uri->port && *uri->port) {
         char *end;
 

@@ -41,7 +41,9 @@ typedef struct sip_dest {
     uint32_t conn_id;        /* 0: any / new */
     /* UDP: send from this local address, one we listen on (configured, or opened
      * with sip_transport_listen_at); family 0 (as zeroed), or one we no longer
-     * listen on: the default one. */
+     * listen on: the default one. TCP, with conn_id 0 (a request): only a
+     * connection from exactly this address is used; a new one is bound to it
+     * (no TCP listener may hold it) and then serves its remote address. */
     sip_addr_t local;
 } sip_dest_t;
 
@@ -49,9 +51,17 @@ typedef void (*sip_recv_cb)(void *arg, sip_msg_t *msg);
 
 typedef struct sip_transport_stats {
     uint64_t rx_msgs, tx_msgs, parse_errors, rx_400_sent, dropped, conns_open;
-    /* TLS: handshakes completed, and failed or timed out (either side). */
-    uint64_t tls_handshakes, tls_failed;
+    /* TLS: handshakes completed, and failed or timed out (either side); TLS
+     * connections open (handshaking ones included, also in conns_open). */
+    uint64_t tls_handshakes, tls_failed, tls_conns_open;
 } sip_transport_stats_t;
+
+/* What a TLS server asks of its clients (sip_tls_cfg_t.client_cert). */
+typedef enum sip_tls_client_cert {
+    SIP_TLS_CLIENT_CERT_NONE = 0,  /* not asked for (UEs have none) */
+    SIP_TLS_CLIENT_CERT_OPTIONAL,  /* asked for; one presented must verify */
+    SIP_TLS_CLIENT_CERT_REQUIRED   /* a client without a good one is refused */
+} sip_tls_client_cert_t;
 
 /* TLS settings; files are PEM. */
 typedef struct sip_tls_cfg {
@@ -60,6 +70,9 @@ typedef struct sip_tls_cfg {
     const char *ca;          /* CAs that must have signed the servers we connect to,
                               * which must name the IP address we connect to;
                               * NULL: servers are not verified */
+    /* Clients' certificates (needs ca): signed by ca and naming the IP address
+     * the connection comes from, since CSCFs connect from their listening one. */
+    sip_tls_client_cert_t client_cert;
     uint32_t handshake_ms;   /* a handshake not done after this is dropped (default 10000) */
 } sip_tls_cfg_t;
 
@@ -78,8 +91,9 @@ int sip_transport_tls(sip_transport_t *tp, const sip_tls_cfg_t *cfg);
 
 /*
  * The sip.tls group of a configuration: listen ("IP:PORT", "[v6]:PORT"), cert,
- * key, ca, handshake_ms. Enables TLS and listens. IMS_OK; IMS_DECLINED when
- * there is no sip.tls or TLS is already on; IMS_ERROR with err filled in.
+ * key, ca, client_cert ("none", "optional", "required"), handshake_ms. Enables
+ * TLS and listens. IMS_OK; IMS_DECLINED when there is no sip.tls or TLS is
+ * already on; IMS_ERROR with err filled in.
  */
 int sip_transport_tls_conf(sip_transport_t *tp, ims_conf_t *conf, char *err, size_t errlen);
 
@@ -113,5 +127,16 @@ int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *b
 int sip_transport_send_msg(sip_transport_t *tp, const sip_dest_t *dst, const sip_msg_t *msg);
 
 const sip_transport_stats_t *sip_transport_stats(const sip_transport_t *tp);
+
+/*
+ * The open stream connection with remote (accepted from it or made to it), for
+ * a peer reachable only over the connection it opened (a UE behind a NAT, RFC
+ * 5626 §5.3): its id, with *proto set to its protocol; 0 when there is none.
+ * *proto on entry: SIP_PROTO_TCP or SIP_PROTO_TLS for that one only,
+ * SIP_PROTO_UDP for either (TLS first). A connection closing for lost framing
+ * is not one.
+ */
+uint32_t sip_transport_conn_find(const sip_transport_t *tp, const sip_addr_t *remote,
+                                 sip_proto_t *proto);
 
 #endif

@@ -164,6 +164,8 @@ static void conn_close(sip_conn_t *c, const char *why)
     close(c->fd);
     c->fd = -1;
     tp->st.conns_open--;
+    if (c->proto == SIP_PROTO_TLS)
+        tp->st.tls_conns_open--;
     if (c->busy == 0)
         conn_free(c);
 }
@@ -253,6 +255,8 @@ static sip_conn_t *conn_new(sip_transport_t *tp, int fd, bool connecting, const 
         tp->conns->prev = c;
     tp->conns = c;
     tp->st.conns_open++;
+    if (proto == SIP_PROTO_TLS)
+        tp->st.tls_conns_open++;
     return c;
 }
 
@@ -683,9 +687,43 @@ static void bind_source(sip_transport_t *tp, int fd, int family, sip_proto_t pro
         IMS_DEBUG("sip: TCP bind source: %s", strerror(errno));
 }
 
-static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_proto_t proto)
+/* A new connection from exactly from (the P-CSCF's protected client port,
+ * TS 33.203 §7.1: the SA selectors name it). IMS_OK or IMS_ERROR (logged):
+ * not sent from another port, where it would miss the SAs. SO_REUSEADDR: an
+ * earlier connection from it may linger in TIME_WAIT. */
+static int bind_from(int fd, const sip_addr_t *from)
+{
+    char txt[64];
+
+    set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (bind(fd, (const struct sockaddr *)&from->ss, addr_len(from)) == 0)
+        return IMS_OK;
+    IMS_WARN("sip: TCP connect from %s: %s", sip_addr_str(from, txt, sizeof(txt)),
+             strerror(errno));
+    return IMS_ERROR;
+}
+
+/* c, made from a chosen local address, is the one for its remote address from
+ * now on (the newest SAs' client port): it takes the index over. */
+static void take_addr_index(sip_conn_t *c)
+{
+    char key[ADDR_KEY_MAX];
+    size_t n = addr_key(&c->remote, c->proto, key);
+    sip_conn_t *other;
+
+    if (c->in_addr_index || n == 0)
+        return;
+    if ((other = ims_hash_remove_n(c->tp->by_addr, key, n)) != NULL)
+        other->in_addr_index = false;
+    c->in_addr_index = ims_hash_insert_n(c->tp->by_addr, key, n, c) == IMS_OK;
+}
+
+/* from: NULL (our listening address, any port) or the local address to use. */
+static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_proto_t proto,
+                                const sip_addr_t *from)
 {
     socklen_t alen = addr_len(to);
+    sip_conn_t *c;
     char txt[64];
     int fd, rc;
 
@@ -701,7 +739,12 @@ static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_p
     if (fd < 0)
         return NULL;
     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    bind_source(tp, fd, to->ss.ss_family, proto);
+    if (!from) {
+        bind_source(tp, fd, to->ss.ss_family, proto);
+    } else if (bind_from(fd, from) != IMS_OK) {
+        close(fd);
+        return NULL;
+    }
     rc = connect(fd, (const struct sockaddr *)&to->ss, alen);
     if (rc < 0 && errno != EINPROGRESS) {
         IMS_INFO("sip: %s connect to %s: %s", proto == SIP_PROTO_TLS ? "TLS" : "TCP",
@@ -710,11 +753,23 @@ static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_p
         return NULL;
     }
     /* A TLS session needs the connect done first: it starts on writability. */
-    return conn_new(tp, fd, rc < 0 || proto == SIP_PROTO_TLS, to, proto);
+    c = conn_new(tp, fd, rc < 0 || proto == SIP_PROTO_TLS, to, proto);
+    if (c && from)
+        take_addr_index(c);
+    return c;
+}
+
+/* The local address a request (no connection named) must leave from, or NULL
+ * (any: responses keep the connection their request came on, or reconnect as
+ * before). */
+static const sip_addr_t *dst_from(const sip_dest_t *dst)
+{
+    return dst->conn_id == 0 && dst->local.ss.ss_family != 0 ? &dst->local : NULL;
 }
 
 static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
 {
+    const sip_addr_t *from = dst_from(dst);
     char key[ADDR_KEY_MAX];
     sip_conn_t *c = NULL;
 
@@ -722,7 +777,31 @@ static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
         c = ims_hash_find_n(tp->by_id, (const char *)&dst->conn_id, sizeof(dst->conn_id));
     if (c == NULL || c->draining || c->proto != dst->proto)
         c = ims_hash_find_n(tp->by_addr, key, addr_key(&dst->addr, dst->proto, key));
+    if (c != NULL && from && !sip_addr_equal(&c->local, from))
+        return NULL;    /* from elsewhere: not over the SAs dst->local is for */
     return c != NULL && !c->draining ? c : NULL;
+}
+
+uint32_t sip_transport_conn_find(const sip_transport_t *tp, const sip_addr_t *remote,
+                                 sip_proto_t *proto)
+{
+    static const sip_proto_t order[] = { SIP_PROTO_TLS, SIP_PROTO_TCP };
+    char key[ADDR_KEY_MAX];
+    const sip_conn_t *c;
+    size_t n;
+
+    for (size_t i = 0; tp && i < IMS_ARRAY_LEN(order); i++) {
+        if (*proto != SIP_PROTO_UDP && *proto != order[i])
+            continue;
+        if ((n = addr_key(remote, order[i], key)) == 0)
+            return 0;
+        c = ims_hash_find_n(tp->by_addr, key, n);
+        if (c != NULL && !c->draining && !c->dead) {
+            *proto = order[i];
+            return c->id;
+        }
+    }
+    return 0;
 }
 
 int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len)
@@ -730,7 +809,7 @@ int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, si
     sip_conn_t *c = find_conn(tp, dst);
 
     if (c == NULL)
-        c = conn_connect(tp, &dst->addr, dst->proto);
+        c = conn_connect(tp, &dst->addr, dst->proto, dst_from(dst));
     if (c == NULL)
         return IMS_ERROR;
     return conn_write(c, buf, len);

@@ -20,9 +20,13 @@
  *   the queue, which OpenSSL then accepts.
  * - An end of stream without close_notify counts as a close, not an error
  *   (SSL_OP_IGNORE_UNEXPECTED_EOF): UEs vanish without saying goodbye.
- * - The server asks for no client certificate: UEs have none. A client side
- *   with a CA verifies the server's certificate and that it names the IP
- *   address we connected to (we reach peers by address, sip.hosts).
+ * - A client side with a CA verifies the server's certificate and that it
+ *   names the IP address we connected to (we reach peers by address,
+ *   sip.hosts). The server asks for no client certificate unless told to
+ *   (client_cert): UEs have none. Between CSCFs it is asked for and checked
+ *   against the same CA, and must name the address the connection comes from:
+ *   a node connects from its listening address (transport_tcp.c), so a
+ *   certificate stolen from one node does not let another address in.
  * - The OpenSSL error queue is per thread and sticky: it is cleared before
  *   every call so SSL_get_error reports this call's outcome.
  */
@@ -48,8 +52,11 @@ struct sip_tls {
     SSL_CTX *srv;    /* NULL without a certificate: no TLS listener */
     SSL_CTX *cli;
     bool verify;     /* a CA was given: servers are verified */
+    sip_tls_client_cert_t client_cert;
     uint32_t handshake_ms;
 };
+
+static const char *const client_cert_names[] = { "none", "optional", "required" };
 
 /* The oldest queued OpenSSL error as text (the queue is cleared), or dflt. */
 static const char *ssl_reason(char *buf, size_t len, const char *dflt)
@@ -99,10 +106,38 @@ static int load_cert(SSL_CTX *ctx, const sip_tls_cfg_t *cfg)
     return IMS_OK;
 }
 
+/* The server side asks clients for a certificate signed by ca. */
+static int verify_clients(SSL_CTX *srv, const sip_tls_cfg_t *cfg)
+{
+    static const unsigned char sid_ctx[] = "ims-core-sip";
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca);
+    char why[256];
+
+    if (SSL_CTX_load_verify_locations(srv, cfg->ca, NULL) != 1 || !names) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        IMS_ERR("sip: TLS CA %s: %s", cfg->ca, ssl_reason(why, sizeof(why), "no certificate"));
+        return IMS_ERROR;
+    }
+    SSL_CTX_set_client_CA_list(srv, names);  /* the hint of CertificateRequest */
+    /* A resumed session must come from a context that verified its client. */
+    SSL_CTX_set_session_id_context(srv, sid_ctx, sizeof(sid_ctx) - 1);
+    SSL_CTX_set_verify(srv,
+                       SSL_VERIFY_PEER | (cfg->client_cert == SIP_TLS_CLIENT_CERT_REQUIRED
+                                              ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                              : 0),
+                       NULL);
+    return IMS_OK;
+}
+
 static int setup(sip_tls_t *t, const sip_tls_cfg_t *cfg)
 {
     char why[256];
 
+    if ((unsigned)cfg->client_cert > SIP_TLS_CLIENT_CERT_REQUIRED ||
+        (cfg->client_cert != SIP_TLS_CLIENT_CERT_NONE && (!cfg->ca || !cfg->cert))) {
+        IMS_ERR("sip: TLS client certificates need a CA and a certificate of our own");
+        return IMS_ERROR;
+    }
     t->cli = ctx_new(false);
     if (!t->cli)
         return IMS_ERROR;
@@ -120,7 +155,10 @@ static int setup(sip_tls_t *t, const sip_tls_cfg_t *cfg)
     if (load_cert(t->cli, cfg) != IMS_OK)
         return IMS_ERROR;
     t->srv = ctx_new(true);
-    return t->srv && load_cert(t->srv, cfg) == IMS_OK ? IMS_OK : IMS_ERROR;
+    if (!t->srv || load_cert(t->srv, cfg) != IMS_OK)
+        return IMS_ERROR;
+    t->client_cert = cfg->client_cert;
+    return t->client_cert != SIP_TLS_CLIENT_CERT_NONE ? verify_clients(t->srv, cfg) : IMS_OK;
 }
 
 static void tls_free(sip_tls_t *t)
@@ -155,8 +193,9 @@ int sip_transport_tls(sip_transport_t *tp, const sip_tls_cfg_t *cfg)
     if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
         signal(SIGPIPE, SIG_IGN);
     tp->tls = t;
-    IMS_NOTICE("sip: TLS on (%s, peers %sverified), TLS 1.2 minimum",
-               cfg->cert ? cfg->cert : "no certificate: client only", t->verify ? "" : "not ");
+    IMS_NOTICE("sip: TLS on (%s, servers %sverified, client certificates: %s), TLS 1.2 minimum",
+               cfg->cert ? cfg->cert : "no certificate: client only", t->verify ? "" : "not ",
+               client_cert_names[t->client_cert]);
     return IMS_OK;
 }
 
@@ -176,7 +215,8 @@ void sip_tls_fini(sip_transport_t *tp)
     tp->tls = NULL;
 }
 
-/* The client side checks the server's certificate names the address dialled. */
+/* The certificate of peer must name its address: the one a client dialled, the
+ * one a server's client comes from. */
 static int expect_ip(SSL *ssl, const sip_addr_t *peer)
 {
     X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
@@ -206,7 +246,8 @@ struct ssl_st *sip_tls_session(sip_transport_t *tp, int fd, bool server, const s
     ERR_clear_error();
     ssl = SSL_new(server ? t->srv : t->cli);
     if (!ssl || SSL_set_fd(ssl, fd) != 1 ||
-        (!server && t->verify && expect_ip(ssl, peer) != IMS_OK)) {
+        ((server ? t->client_cert != SIP_TLS_CLIENT_CERT_NONE : t->verify) &&
+         expect_ip(ssl, peer) != IMS_OK)) {
         IMS_WARN("sip: TLS session: %s", ssl_reason(why, sizeof(why), "out of memory"));
         SSL_free(ssl);
         return NULL;
@@ -328,20 +369,35 @@ bool sip_tls_pending(const struct ssl_st *ssl)
 
 /* ---- configuration ---- */
 
-static int conf_strs(ims_conf_t *conf, sip_tls_cfg_t *c, const char **listen)
+static int conf_strs(ims_conf_t *conf, sip_tls_cfg_t *c, const char **listen,
+                     const char **client_cert)
 {
     return ims_conf_str(conf, "sip.tls.listen", false, listen) == IMS_ERROR ||
                    ims_conf_str(conf, "sip.tls.cert", false, &c->cert) == IMS_ERROR ||
                    ims_conf_str(conf, "sip.tls.key", false, &c->key) == IMS_ERROR ||
-                   ims_conf_str(conf, "sip.tls.ca", false, &c->ca) == IMS_ERROR
+                   ims_conf_str(conf, "sip.tls.ca", false, &c->ca) == IMS_ERROR ||
+                   ims_conf_str(conf, "sip.tls.client_cert", false, client_cert) == IMS_ERROR
                ? IMS_ERROR
                : IMS_OK;
+}
+
+/* client_cert by name into c; IMS_ERROR for an unknown name or one without ca/cert. */
+static int conf_client_cert(const char *name, sip_tls_cfg_t *c)
+{
+    for (size_t i = 0; name && i < IMS_ARRAY_LEN(client_cert_names); i++) {
+        if (strcmp(name, client_cert_names[i]) == 0) {
+            c->client_cert = (sip_tls_client_cert_t)i;
+            return c->client_cert == SIP_TLS_CLIENT_CERT_NONE || (c->ca && c->cert) ? IMS_OK
+                                                                                   : IMS_ERROR;
+        }
+    }
+    return name ? IMS_ERROR : IMS_OK;
 }
 
 int sip_transport_tls_conf(sip_transport_t *tp, ims_conf_t *conf, char *err, size_t errlen)
 {
     sip_tls_cfg_t c = { 0 };
-    const char *listen = NULL;
+    const char *listen = NULL, *client_cert = NULL;
     char spec[96], host[64];
     sip_proto_t proto;
     uint16_t port;
@@ -349,13 +405,18 @@ int sip_transport_tls_conf(sip_transport_t *tp, ims_conf_t *conf, char *err, siz
 
     if (!tp || !conf || tp->tls)
         return IMS_DECLINED;
-    if (conf_strs(conf, &c, &listen) != IMS_OK ||
+    if (conf_strs(conf, &c, &listen, &client_cert) != IMS_OK ||
         ims_conf_int(conf, "sip.tls.handshake_ms", false, 100, 600000, &ms) == IMS_ERROR) {
         snprintf(err, errlen, "%s", ims_conf_error(conf));
         return IMS_ERROR;
     }
     if (!listen && !c.cert && !c.ca)
         return IMS_DECLINED;
+    if (conf_client_cert(client_cert, &c) != IMS_OK) {
+        snprintf(err, errlen, "%s: sip.tls.client_cert: want \"none\", \"optional\" or "
+                 "\"required\" (the last two with ca and cert)", ims_conf_path(conf));
+        return IMS_ERROR;
+    }
     c.handshake_ms = (uint32_t)ms;
     /* The endpoint syntax of sip.listen, with the protocol implied. */
     snprintf(spec, sizeof(spec), "tcp:%s", listen ? listen : "");

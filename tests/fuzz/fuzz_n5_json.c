@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * libFuzzer target for what the P-CSCF parses from a PCF on N5
- * (pcscf/n5-client.h): ProblemDetails bodies of refusals, TerminationInfo
- * bodies of terminate notifications, and the app session id in a Location
- * header or resUri. Every input goes through all three, from a heap buffer of
- * its exact size (no NUL: ASan sees a read past the end); the Location parser
- * takes a NUL-terminated copy, as nghttp2 hands header values.
+ * libFuzzer target for what the P-CSCF parses from a PCF or an NRF on N5
+ * (pcscf/n5-client.h, pcscf/n5-nrf.h): ProblemDetails bodies of refusals,
+ * TerminationInfo bodies of terminate notifications, the app session id in a
+ * Location header or resUri and the resource URI made of it, and the NRF's
+ * SearchResult. Every input goes through all of them, from a heap buffer of
+ * its exact size (no NUL: ASan sees a read past the end); the Location and
+ * resource parsers take a NUL-terminated copy, as nghttp2 hands header values.
  *
  * Invariants checked (abort() so libFuzzer records a crash): outputs are
  * NUL-terminated within their buffers; an accepted id is non-empty and made of
- * URI-safe characters only, and comes from the input.
+ * URI-safe characters only, and comes from the input; a resource URI is a
+ * prefix of the input; SearchResult candidates are at most the buffer's size,
+ * each with a numeric authority and an apiPrefix that is "" or starts with
+ * '/', in priority order (then capacity).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include "pcscf/n5-client.c"
+#include "pcscf/n5-nrf.c"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -39,6 +44,35 @@ static void check_id(const char *id, size_t cap)
         check(uri_safe((unsigned char)id[i]), "id characters URI-safe");
 }
 
+static void check_search_result(const char *buf, size_t size)
+{
+    pcscf_n5_pcf_t v[3];
+    uint32_t validity;
+    int n = pcscf_n5_nrf_parse(buf, size, v, 3, &validity);
+
+    check(n >= IMS_ERROR && n <= 3, "candidates within the buffer");
+    for (int i = 0; i < n; i++) {
+        check(memchr(v[i].authority, '\0', sizeof(v[i].authority)) != NULL &&
+              sbi_h2_authority_ok(v[i].authority), "candidate authority numeric");
+        check(memchr(v[i].prefix, '\0', sizeof(v[i].prefix)) != NULL &&
+              (v[i].prefix[0] == '\0' || v[i].prefix[0] == '/'), "apiPrefix");
+        check(memchr(v[i].nf_instance_id, '\0', sizeof(v[i].nf_instance_id)) != NULL,
+              "nfInstanceId NUL-terminated");
+        check(i == 0 || !better(&v[i], &v[i - 1]), "candidates in order");
+    }
+}
+
+static void check_resource(const char *str)
+{
+    char ref[PCSCF_N5_REF_MAX];
+
+    if (pcscf_n5_parse_resource(str, ref, sizeof(ref)) != IMS_OK)
+        return;
+    check(memchr(ref, '\0', sizeof(ref)) != NULL, "resource NUL-terminated");
+    check(strncmp(str, ref, strlen(ref)) == 0, "resource URI a prefix of the input");
+    check(strncmp(ref, "http://", 7) == 0 || strncmp(ref, "https://", 8) == 0, "scheme");
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     char *buf = malloc(size ? size : 1), *str = malloc(size + 1);
@@ -59,6 +93,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         check_id(id, sizeof(id));
         check(strstr(str, id) != NULL, "the id comes from the input");
     }
+    check_resource(str);
+    check_search_result(buf, size);
     free(buf);
     free(str);
     return 0;

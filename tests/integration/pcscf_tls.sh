@@ -3,13 +3,16 @@
 # Issue 6, TLS: the P-CSCF listens for SIP over TLS (sip.tls, 5061), UEs register with SIP
 # Digest (MD5) and call each other over it, old TLS versions and garbage are refused. On the
 # private lab of lib/reg.sh (HSS, S-CSCF, I-CSCF, P-CSCF on 127.0.1.x), with a throwaway CA
-# and P-CSCF certificate (IP 127.0.1.10) made here with openssl.
+# and P-CSCF certificate (IP 127.0.1.10) made with openssl (lib/tls.sh).
 #
 # Why socat: Debian's sipp 3.6.1 is built without TLS (no -t l1). Each UE is a sipp over TCP
 # (-t t1) to its own socat, which holds one TLS connection to the P-CSCF for it, from a fixed
-# source address (bind=): so the P-CSCF sees one TLS connection per UE, and the address it
-# sees is the UE's Contact (sip:...;transport=tls), the way a UE with its own TLS stack and no
-# NAT looks. Requests toward a UE must reuse that connection: socat accepts none.
+# source address (bind=): so the P-CSCF sees one TLS connection per UE. Requests toward a UE
+# must reuse that connection: socat accepts none. bob's Contact is that address
+# (sip:...;transport=tls), the way a UE with its own TLS stack and no NAT looks; carol is
+# behind a NAT: her Contact names 10.11.12.13:5061, an address that is not hers (RFC 5626
+# §5.3, TS 24.229 annex F), so the P-CSCF must send to her over her connection, found by the
+# address she registered from, never to her Contact.
 #
 # Both UEs keep their TLS connection from REGISTER to the end of the call, so each sipp plays
 # its registration and its part of the call as one sipp "call"; sipp maps what arrives to a
@@ -23,10 +26,16 @@
 #   3. carol (digest-only subscriber added to the lab HSS) registers over TLS: 401 with
 #      algorithm=MD5, 200; the P-CSCF registers her from t:<her TLS source address>;
 #   4. bob registers the same way and calls carol: INVITE/180/200/ACK/BYE/200 through
-#      P -> S -> I -> S -> P; carol gets the INVITE over her TLS connection at her contact
-#      with P-Asserted-Identity = bob; the P-CSCF had 2 open connections (metrics) during it;
-#   5. the P-CSCF's log shows the TLS connections up (TLSv1.2/1.3 with their cipher) and the
-#      failed handshakes; every daemon stops with exit 0 (ASan clean in a sanitizer build).
+#      P -> S -> I -> S -> P; carol gets the INVITE (Request-URI her NATed contact) over her
+#      TLS connection with P-Asserted-Identity = bob, and bob's ACK and BYE the same way (the
+#      P-CSCF forwarded them to her source address, never to 10.11.12.13); the P-CSCF had 2
+#      open TLS connections (ims_tls_connections) during it;
+#   5. once carol's connection is gone (her sipp and socat ended; she is still registered)
+#      bob calls her again: the P-CSCF cannot reach her and answers 430 Flow Failed (RFC 5626
+#      §5.3.2) instead of connecting to her Contact;
+#   6. the P-CSCF's log shows the TLS connections up (TLSv1.2/1.3 with their cipher) and the
+#      failed handshakes; ims_tls_handshakes_total counts >= 2 ok and >= 4 failed; every
+#      daemon stops with exit 0 (ASan clean in a sanitizer build).
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/reg.sh
@@ -42,20 +51,11 @@ D=$REG_DOMAIN
 TLS=$IT_WORK/tls
 A_IP=127.0.1.100   # bob
 B_IP=127.0.1.101   # carol
+NAT=10.11.12.13:5061  # carol's Contact: her address inside her home network, not one of ours
 
-# ---- a throwaway CA and the P-CSCF's certificate ----
-mkdir -p "$TLS"
-(
-    cd "$TLS" &&
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-            -keyout ca.key -out ca.pem -subj "/CN=ims-core test CA" &&
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout pcscf.key -out pcscf.csr -subj "/CN=pcscf.$D" &&
-        printf 'subjectAltName=IP:%s,DNS:pcscf.%s\n' "$REG_P" "$D" >ext.cnf &&
-        openssl x509 -req -in pcscf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-            -extfile ext.cnf -out pcscf.pem
-) >"$TLS/openssl.log" 2>&1 ||
-    fail "openssl could not make the certificates: $(tail -3 "$TLS/openssl.log")"
+# ---- a throwaway CA and the P-CSCF's certificate (lib/tls.sh) ----
+tls_ca "$TLS"
+tls_cert "$TLS" pcscf "$REG_P" "pcscf.$D"
 
 # ---- the lab: TLS at the P-CSCF, a second digest-only subscriber ----
 reg_lab_prepare
@@ -203,23 +203,29 @@ Content-Length: 0
 ]]></send>
 EOF
 }
-{
-    echo "$GLOBAL"
-    register bob
+# invite CSEQ TAG [TXN]: bob's INVITE to carol (From tag TAG; TXN names its transaction).
+invite() {
     cat <<EOF
-<send retrans="500"><![CDATA[
+<send retrans="500"${3:+ start_txn=\"$3\"}><![CDATA[
 
 INVITE sip:carol@$D SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:bob@$D>;tag=[pid]i[call_number]
+From: <sip:bob@$D>;tag=[pid]$2[call_number]
 To: <sip:carol@$D>
 Call-ID: [call_id]
-CSeq: 3 INVITE
+CSeq: $1 INVITE
 Contact: <sip:bob@[\$contact];transport=tls>
 Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
+EOF
+}
+{
+    echo "$GLOBAL"
+    register bob
+    invite 3 i
+    cat <<EOF
 <recv response="100" optional="true"/>
 <recv response="180" optional="true"/>
 <recv response="200" rrs="true"/>
@@ -228,14 +234,33 @@ EOF
     echo '<pause milliseconds="1500"/>'
     in_dialog BYE 4
     echo '<recv response="200"/>'
+    # Again once carol's connection is gone (the test waits for that meanwhile): 430.
+    echo '<pause milliseconds="3000"/>'
+    invite 5 j again
+    cat <<EOF
+<recv response="100" optional="true" response_txn="again"/>
+<recv response="430" response_txn="again"/>
+<send ack_txn="again"><![CDATA[
+
+ACK sip:carol@$D SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+From: <sip:bob@$D>;tag=[pid]j[call_number]
+To: <sip:carol@$D>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 5 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+EOF
 } | scenario bob
-B_RE=$(printf '%s' "$B_IP" | sed 's/\./\\./g')
+NAT_RE=$(printf '%s' "$NAT" | sed 's/\./\\./g')
 {
     echo "$GLOBAL"
     register carol
     cat <<EOF
 <recv request="INVITE"><action>
-  <ereg regexp="^INVITE sip:carol@$B_RE:[0-9]+;transport=tls SIP/2\\.0" search_in="msg"
+  <ereg regexp="^INVITE sip:carol@$NAT_RE;transport=tls SIP/2\\.0" search_in="msg"
     check_it="true" assign_to="ruri"/>
   <ereg regexp="[Pp]-[Aa]sserted-[Ii]dentity: *&lt;sip:bob@[^&gt;]*&gt;" search_in="msg"
     check_it="true" assign_to="pai"/>
@@ -244,17 +269,27 @@ B_RE=$(printf '%s' "$B_IP" | sed 's/\./\\./g')
 EOF
     answer "180 Ringing" ";tag=[pid]c[call_number]"
     answer "200 OK" ";tag=[pid]c[call_number]"
-    echo '<recv request="ACK"/>'
-    echo '<recv request="BYE"/>'
+    cat <<EOF
+<recv request="ACK"><action>
+  <ereg regexp="^ACK sip:carol@$NAT_RE;transport=tls SIP/2\\.0" search_in="msg"
+    check_it="true" assign_to="ack"/>
+</action></recv>
+<recv request="BYE"><action>
+  <ereg regexp="^BYE sip:carol@$NAT_RE;transport=tls SIP/2\\.0" search_in="msg"
+    check_it="true" assign_to="bye"/>
+</action></recv>
+<Reference variables="ack,bye"/>
+EOF
     answer "200 OK" ""
     echo '<timewait milliseconds="500"/>'
 } | scenario carol
 
 # ---- the UEs: socat (TLS, from IP:SRC) <- TCP <- sipp ----
-# ue NAME IP: start socat for the UE on IP (its TLS source port picked here), then its sipp in
-# the background; sets UE_SRC (the TLS source port) and UE_PID (sipp's pid).
+# ue NAME IP [CONTACT]: start socat for the UE on IP (its TLS source port picked here), then its
+# sipp in the background, its Contact CONTACT (default: IP and the TLS source port); sets
+# UE_SRC (the TLS source port), UE_PID (sipp's pid) and UE_SOCAT (socat's pid).
 ue() {
-    local name=$1 ip=$2 wrap src sp cp pid i
+    local name=$1 ip=$2 contact=${3:-} wrap src sp cp pid i
     pick_port_into wrap
     pick_port_into src
     pick_port_into sp
@@ -265,6 +300,7 @@ ue() {
         "OPENSSL:$REG_P:5061,bind=$ip:$src,cafile=$TLS/ca.pem,verify=1" \
         >"$IT_WORK/socat-$name.log" 2>&1 &
     pid=$!
+    UE_SOCAT=$pid
     track "$pid" "socat-$name" "$IT_WORK/socat-$name.log"
     for ((i = 0; i < 100; i++)); do
         reg_bound tcp "$ip" "$wrap" && break
@@ -272,7 +308,7 @@ ue() {
         sleep 0.05
     done
     (cd "$IT_WORK" && exec timeout -k 5 70 sipp -sf "$IT_WORK/sc/$name.xml" -t t1 -i "$ip" \
-        -p "$sp" -m 1 -s "$D" -cid_str "tls-%u@ims-test" -set contact "$ip:$src" \
+        -p "$sp" -m 1 -s "$D" -cid_str "tls-%u@ims-test" -set contact "${contact:-$ip:$src}" \
         -auth_uri "sip:$D" -timeout 60s -timeout_error -nostdin -ci 127.0.0.2 -cp "$cp" \
         -mp $((cp + 1)) -trace_stat -stf "$IT_WORK/$name.csv" -fd 1 \
         -trace_msg -message_file "$IT_WORK/$name.msg" \
@@ -292,12 +328,12 @@ wait_log() {
     return 1
 }
 
-# ---- 3. carol registers over TLS and waits for the call ----
-ue carol "$B_IP"
-C_PID=$UE_PID C_SRC=$UE_SRC
+# ---- 3. carol registers over TLS (behind a NAT) and waits for the call ----
+ue carol "$B_IP" "$NAT"
+C_PID=$UE_PID C_SRC=$UE_SRC C_SOCAT=$UE_SOCAT
 wait_log "registered sip:carol@$D from t:$B_IP:$C_SRC until" 20 ||
     fail "carol did not register over TLS from $B_IP:$C_SRC" "" "$IT_WORK/carol"
-say "ok: carol registered over TLS (MD5 digest) from t:$B_IP:$C_SRC"
+say "ok: carol registered over TLS (MD5 digest) from t:$B_IP:$C_SRC, Contact $NAT"
 
 # ---- 4. bob registers and calls carol ----
 ue bob "$A_IP"
@@ -307,20 +343,35 @@ wait_log "registered sip:bob@$D from t:$A_IP:$B_SRC until" 20 ||
 say "ok: bob registered over TLS (MD5 digest) from t:$A_IP:$B_SRC"
 # While the call is up both TLS connections are open at the P-CSCF (its metrics).
 M=$(sed -n 's/^ *listen *= *"\(127[^"]*\)".*/\1/p' "$REG_DIR/pcscf.cfg" | tail -1)
-conns=
-for ((i = 0; i < 40; i++)); do
-    conns=$(curl -s "http://$M/metrics" | awk '$1 == "ims_sip_connections" { print $2 }')
-    [ "${conns%.*}" -ge 2 ] 2>/dev/null && break
-    sleep 0.05
-done
-say "P-CSCF metrics: ims_sip_connections ${conns:-?} during the call"
-wait_sipp "$B_PID" 60
-expect_calls "$IT_WORK/bob" "$SIPP_RC" 1 "bob: REGISTER (MD5) + INVITE/180/200/ACK/BYE over TLS"
+# metric NAME [LABELS]: the P-CSCF's sample NAME{LABELS} now, as an integer ("" if absent).
+metric() {
+    local k=$1
+    [ -n "${2:-}" ] && k+="{$2}"
+    curl -s -m 5 "http://$M/metrics" | awk -v k="$k" '$1 == k { printf "%d\n", $2 }'
+}
+# wait_tls N: ims_tls_connections reaches N (or more, with MORE=1) within 5 s.
+wait_tls() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        TLS_CONNS=$(metric ims_tls_connections)
+        [ "${TLS_CONNS:-x}" = "$1" ] && return 0
+        [ "${MORE:-0}" = 1 ] && [ "${TLS_CONNS:-0}" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+MORE=1 wait_tls 2 || fail "the P-CSCF's metrics never showed the 2 TLS connections"
+say "P-CSCF metrics: ims_tls_connections $TLS_CONNS during the call"
 wait_sipp "$C_PID" 30
 expect_calls "$IT_WORK/carol" "$SIPP_RC" 1 \
-    "carol: REGISTER (MD5), INVITE at her TLS contact with P-Asserted-Identity bob, answered"
-[ "${conns%.*}" -ge 2 ] 2>/dev/null ||
-    fail "the P-CSCF's metrics never showed the 2 TLS connections"
+    "carol: REGISTER (MD5), INVITE, ACK, BYE at her NATed contact over her TLS connection"
+# Her socat holds one connection: it ends with her sipp. bob calls again 3 s after his BYE.
+wait_sipp "$C_SOCAT" 5
+wait_tls 1 || fail "carol's TLS connection still counted at the P-CSCF ($TLS_CONNS open)"
+say "carol's connection is gone (ims_tls_connections $TLS_CONNS); she is still registered"
+wait_sipp "$B_PID" 60
+expect_calls "$IT_WORK/bob" "$SIPP_RC" 1 \
+    "bob: REGISTER (MD5) + INVITE/180/200/ACK/BYE over TLS, then an INVITE answered 430"
 sed -n '/^INVITE /,/^$/p' "$IT_WORK/carol.msg" | grep -E "^(INVITE|Via|Record-Route|P-Asserted)" |
     sed 's/^/    carol got: /'
 P_RE=$(printf '%s' "$REG_P" | sed 's/\./\\./g')
@@ -328,12 +379,34 @@ grep -qE "^Via: SIP/2.0/TLS $P_RE:5061;" "$IT_WORK/carol.msg" ||
     fail "the INVITE reached carol without the P-CSCF's TLS Via"
 
 # ---- 5. the P-CSCF's account ----
+C_RE="$(printf '%s' "$B_IP" | sed 's/\./\\./g'):$C_SRC"
+for m in INVITE BYE; do
+    grep -qE "$m forwarded to tls:$C_RE$" "$PLOG" ||
+        fail "the P-CSCF did not forward the $m to carol's source address tls:$B_IP:$C_SRC"
+done
+grep -qE "ACK forwarded statelessly to tls:$C_RE$" "$PLOG" ||
+    fail "the P-CSCF did not forward the ACK to carol's source address"
+say "ok: INVITE, ACK and BYE for carol forwarded to tls:$B_IP:$C_SRC, her connection"
+grep -E "(connect to|forwarded (statelessly )?to [a-z]+:|connection [0-9]+ )${NAT_RE%:*}" \
+    "$PLOG" && fail "the P-CSCF tried to reach carol's Contact $NAT"
+grep -qE "INVITE to ${NAT_RE%:*}:5061: the UE's connection is gone: 430" "$PLOG" ||
+    fail "the P-CSCF did not log the 430 for carol's gone connection"
+say "ok: with carol's connection gone, bob's INVITE got 430 Flow Failed; nothing went to $NAT"
+
+# ---- 6. ----
 grep -E "sip: TLS connection [0-9]+ 127\.0\.1\.10[01]:" "$PLOG" | sed 's/^/    pcscf: /'
 for ue in "$A_IP:$B_SRC" "$B_IP:$C_SRC"; do
     grep -qE "sip: TLS connection [0-9]+ $ue up: TLSv1\.[23] " "$PLOG" ||
         fail "the P-CSCF did not log the TLS connection of $ue"
 done
 grep -qE "dialog .* confirmed" "$PLOG" || fail "the P-CSCF tracked no dialog"
+hs_ok=$(metric ims_tls_handshakes_total 'result="ok"')
+hs_failed=$(metric ims_tls_handshakes_total 'result="failed"')
+say "P-CSCF metrics: ims_tls_handshakes_total ok=${hs_ok:-?} failed=${hs_failed:-?}"
+if [ "${hs_ok:-0}" -lt 2 ] || [ "${hs_failed:-0}" -lt 4 ]; then
+    fail "ims_tls_handshakes_total: want ok >= 2 (bob, carol) and failed >= 4 (parts 1 and 2)"
+fi
 reg_lab_stop
 ok "TLS at the P-CSCF: TLS 1.0/1.1 refused, 1.2/1.3 verified, garbage and a stalled handshake" \
-    "dropped; two UEs registered (MD5 digest) and called each other over TLS"
+    "dropped; two UEs registered (MD5 digest) and called each other over TLS, the callee behind" \
+    "a NAT reached over her own connection (430 once it was gone); TLS metrics"

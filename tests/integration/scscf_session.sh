@@ -86,19 +86,8 @@ Content-Length: 0
 ]]></send>
 <recv response="100" optional="true" response_txn="inv"/>
 <recv response="403" response_txn="inv"/>
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
-From: <$1>;tag=[pid]X[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
 EOF
+    sess_step_ack_fail "$1" branch-3 X
 }
 orig_direct "$IMPU3" | scenario uac_403_orig
 orig_direct "$IMPU1" | scenario uac_403_trust

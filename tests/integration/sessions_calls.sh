@@ -317,20 +317,9 @@ Content-Length: 0
 ]]></send>
 <recv response="200" response_txn="cancel"/>
 <recv response="487" response_txn="inv"/>
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-7];rport
-From: <$IMPU_A>;tag=[pid]U[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<timewait milliseconds="500"/>
 EOF
+    sess_step_ack_fail "$IMPU_A" branch-7 U
+    echo '<timewait milliseconds="500"/>'
 } | scenario uac_cancel
 {
     invite_checks "$IMPU_A" "$B_IP" "$PB"

@@ -14,7 +14,8 @@ Exit status 0 when the registration ends as --expect says (default 200), 1 other
 Modes: --sqn-ms N makes the UE's stored SQN N, so a challenge with SQN <= N is refused with
 AUTS (resynchronisation, TS 33.102 6.3.5) and the digest computed with an empty password
 (RFC 3310 3.4); --wrong-res answers every challenge with a spoiled RES; --pai adds a forged
-P-Asserted-Identity and P-Preferred-Identity to every REGISTER; --wrong-k makes the UE's K
+P-Asserted-Identity and P-Preferred-Identity to every REGISTER (--pani a P-Access-Network-Info,
+e.g. "3GPP-NR-FDD; nrcgi=001010000000001"); --wrong-k makes the UE's K
 differ from --k (its last octet flipped), so the network's AUTN fails the MAC check (TS 33.102
 6.3.3) and the UE answers as TS 24.229 5.1.1.5.3 says: a REGISTER whose Authorization carries
 the challenge's nonce with an empty response and no auts (without --wrong-k a MAC failure ends
@@ -105,6 +106,8 @@ class UE:
         if self.a.pai:
             extra = "P-Asserted-Identity: <%s>\r\nP-Preferred-Identity: <%s>\r\n" % (
                 self.a.pai, self.a.pai)
+        if self.a.pani:
+            extra += "P-Access-Network-Info: %s\r\n" % self.a.pani
         msg = ("REGISTER sip:%s SIP/2.0\r\n"
                "Via: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
                "Max-Forwards: 70\r\n"
@@ -243,6 +246,7 @@ def main():
     ap.add_argument("--wrong-k", action="store_true",
                     help="the UE's K differs from --k: answer the MAC failure (24.229 5.1.1.5.3)")
     ap.add_argument("--pai", default=None)
+    ap.add_argument("--pani", default=None, help="P-Access-Network-Info of every REGISTER")
     ap.add_argument("--expires", type=int, default=600)
     ap.add_argument("--expect", type=int, default=200)
     ap.add_argument("--max-rounds", type=int, default=8)

@@ -44,6 +44,7 @@
 #include "common/core/rc.h"
 #include "diameter/sbi/h2_client.h"
 #include "pcscf/n5-client.c"
+#include "pcscf/n5-nrf.c"
 #include "pcscf/sdp.c"
 #include "tests/tools/tool_ctl.h"
 
@@ -63,7 +64,7 @@ typedef struct client {
     uint32_t wait_ms;
     uint64_t t0;
     ims_conf_t *conf;
-    char id[PCSCF_N5_ID_MAX];       /* the current app session */
+    char id[PCSCF_N5_REF_MAX];      /* the current app session */
     bool waiting;
     int rc;
 } client_t;

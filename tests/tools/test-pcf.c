@@ -5,9 +5,20 @@
  *
  *   test-pcf --listen IP:PORT --record FILE [--control IP:PORT]
  *            [--tls-cert PEM --tls-key PEM] [--reject STATUS] [--run-seconds N]
- *            [--log-level L]
+ *            [--nrf-pcf http(s)://IP:PORT ... [--nrf-validity S]] [--log-level L]
  *
  * With --tls-cert/--tls-key it serves https (TLS 1.2+, ALPN h2) instead of h2c.
+ *
+ * With --nrf-pcf (up to 4 times) it is also an NRF for PCF discovery
+ * (TS 29.510 Nnrf_NFDiscovery): GET /nnrf-disc/v1/nf-instances answers 400
+ * ProblemDetails without target-nf-type or requester-nf-type in the query (as
+ * open5gs's NRF), else 200 SearchResult{validityPeriod (--nrf-validity,
+ * default 3600), nfInstances}: for target-nf-type=PCF one REGISTERED PCF
+ * profile per --nrf-pcf, in the order given with priority 1, 2, ... (capacity
+ * 100, ipv4Addresses), each with one nfService npcf-policyauthorization (the
+ * scheme of the URI, ipEndPoints ipv4Address and port); for any other type
+ * none. Every discovery is recorded like the N5 requests and counted:
+ * "stats" then ends with " discover=N".
  *
  * Answers as open5gs's PCF does (src/pcf/npcf-handler.c):
  *   POST /npcf-policyauthorization/v1/app-sessions: 400 ProblemDetails when
@@ -35,7 +46,8 @@
  * or https by notifUri's scheme; an https notifUri is not verified)
  * ("-" or nothing: the last created); "reject STATUS"; "stats" ->
  * "sessions=N create=N update=N delete=N rejected=N terminate=N
- * terminate_answered=N". SIGINT/SIGTERM: the stats line on stdout, exit 0.
+ * terminate_answered=N[ discover=N]". SIGINT/SIGTERM: the stats line on
+ * stdout, exit 0.
  * Exit 2: bad arguments; 1: a socket failed.
  */
 #define _GNU_SOURCE
@@ -58,6 +70,8 @@
 #define MAX_SESSIONS 65536   /* a benchmark holds thousands of calls up at once */
 #define ID_MAX 32
 #define URI_MAX 256
+#define NRF_API "/nnrf-disc/v1/nf-instances"
+#define NRF_MAX_PCF 4
 
 typedef struct session {
     bool used;
@@ -66,8 +80,15 @@ typedef struct session {
 } session_t;
 
 typedef struct counters {
-    unsigned create, update, del, rejected, terminate, terminate_answered;
+    unsigned create, update, del, rejected, terminate, terminate_answered, discover;
 } counters_t;
+
+/* A PCF the NRF role names. */
+typedef struct nrf_pcf {
+    bool tls;
+    const char *ip;
+    uint16_t port;
+} nrf_pcf_t;
 
 typedef struct pcf {
     ims_loop_t *loop;
@@ -80,6 +101,9 @@ typedef struct pcf {
     FILE *rec;
     const char *listen;
     uint32_t reject;
+    nrf_pcf_t nrf_pcf[NRF_MAX_PCF];
+    int nrf_npcf;                   /* 0: not an NRF */
+    uint32_t nrf_validity;
     unsigned next_id;
     int last;                       /* the session last created; -1 none */
     int nlive;
@@ -379,13 +403,99 @@ static int send_terminate(pcf_t *p, int i, const char *cause, char *reply, size_
     return IMS_OK;
 }
 
+/* ---- the NRF role ---- */
+
+/* Query parameter name of path into buf; false when absent. */
+static bool query_param(const char *path, const char *name, char *buf, size_t cap)
+{
+    const char *q = strchr(path, '?');
+    size_t n = strlen(name);
+
+    for (q = q ? q + 1 : NULL; q && *q;) {
+        size_t len = strcspn(q, "&");
+
+        if (len > n && strncmp(q, name, n) == 0 && q[n] == '=') {
+            snprintf(buf, cap, "%.*s", (int)(len - n - 1), q + n + 1);
+            return true;
+        }
+        q += len + (q[len] == '&');
+    }
+    return false;
+}
+
+/* The NFProfile of the i-th --nrf-pcf. */
+static json_t *nf_profile(const pcf_t *p, int i)
+{
+    const nrf_pcf_t *x = &p->nrf_pcf[i];
+    char id[40];
+
+    snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", i + 1);
+    return json_pack("{s:s, s:s, s:s, s:[s], s:i, s:i, s:[{s:s, s:s, s:[{s:s, s:s}], s:s, s:s,"
+                     " s:[{s:s, s:i}]}]}", "nfInstanceId", id, "nfType", "PCF",
+                     "nfStatus", "REGISTERED", "ipv4Addresses", x->ip, "priority", i + 1,
+                     "capacity", 100, "nfServices", "serviceInstanceId", "1",
+                     "serviceName", "npcf-policyauthorization", "versions",
+                     "apiVersionInUri", "v1", "apiFullVersion", "1.0.0",
+                     "scheme", x->tls ? "https" : "http", "nfServiceStatus", "REGISTERED",
+                     "ipEndPoints", "ipv4Address", x->ip, "port", (int)x->port);
+}
+
+static void on_nrf(void *arg, const sbi_h2_msg_t *req, sbi_h2_answer_t *ans)
+{
+    pcf_t *p = arg;
+    json_t *o = request_json(req, NULL), *sr, *list;
+    char target[32], requester[32], *text;
+
+    p->n.discover++;
+    if (!query_param(req->path, "target-nf-type", target, sizeof(target))) {
+        sbi_h2_answer_problem(ans, 400, "MANDATORY_QUERY_PARAM_MISSING", "No target-nf-type");
+    } else if (!query_param(req->path, "requester-nf-type", requester, sizeof(requester))) {
+        sbi_h2_answer_problem(ans, 400, "MANDATORY_QUERY_PARAM_MISSING",
+                              "No requester-nf-type");
+    } else {
+        list = json_array();
+        for (int i = 0; i < p->nrf_npcf && strcmp(target, "PCF") == 0; i++)
+            json_array_append_new(list, nf_profile(p, i));
+        sr = json_pack("{s:i, s:o}", "validityPeriod", (int)p->nrf_validity,
+                       "nfInstances", list);
+        text = json_dumps(sr, JSON_COMPACT);
+        sbi_h2_answer_json(ans, 200, text ? text : "{}");
+        free(text);
+        json_decref(sr);
+    }
+    json_object_set_new(o, "status", json_integer(ans->status));
+    record(p, o);
+}
+
+/* "http(s)://IPv4:PORT" (split in place) as the next PCF the NRF names. */
+static bool nrf_pcf_add(pcf_t *p, char *uri)
+{
+    nrf_pcf_t *x;
+    char *hp;
+
+    if (p->nrf_npcf >= NRF_MAX_PCF)
+        return false;
+    x = &p->nrf_pcf[p->nrf_npcf];
+    x->tls = strncmp(uri, "https://", 8) == 0;
+    if (!x->tls && strncmp(uri, "http://", 7) != 0)
+        return false;
+    hp = uri + (x->tls ? 8 : 7);
+    if (strchr(hp, '/') || !tool_split_addr(hp, &x->ip, &x->port))
+        return false;
+    p->nrf_npcf++;
+    return true;
+}
+
 /* ---- control ---- */
 
 static void stats_line(const pcf_t *p, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "sessions=%d create=%u update=%u delete=%u rejected=%u terminate=%u "
-             "terminate_answered=%u", p->nlive, p->n.create, p->n.update, p->n.del,
-             p->n.rejected, p->n.terminate, p->n.terminate_answered);
+    int n = snprintf(buf, cap, "sessions=%d create=%u update=%u delete=%u rejected=%u "
+                     "terminate=%u terminate_answered=%u", p->nlive, p->n.create, p->n.update,
+                     p->n.del, p->n.rejected, p->n.terminate, p->n.terminate_answered);
+
+    if (p->nrf_npcf && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " discover=%u", p->n.discover);
 }
 
 static void ctl_command(void *arg, char *cmd, char *reply, size_t cap)
@@ -447,10 +557,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: test-pcf --listen IP:PORT --record FILE [--control IP:PORT]\n"
                "                [--tls-cert PEM --tls-key PEM] [--reject STATUS]"
-               " [--run-seconds N] [--log-level L]\n");
+               " [--run-seconds N]\n"
+               "                [--nrf-pcf http(s)://IP:PORT ... [--nrf-validity S]]"
+               " [--log-level L]\n");
 }
 
-static int parse_opts(int argc, char **argv, opts_t *o)
+static int parse_opts(int argc, char **argv, opts_t *o, pcf_t *p)
 {
     static const struct option longopts[] = {
         { "listen", required_argument, NULL, 'l' },
@@ -461,6 +573,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         { "reject", required_argument, NULL, 'j' },
         { "run-seconds", required_argument, NULL, 's' },
         { "log-level", required_argument, NULL, 'L' },
+        { "nrf-pcf", required_argument, NULL, 'N' },
+        { "nrf-validity", required_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -475,6 +589,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         case 'c': ok = tool_split_addr(optarg, &o->ctl_ip, &o->ctl_port); break;
         case 'j': ok = tool_parse_u32(optarg, 599, &o->reject); break;
         case 's': ok = tool_parse_u32(optarg, 86400, &o->run_seconds); break;
+        case 'N': ok = nrf_pcf_add(p, optarg); break;
+        case 'V': ok = tool_parse_u32(optarg, 86400, &p->nrf_validity); break;
         case 'L':
             o->log_level = ims_log_level_parse(optarg);
             ok = o->log_level >= 0;
@@ -499,7 +615,8 @@ static int setup(pcf_t *p, const opts_t *o)
     p->cl = sbi_h2_client_new(p->loop, NULL);
     p->cls = sbi_h2_client_new(p->loop, &(sbi_h2_client_cfg_t){ .tls = true });
     if (!p->srv || !p->cl || !p->cls ||
-        sbi_h2_server_route(p->srv, NULL, API, on_n5, p) != IMS_OK)
+        sbi_h2_server_route(p->srv, NULL, API, on_n5, p) != IMS_OK ||
+        (p->nrf_npcf && sbi_h2_server_route(p->srv, "GET", NRF_API, on_nrf, p) != IMS_OK))
         return IMS_ERROR;
     if (ims_loop_handle_signals(p->loop, signal_cb, p) != IMS_OK ||
         (o->ctl_ip && tool_ctl_open(&p->ctl, p->loop, o->ctl_ip, o->ctl_port, ctl_command,
@@ -509,7 +626,8 @@ static int setup(pcf_t *p, const opts_t *o)
     }
     if (o->run_seconds)
         ims_timer_start(p->loop, &p->end_timer, (uint64_t)o->run_seconds * 1000, end_cb, p);
-    printf("test-pcf listening on %s://%s\n", p->scheme, o->listen);
+    printf("test-pcf listening on %s://%s%s\n", p->scheme, o->listen,
+           p->nrf_npcf ? " (PCF and NRF)" : "");
     fflush(stdout);
     return IMS_OK;
 }
@@ -521,7 +639,8 @@ int main(int argc, char **argv)
     int rc;
 
     o.log_level = IMS_LOG_NOTICE;
-    if (parse_opts(argc, argv, &o) != IMS_OK) {
+    p.nrf_validity = 3600;
+    if (parse_opts(argc, argv, &o, &p) != IMS_OK) {
         usage(stderr);
         return 2;
     }

@@ -12,7 +12,9 @@
  * control command "reject CODE") every AAR that would open a session is
  * refused with Experimental-Result CODE (vendor 10415: 5061..5066); "reject 0"
  * stops that. "mute 1" leaves every such AAR unanswered (recorded with
- * "dropped":true), for the AF's timeout; "mute 0" stops that. A request the
+ * "dropped":true), for the AF's timeout; "mute 0" stops that. "delay MS" holds
+ * every AAA back for MS ms ("delay 0" stops that): the AF's next request
+ * overtakes the answer. A request the
  * Rx codec refuses gets 5005/5004 as rx.h builds it.
  *
  * Records every request it receives and every answer it gets, one JSON object
@@ -24,7 +26,7 @@
  * Control (UDP datagrams to --control, one command each, a one-line reply to
  * the sender): "asr [SID|-] [ABORT-CAUSE]" and "rar [SID|-] [SPECIFIC-ACTION]"
  * send ASR / RAR to the AF that opened the session ("-" or nothing: the
- * session last opened or updated); "reject CODE"; "mute 0|1"; "stats" ->
+ * session last opened or updated); "reject CODE"; "mute 0|1"; "delay MS"; "stats" ->
  * "sessions=N aar=N aar_rejected=N str=N asr=N asa=N rar=N raa=N". SIGHUP sends
  * ASR on the last session too. SIGINT/SIGTERM: the stats line on stdout, DPR to
  * the peers, exit 0. Exit 2: bad arguments; 1: the node or a socket failed.
@@ -75,6 +77,8 @@ typedef struct pcrf {
     int ctl_fd;
     uint32_t reject;                 /* 0, or the Experimental-Result-Code for new sessions */
     uint32_t mute;                   /* 1: AARs for new sessions get no answer */
+    uint32_t delay_ms;               /* AAAs wait this long before they go; 0 none */
+    struct delayed *delayed;         /* those waiting */
     session_t *sessions;             /* MAX_SESSIONS slots */
     ims_hash_t *by_sid;              /* Session-Id -> slot + 1 */
     int *free_slots, nfree;          /* a stack of the unused slots */
@@ -82,6 +86,15 @@ typedef struct pcrf {
     counters_t n;
     bool finishing;
 } pcrf_t;
+
+/* An AAA held back by "delay MS" (the AF's requests overtaking each other). */
+typedef struct delayed {
+    pcrf_t *p;
+    dia_req_ctx_t ctx;
+    dia_msg_t *ans;
+    ims_timer_t timer;
+    struct delayed *next;
+} delayed_t;
 
 /* An ASR / RAR in flight: which session, for the record of its answer. */
 typedef struct pending {
@@ -307,6 +320,43 @@ static dia_msg_t *on_str(pcrf_t *p, const dia_msg_t *req, json_t *o, const char 
     return rx_build_sta(p->node, req, &sta);
 }
 
+static void delayed_free(delayed_t *d)
+{
+    delayed_t **at = &d->p->delayed;
+
+    while (*at != d)
+        at = &(*at)->next;
+    *at = d->next;
+    ims_timer_stop(d->p->loop, &d->timer);
+    dia_msg_free(d->ans);
+    free(d);
+}
+
+static void on_delayed(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    delayed_t *d = arg;
+
+    dia_node_answer(d->p->node, &d->ctx, &d->ans);
+    delayed_free(d);
+}
+
+static void delay_answer(pcrf_t *p, const dia_req_ctx_t *ctx, dia_msg_t *ans)
+{
+    delayed_t *d = calloc(1, sizeof(*d));
+
+    if (!d) {
+        dia_msg_free(ans);
+        return;
+    }
+    d->p = p;
+    d->ctx = *ctx;
+    d->ans = ans;
+    d->next = p->delayed;
+    p->delayed = d;
+    ims_timer_init(&d->timer);
+    ims_timer_start(p->loop, &d->timer, p->delay_ms, on_delayed, d);
+}
+
 static void on_request(void *arg, dia_node_t *node, const dia_req_ctx_t *ctx, dia_msg_t *req)
 {
     pcrf_t *p = arg;
@@ -337,7 +387,9 @@ static void on_request(void *arg, dia_node_t *node, const dia_req_ctx_t *ctx, di
         ans = dia_build_finish(&b);
     }
     record(p, o);
-    if (ans)
+    if (ans && req->code == DIA_CMD_AAR && p->delay_ms)
+        delay_answer(p, ctx, ans);
+    else if (ans)
         dia_node_answer(node, ctx, &ans);
     dia_msg_free(req);
 }
@@ -473,6 +525,8 @@ static void ctl_command(pcrf_t *p, char *cmd, char *reply, size_t cap)
         snprintf(reply, cap, "ok reject %u", p->reject);
     } else if (strcmp(cmd, "mute") == 0 && args && parse_u32(args, 1, &p->mute)) {
         snprintf(reply, cap, "ok mute %u", p->mute);
+    } else if (strcmp(cmd, "delay") == 0 && args && parse_u32(args, 60000, &p->delay_ms)) {
+        snprintf(reply, cap, "ok delay %u", p->delay_ms);
     } else if (strcmp(cmd, "stats") == 0) {
         stats_line(p, reply, cap);
     } else {
@@ -718,6 +772,8 @@ int main(int argc, char **argv)
     if (rc == IMS_OK)
         rc = ims_loop_run(p.loop);
     ims_timer_stop(p.loop, &p.end_timer);
+    while (p.delayed)
+        delayed_free(p.delayed);
     if (p.ctl_fd >= 0) {
         ims_loop_del_fd(p.loop, p.ctl_fd);
         close(p.ctl_fd);

@@ -283,6 +283,24 @@ static void test_lists(void **state)
     assert_int_equal(ims_conf_list_str(f->conf, "sip.port", 0, &s), IMS_ERROR);
 }
 
+/* ims_conf_u32: absent keeps the default, set and in range writes, a wrong
+ * type or a value out of range is an error naming the key. */
+static void test_u32(void **state)
+{
+    fixture_t *f = *state;
+    uint32_t v = 7;
+
+    assert_int_equal(ims_conf_u32(f->conf, "sip.nothing", 0, 10, &v), IMS_OK);
+    assert_int_equal(v, 7);
+    assert_int_equal(ims_conf_u32(f->conf, "sip.port", 1, 65535, &v), IMS_OK);
+    assert_int_equal(v, 5060);
+    assert_int_equal(ims_conf_u32(f->conf, "sip.port", 1, 1000, &v), IMS_ERROR);
+    assert_error_at(f->conf, f->path, 5, "sip.port");
+    assert_int_equal(v, 5060);
+    assert_int_equal(ims_conf_u32(f->conf, "sip.tcp", 0, 10, &v), IMS_ERROR);
+    assert_int_equal(v, 5060);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_wrong_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_int_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_u32, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,11 @@
 /*
  * ipsec_alloc: numbers unique while live, exhaustion and reuse order, range
  * edges (1, UINT32_MAX, wrap-around), journal reservations, SPI and port
- * pairs taken and released all-or-nothing, a range of millions, and a long
- * random run checked against a plain bitmap model (exercises the live set's
- * growth, shrinking and backward-shift removal).
+ * pairs taken and released all-or-nothing, a port_ps shared by the sets of a
+ * re-registration (held twice, free only when the last holder lets go), a
+ * range of millions, and a long random run with holds checked against a plain
+ * counting model (exercises the live set's growth, shrinking and
+ * backward-shift removal, which must carry the holder counts along).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,12 +250,54 @@ static void test_millions(void **state)
     ipsec_idpool_free(p);
 }
 
-/* Random alloc/reserve/release against a bitmap model. */
+/* TS 33.203 §7.4: a re-registration's set keeps port_ps and takes a new
+ * port_pc; port_ps is free only once both sets have gone, in either order. */
+static void test_shared_port(void **state)
+{
+    ipsec_alloc_t *a = ipsec_alloc_new(256, 1000, 7000, 7003);
+    uint16_t pc1, ps, pc2, pc3, x;
+
+    assert_non_null(a);
+    assert_int_equal(ipsec_alloc_port_pair(a, &pc1, &ps), IMS_OK);
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 1);
+    /* the rotated set: one more holder of port_ps, a port_pc of its own */
+    assert_int_equal(ipsec_alloc_port_hold(a, ps), IMS_OK);
+    assert_int_equal(ipsec_alloc_port(a, &pc2), IMS_OK);
+    assert_true(pc2 != pc1 && pc2 != ps);
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 2);
+    assert_int_equal(ipsec_alloc_ports_live(a), 3);
+    /* the old set goes (its pair): port_ps stays live, its port_pc is free */
+    assert_int_equal(ipsec_alloc_release_port_pair(a, pc1, ps), IMS_OK);
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 1);
+    assert_int_equal(ipsec_alloc_port_holders(a, pc1), 0);
+    assert_int_equal(ipsec_alloc_ports_live(a), 2);
+    /* and again: a third set while the second is still there */
+    assert_int_equal(ipsec_alloc_port_hold(a, ps), IMS_OK);
+    assert_int_equal(ipsec_alloc_port(a, &pc3), IMS_OK);
+    assert_int_equal(ipsec_alloc_port(a, &x), IMS_OK);     /* the last free port */
+    assert_int_equal(ipsec_alloc_port(a, &x), IMS_DECLINED);
+    assert_int_equal(ipsec_alloc_port_release(a, x), IMS_OK);
+    /* the newest goes first this time; the second last: then port_ps is free */
+    assert_int_equal(ipsec_alloc_release_port_pair(a, pc3, ps), IMS_OK);
+    assert_true(ipsec_alloc_port_holders(a, ps) == 1);
+    assert_int_equal(ipsec_alloc_release_port_pair(a, pc2, ps), IMS_OK);
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 0);
+    assert_int_equal(ipsec_alloc_ports_live(a), 0);
+    assert_int_equal(ipsec_alloc_port_release(a, ps), IMS_DECLINED);
+    /* only a live port can be held; a journal reservation is one holder */
+    assert_int_equal(ipsec_alloc_port_hold(a, ps), IMS_DECLINED);
+    assert_int_equal(ipsec_alloc_reserve_port_pair(a, 7000, 7001), IMS_OK);
+    assert_int_equal(ipsec_alloc_port_holders(a, 7001), 1);
+    assert_int_equal(ipsec_alloc_reserve_port_pair(a, 7002, 7001), IMS_DECLINED);
+    ipsec_alloc_free(a);
+}
+
+/* Random alloc/reserve/hold/release against a counting model. */
 static void test_random_model(void **state)
 {
     enum { MIN = 300, RANGE = 512 };
     ipsec_idpool_t *p = ipsec_idpool_new(MIN, MIN + RANGE - 1);
-    bool model[RANGE] = { false };
+    uint32_t model[RANGE] = { 0 };  /* holders */
     size_t live = 0;
     uint32_t rnd = 12345, id;
 
@@ -270,31 +314,36 @@ static void test_random_model(void **state)
             int rc = ipsec_idpool_alloc(p, &id);
             assert_int_equal(rc, live == RANGE ? IMS_DECLINED : IMS_OK);
             if (rc == IMS_OK) {
-                assert_false(model[id - MIN]);
-                model[id - MIN] = true;
+                assert_int_equal(model[id - MIN], 0);
+                model[id - MIN] = 1;
                 live++;
             }
-        } else if (op < 6) {
+        } else if (op == 4) {
             int rc = ipsec_idpool_reserve(p, MIN + x);
             if (x >= RANGE) {
                 assert_int_equal(rc, IMS_ERROR);
             } else {
                 assert_int_equal(rc, model[x] ? IMS_DECLINED : IMS_OK);
                 live += !model[x];
-                model[x] = true;
+                model[x] += !model[x];
             }
+        } else if (op == 5) {
+            int rc = ipsec_idpool_hold(p, MIN + x);
+            assert_int_equal(rc, x < RANGE && model[x] ? IMS_OK : IMS_DECLINED);
+            if (rc == IMS_OK)
+                model[x]++;
         } else {
             int rc = ipsec_idpool_release(p, MIN + x);
             assert_int_equal(rc, x < RANGE && model[x] ? IMS_OK : IMS_DECLINED);
-            if (x < RANGE && model[x]) {
-                model[x] = false;
+            if (x < RANGE && model[x] && --model[x] == 0)
                 live--;
-            }
         }
         assert_int_equal(ipsec_idpool_live(p), live);
         if (step % 997 == 0) {
-            for (uint32_t i = 0; i < RANGE; i++)
-                assert_int_equal(ipsec_idpool_is_live(p, MIN + i), model[i]);
+            for (uint32_t i = 0; i < RANGE; i++) {
+                assert_int_equal(ipsec_idpool_is_live(p, MIN + i), model[i] != 0);
+                assert_int_equal(ipsec_idpool_holders(p, MIN + i), model[i]);
+            }
         }
     }
     ipsec_idpool_free(p);
@@ -310,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_reserve_pairs),
+        cmocka_unit_test(test_shared_port),
         cmocka_unit_test(test_millions),
         cmocka_unit_test(test_random_model),
     };

@@ -219,8 +219,8 @@ static void test_addr_key_and_trusted(void **state)
     r = rcv_from(SIP_PROTO_TCP, "2001:db8::1", 40000);
     assert_string_equal(pcscf_addr_key(&r, key, sizeof(key)), "t:[2001:db8::1]:40000");
 
-    assert_int_equal(add_trusted(&f->ctx->cfg, "127.0.0.30", 0), IMS_OK);
-    assert_int_equal(add_trusted(&f->ctx->cfg, "127.0.0.1", 17201), IMS_OK);
+    assert_int_equal(sip_trust_add(&f->ctx->cfg.trusted, "127.0.0.30", 0), IMS_OK);
+    assert_int_equal(sip_trust_add(&f->ctx->cfg.trusted, "127.0.0.1", 17201), IMS_OK);
     r = rcv_from(SIP_PROTO_UDP, "127.0.0.30", 5999);
     assert_true(pcscf_is_trusted(f->ctx, &r));
     r = rcv_from(SIP_PROTO_UDP, "127.0.0.1", 17201);
@@ -287,9 +287,9 @@ static void test_config(void **state)
     assert_true(ctx->cfg.enforce_service_route);
     assert_false(ctx->cfg.assume_integrity);
     assert_int_equal(ctx->cfg.subscribe_expires, 600000);
-    assert_int_equal(ctx->cfg.ntrusted, 2);
-    assert_true(ctx->cfg.trusted[0].any_port);
-    assert_false(ctx->cfg.trusted[1].any_port);
+    assert_int_equal(ctx->cfg.trusted.n, 2);
+    assert_true(ctx->cfg.trusted.node[0].any_port);
+    assert_false(ctx->cfg.trusted.node[1].any_port);
     assert_null(ctx->icscf_uri);
     pcscf_ctx_free(ctx);
 
@@ -306,7 +306,7 @@ static void test_config(void **state)
     assert_false(ctx->cfg.reg_event);
     assert_int_equal(ctx->cfg.subscribe_expires, 3600);
     assert_int_equal(ctx->cfg.max_ues, 10);
-    assert_int_equal(ctx->cfg.ntrusted, 2);
+    assert_int_equal(ctx->cfg.trusted.n, 2);
     assert_non_null(ctx->icscf_uri);
     assert_string_equal(ctx->icscf_uri->host, "icscf." HOME);
     pcscf_ctx_free(ctx);

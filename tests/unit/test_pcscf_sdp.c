@@ -13,6 +13,7 @@
  *   direction, c= 0.0.0.0; rtcp-mux on both sides (one flow), TIAS, the
  *   Kamailio-style "permit in" uplink, a preliminary offer-only description;
  * - the N5 medComponents JSON built from the same components;
+ * - preconditions (RFC 3312): which offers want resources before the answer;
  * - malformed bodies refused with a reason, mismatched m= lines refused, and
  *   every truncation and some thousands of mutations of a valid body read
  *   from an exact-size heap copy without reading past it (ASan builds check).
@@ -511,6 +512,57 @@ static void parse_copy(const char *p, size_t n)
     free(copy);
 }
 
+/* A minimal audio offer with the qos lines given (each ending in CRLF), port port. */
+static bool needs(const char *qos, unsigned port)
+{
+    static pcscf_sdp_t s;
+    char body[1024];
+
+    snprintf(body, sizeof(body),
+             "v=0" CRLF "o=- 1 1 IN IP4 10.0.0.1" CRLF "s=-" CRLF "c=IN IP4 10.0.0.1" CRLF
+             "t=0 0" CRLF "m=audio %u RTP/AVP 0" CRLF "%s", port, qos);
+    parse_ok(body, &s);
+    return pcscf_sdp_needs_resources(&s);
+}
+
+static void test_preconditions(void **state)
+{
+    static pcscf_sdp_t s;
+    const pcscf_sdp_media_t *m = &s.media[0];
+
+    /* RFC 3312 §5 on the handset's offer: local sendrecv mandatory, nothing yet. */
+    parse_ok(g_offer_amrwb, &s);
+    assert_int_equal(m->qos_mandatory[1], 3);
+    assert_int_equal(m->qos_mandatory[2], 0);      /* optional: not wanted before */
+    assert_int_equal(m->qos_current[1], 0);
+    assert_true(pcscf_sdp_needs_resources(&s));
+    /* The UPDATE after the bearer came up: the wish is met. */
+    assert_false(needs("a=curr:qos local sendrecv" CRLF "a=curr:qos remote none" CRLF
+                       "a=des:qos mandatory local sendrecv" CRLF, 4000));
+    /* Half met: send is there, recv is not. */
+    assert_true(needs("a=curr:qos local send" CRLF "a=des:qos mandatory local sendrecv" CRLF,
+                      4000));
+    /* Remote and end-to-end status types count too. */
+    assert_true(needs("a=curr:qos remote none" CRLF "a=des:qos mandatory remote recv" CRLF,
+                      4000));
+    assert_true(needs("a=curr:qos e2e send" CRLF "a=des:qos mandatory e2e sendrecv" CRLF, 4000));
+    /* Optional only, none at all, a rejected stream: nothing to wait for. */
+    assert_false(needs("a=curr:qos local none" CRLF "a=des:qos optional local sendrecv" CRLF,
+                       4000));
+    assert_false(needs("a=sendrecv" CRLF, 4000));
+    assert_false(needs("a=curr:qos local none" CRLF "a=des:qos mandatory local sendrecv" CRLF,
+                       0));
+    /* Other precondition types and lines we cannot read are noted, not acted on. */
+    assert_false(needs("a=des:sec mandatory local sendrecv" CRLF, 4000));
+    assert_false(needs("a=des:qos mandatory sideways sendrecv" CRLF, 4000));
+    assert_false(needs("a=des:qos mandatory local" CRLF, 4000));
+    assert_false(needs("a=des:qos" CRLF, 4000));
+    assert_false(needs("a=conf:qos remote sendrecv" CRLF, 4000));
+    parse_ok("v=0" CRLF "c=IN IP4 10.0.0.1" CRLF "m=audio 4000 RTP/AVP 0" CRLF
+             "a=des:qos mandatory sideways sendrecv" CRLF, &s);
+    assert_true(m->precondition);
+}
+
 static void test_robust(void **state)
 {
     size_t len = strlen(g_offer_amrwb);
@@ -544,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_robust),
+        cmocka_unit_test(test_preconditions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

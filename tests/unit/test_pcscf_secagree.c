@@ -30,7 +30,22 @@
  *                         forwarded without IPsec when it is not required
  *   await_expiry          no second REGISTER within reg-await-auth: removed
  *   rechallenge           a re-registration challenged again: new set, the old
- *                         one retires once the new one carried the REGISTER
+ *                         one retires once the new one carried the REGISTER;
+ *                         the UE kept its port_uc: new port_ps (SA1 would clash)
+ *   rotation              a re-registration from a new port_uc (TS 33.203 §7.4):
+ *                         the new set keeps port_ps (listener open throughout,
+ *                         port held twice, released with the last set), new
+ *                         port_pc and SPIs, 8 policies side by side; the UE's
+ *                         record moves to the new port_uc at the 2xx (one UE, a
+ *                         refresh); requests over the new set pass after the old
+ *                         retired; a de-registration that rotates again removes
+ *                         the UE and, after retire_ms, everything
+ *   rotation_restart      the same rotation with a journal: a restarted P-CSCF
+ *                         finds the UE at its new port_uc with the rotated set
+ *                         (same port_ps), nothing under the old one
+ *   tcp_to_ue_from_port_c a request to the UE's port_us over TCP goes on a
+ *                         connection from our port_pc (the SA selectors'); after
+ *                         a rotation, on a new one from the new port_pc
  *   config / start-up     pcscf.ipsec keys and errors; start on this kernel
  *                         per require_esp
  */
@@ -70,7 +85,10 @@
 #include "pcscf/secagree-keys.c"
 #include "pcscf/secagree-store.c"
 #include "pcscf/secagree-ports.c"
+#include "pcscf/secagree-rotate.c"
+#include "pcscf/secagree-set.c"
 #include "pcscf/sip-handler.c"
+#include "pcscf/ue-store.c"
 
 #define HOME "ims.example.org"
 #define PORT_MIN 40000
@@ -806,6 +824,32 @@ static void test_no_keys(void **state)
     fx_free(f);
 }
 
+/* A REGISTER over the SAs in use (from fd, offering f->port_uc and new SPIs)
+ * that the S-CSCF challenges: the 401 at the UE, its Security-Server into f. */
+static void rotate_401(fx_t *f, uint32_t cseq, unsigned expires, int fd)
+{
+    int fds[2] = { fd, f->us_fd };
+    sec_agree_list_t l;
+    sip_msg_t *m, *req;
+    int keep = f->uc_fd;
+
+    f->uc_fd = fd;
+    second_register(f, cseq, expires, f->server, SPI_UC + cseq, SPI_US + cseq);
+    f->uc_fd = keep;
+    assert_non_null(req = recv_on(f, f->i_fd, NULL));
+    challenge(f, req);
+    sip_msg_free(req);
+    assert_non_null(m = recv_any(f, fds, 2, NULL, NULL));
+    assert_int_equal(sip_msg_status(m), 401);
+    assert_int_equal(sec_agree_parse_msg(&l, m, "Security-Server", NULL), IMS_OK);
+    snprintf(f->server, sizeof(f->server), "%s", sip_msg_header(m, "Security-Server"));
+    f->spi_pc = l.mech[0].spi_c;
+    f->spi_ps = l.mech[0].spi_s;
+    f->port_pc = l.mech[0].port_c;
+    f->port_ps = l.mech[0].port_s;
+    sip_msg_free(m);
+}
+
 /* Re-registration challenged again (TS 33.203 §7.4): a new set; the old one
  * carries traffic until the new one has carried a REGISTER, then retires. */
 static void test_rechallenge(void **state)
@@ -825,26 +869,8 @@ static void test_rechallenge(void **state)
     old_ps = f->port_ps;
 
     /* re-REGISTER over the old SAs with new SPIs; the S-CSCF challenges */
-    second_register(f, 3, 600000, f->server, SPI_UC + 10, SPI_US + 10);
-    assert_non_null(req = recv_on(f, f->i_fd, NULL));
-    challenge(f, req);
-    sip_msg_free(req);
-    {
-        int fds[2] = { f->uc_fd, f->us_fd };
-        sip_msg_t *m = recv_any(f, fds, 2, NULL, NULL);
-        sec_agree_list_t l;
-
-        assert_non_null(m);
-        assert_int_equal(sip_msg_status(m), 401);
-        assert_int_equal(sec_agree_parse_msg(&l, m, "Security-Server", NULL), IMS_OK);
-        snprintf(f->server, sizeof(f->server), "%s", sip_msg_header(m, "Security-Server"));
-        f->spi_pc = l.mech[0].spi_c;
-        f->spi_ps = l.mech[0].spi_s;
-        f->port_pc = l.mech[0].port_c;
-        f->port_ps = l.mech[0].port_s;
-        sip_msg_free(m);
-    }
-    assert_int_not_equal(f->port_ps, old_ps);
+    rotate_401(f, 3, 600000, f->uc_fd);
+    assert_int_not_equal(f->port_ps, old_ps);   /* port_uc kept: SA1 would clash */
     assert_int_equal(policies(f, NULL), 8);
     assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_ACTIVE), 1);
     assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_PENDING), 1);
@@ -858,7 +884,7 @@ static void test_rechallenge(void **state)
         assert_true(pcscf_sec_protected(f->ctx, &rcv));
     }
     /* the answer over the new SAs; its 2xx retires the old set */
-    second_register(f, 4, 600000, f->server, SPI_UC + 10, SPI_US + 10);
+    second_register(f, 4, 600000, f->server, SPI_UC + 3, SPI_US + 3);
     assert_non_null(req = recv_on(f, f->i_fd, NULL));
     icscf_answer(f, req, 200, "Contact", contact_ok(f), NULL, NULL);
     sip_msg_free(req);
@@ -1044,15 +1070,14 @@ static void test_only_over_sa(void **state)
 static void test_to_ue_from_port_c(void **state)
 {
     fx_t *f = fx_new(true);
-    pcscf_trusted_t *tr = &f->ctx->cfg.trusted[f->ctx->cfg.ntrusted++];
     struct sockaddr_in from;
     socklen_t fl = sizeof(from);
     char buf[2048], *text;
     sip_msg_t *req;
     ssize_t n;
 
-    memset(tr, 0, sizeof(*tr));
-    sip_addr_from(&tr->addr, "127.0.0.1", f->i_port);   /* the core sends from here */
+    /* the core sends from here */
+    assert_int_equal(sip_trust_add(&f->ctx->cfg.trusted, "127.0.0.1", f->i_port), IMS_OK);
     to_pending(f);
     second_register(f, 2, 600000, f->server, SPI_UC, SPI_US);
     assert_non_null(req = recv_on(f, f->i_fd, &text));
@@ -1084,6 +1109,298 @@ static void test_to_ue_from_port_c(void **state)
     fx_free(f);
 }
 
+/* Registered over the first set (to_pending, the protected REGISTER, 200). */
+static void registered(fx_t *f)
+{
+    sip_msg_t *req;
+
+    to_pending(f);
+    second_register(f, 2, 600000, f->server, SPI_UC, SPI_US);
+    assert_non_null(req = recv_on(f, f->i_fd, NULL));
+    icscf_answer(f, req, 200, "Contact", contact_ok(f),
+                 "P-Associated-URI", "<sip:alice@" HOME ">");
+    sip_msg_free(req);
+    assert_int_equal(ue_final(f), 200);
+}
+
+/* A rotation to a new port_uc (a new socket, into f->uc_fd / f->port_uc): the
+ * REGISTER over the set in use, challenged; the answer over the new set with
+ * expires, its 2xx (a binding, or none for a de-registration). The old fd is
+ * closed. */
+static void rotate(fx_t *f, uint32_t cseq, unsigned expires)
+{
+    int old_fd = f->uc_fd;
+    sip_msg_t *req;
+
+    f->uc_fd = udp_open(&f->port_uc);
+    rotate_401(f, cseq, expires, old_fd);
+    close(old_fd);
+    second_register(f, cseq + 1, expires, f->server, SPI_UC + cseq, SPI_US + cseq);
+    assert_non_null(req = recv_on(f, f->i_fd, NULL));
+    icscf_answer(f, req, 200, expires ? "Contact" : NULL, contact_ok(f),
+                 "P-Associated-URI", "<sip:alice@" HOME ">");
+    sip_msg_free(req);
+    assert_int_equal(ue_final(f), 200);
+}
+
+/* rcv from 127.0.0.1:from to our port lport: came over a live set? */
+static bool protected_from(fx_t *f, uint16_t from, uint16_t lport)
+{
+    sip_rcv_t rcv;
+
+    memset(&rcv, 0, sizeof(rcv));
+    sip_addr_from(&rcv.remote, "127.0.0.1", from);
+    sip_addr_from(&rcv.local, "127.0.0.1", lport);
+    return pcscf_sec_protected(f->ctx, &rcv);
+}
+
+static pcscf_ue_t *ue_by_port(fx_t *f, uint16_t port_uc)
+{
+    char key[PCSCF_KEY_LEN];
+
+    snprintf(key, sizeof(key), "u:127.0.0.1:%u", port_uc);
+    return pcscf_ue_find_addr(f->ctx, key);
+}
+
+/* TS 33.203 §7.4: a re-registration keeps port_ps; the UE moves to its new
+ * port_uc (see the list at the top). */
+static void test_rotation(void **state)
+{
+    fx_t *f = fx_new(true);
+    const ipsec_alloc_t *a = pcscf_secagree_alloc(f->sec);
+    uint16_t ps, pc1, uc1, uc2;
+    uint32_t spi_ps1;
+    sip_msg_t *req;
+    char *text;
+
+    registered(f);
+    ps = f->port_ps, pc1 = f->port_pc, uc1 = f->port_uc, spi_ps1 = f->spi_ps;
+    assert_non_null(ue_by_port(f, uc1));
+
+    /* the REGISTER over the old set offers a new port_uc: 401 with port_ps kept */
+    {
+        int old_fd = f->uc_fd;
+
+        f->uc_fd = udp_open(&f->port_uc);
+        uc2 = f->port_uc;
+        rotate_401(f, 3, 600000, old_fd);
+        close(old_fd);
+    }
+    assert_int_equal(f->port_ps, ps);
+    assert_int_not_equal(f->port_pc, pc1);
+    assert_int_not_equal(f->spi_ps, spi_ps1);
+    assert_int_equal(policies(f, NULL), 8);     /* no selector clashes */
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 2);
+    assert_int_equal(ipsec_alloc_ports_live(a), 3);
+    assert_true(protected_from(f, uc1, ps) && protected_from(f, uc2, ps));
+    assert_non_null(ue_by_port(f, uc1));             /* until the 2xx */
+    assert_null(ue_by_port(f, uc2));
+
+    /* the answer over the new set: its 2xx moves the UE, the old set retires */
+    second_register(f, 4, 600000, f->server, SPI_UC + 3, SPI_US + 3);
+    assert_non_null(req = recv_on(f, f->i_fd, NULL));
+    icscf_answer(f, req, 200, "Contact", contact_ok(f),
+                 "P-Associated-URI", "<sip:alice@" HOME ">");
+    sip_msg_free(req);
+    assert_int_equal(ue_final(f), 200);
+    assert_int_equal(pcscf_ue_count(f->ctx), 1);
+    assert_null(ue_by_port(f, uc1));
+    assert_non_null(ue_by_port(f, uc2));
+    assert_true(ue_by_port(f, uc2)->ipsec);
+    assert_int_equal(f->ctx->stats.registered, 1);
+    assert_int_equal(f->ctx->stats.refreshed, 1);
+    assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_ACTIVE), 1);
+    assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_RETIRING), 1);
+    assert_false(protected_from(f, uc1, ps));
+
+    /* retire_ms later: the old set is gone, port_ps still open and held */
+    ims_clock_advance(5000);
+    ims_loop_run_timers(f->loop);
+    assert_int_equal(policies(f, NULL), 4);
+    assert_int_equal(ipsec_alloc_port_holders(a, ps), 1);
+    assert_int_equal(ipsec_alloc_ports_live(a), 2);
+    assert_true(port_open(f, ps));
+    assert_false(port_open(f, pc1));
+    assert_true(port_open(f, f->port_pc));
+    ue_message(f, ps, 20);                      /* e.g. in a dialog Record-Routed on ps */
+    assert_non_null(req = recv_on(f, f->i_fd, &text));
+    assert_string_equal(sip_msg_method(req), "MESSAGE");
+    sip_msg_free(req);
+
+    /* a de-registration that rotates again: the UE goes, then every set */
+    uc1 = f->port_uc;
+    rotate(f, 5, 0);
+    assert_int_equal(f->port_ps, ps);
+    assert_int_equal(pcscf_ue_count(f->ctx), 0);
+    assert_null(ue_by_port(f, uc1));
+    assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_RETIRING), 2);
+    ims_clock_advance(5000);
+    ims_loop_run_timers(f->loop);
+    assert_int_equal(policies(f, NULL), 0);
+    assert_int_equal(alloc_live(f), 0);
+    assert_false(port_open(f, ps));
+    fx_free(f);
+}
+
+/* The network's MESSAGE to the UE's contact over TCP (from the trusted core). */
+static void core_message_tcp(fx_t *f, unsigned n)
+{
+    char buf[1024];
+
+    snprintf(buf, sizeof(buf),
+             "MESSAGE sip:alice@127.0.0.1:%u;transport=tcp SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKtcp%u\r\n"
+             "Max-Forwards: 70\r\n"
+             "From: <sip:bob@" HOME ">;tag=t%u\r\n"
+             "To: <sip:alice@" HOME ">\r\n"
+             "Call-ID: tcp-%u@core\r\n"
+             "CSeq: 1 MESSAGE\r\n"
+             "Content-Length: 0\r\n\r\n", f->port_us, f->i_port, n, n, n);
+    send_to(f->i_fd, f->port, buf);
+}
+
+/* The next connection to the UE's TCP port_us (lfd), into *cfd (left open):
+ * its peer's port, once the MESSAGE came over it. */
+static uint16_t accept_message(fx_t *f, int lfd, int *cfd)
+{
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    char buf[2048];
+    ssize_t n = 0;
+
+    *cfd = -1;
+    for (int i = 0; i < 400 && n <= 0; i++) {
+        ims_loop_run_once(f->loop, 5);
+        if (*cfd < 0)
+            *cfd = accept4(lfd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK);
+        if (*cfd >= 0)
+            n = recv(*cfd, buf, sizeof(buf) - 1, 0);
+    }
+    assert_true(*cfd >= 0 && n > 8);
+    assert_memory_equal(buf, "MESSAGE ", 8);
+    return ntohs(from.sin_port);
+}
+
+/* TS 33.203 §7.1 over TCP: the P-CSCF connects from port_pc to the UE's port_us. */
+static void test_tcp_to_ue_from_port_c(void **state)
+{
+    fx_t *f = fx_new(true);
+    struct sockaddr_in us = { .sin_family = AF_INET };
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), c1, c2;
+
+    assert_int_equal(sip_trust_add(&f->ctx->cfg.trusted, "127.0.0.1", f->i_port), IMS_OK);
+    assert_int_equal(sip_transport_listen(f->tp, SIP_PROTO_TCP, "127.0.0.1", 0), IMS_OK);
+    registered(f);
+    us.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    us.sin_port = htons(f->port_us);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&us, sizeof(us)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+
+    core_message_tcp(f, 1);
+    assert_int_equal(accept_message(f, lfd, &c1), f->port_pc);
+    /* new SAs, new port_pc: a new connection from there, not the old one (open) */
+    rotate(f, 3, 600000);
+    core_message_tcp(f, 2);
+    assert_int_equal(accept_message(f, lfd, &c2), f->port_pc);
+    /* and the next request takes that one */
+    core_message_tcp(f, 3);
+    {
+        char buf[2048];
+        ssize_t n = 0;
+
+        for (int i = 0; i < 400 && n <= 0; i++) {
+            ims_loop_run_once(f->loop, 5);
+            n = recv(c2, buf, sizeof(buf), 0);
+        }
+        assert_true(n > 8);
+        assert_int_equal(accept(lfd, NULL, NULL), -1);
+    }
+    close(c1);
+    close(c2);
+    close(lfd);
+    fx_free(f);
+}
+
+static char g_journal[64];
+
+/* f's UEs kept in a journal (as pcscf_store_start does), restored from it; the
+ * loop's first turn brings their sets back. */
+static void fx_store(fx_t *f)
+{
+    ims_journal_cfg_t jc;
+    ims_journal_t *j;
+    char err[256];
+
+    ims_journal_cfg_defaults(&jc);
+    snprintf(jc.path, sizeof(jc.path), "%s", g_journal);
+    assert_non_null(j = ims_journal_open(f->loop, &jc, err, sizeof(err)));
+    f->ctx->store = ims_journal_kv(j);
+    pcscf_store_restore(f->ctx, f->ctx->store);
+    f->ctx->ue_saved_hook = pcscf_store_save_ue;
+    f->ctx->ue_removed_hook = pcscf_store_forget_ue;
+    for (int i = 0; i < 5 && !f->sec->started; i++)
+        ims_loop_run_once(f->loop, 10);
+    assert_true(f->sec->started);
+}
+
+/* Whether the journal holds table's entry for the UE at port_uc. */
+static bool stored(fx_t *f, const char *table, uint16_t port_uc)
+{
+    char key[PCSCF_KEY_LEN];
+    size_t len;
+
+    snprintf(key, sizeof(key), "u:127.0.0.1:%u", port_uc);
+    return ims_kv_get(f->ctx->store, table, key, &len) != NULL;
+}
+
+/* A rotated UE survives a restart at its new port_uc with the kept port_ps. */
+static void test_rotation_restart(void **state)
+{
+    fx_t *f = fx_new(true);
+    uint16_t ps, pc, uc1, uc2;
+    pcscf_sec_set_t *t;
+    char key[PCSCF_KEY_LEN];
+
+    snprintf(g_journal, sizeof(g_journal), "/tmp/test_pcscf_secagree.%ld.journal",
+             (long)getpid());
+    unlink(g_journal);
+    fx_store(f);
+    registered(f);
+    uc1 = f->port_uc;
+    ps = f->port_ps;
+    assert_true(stored(f, PCSCF_STORE_UE, uc1) && stored(f, PCSCF_STORE_SEC, uc1));
+    rotate(f, 3, 600000);
+    uc2 = f->port_uc;
+    pc = f->port_pc;
+    assert_int_equal(f->port_ps, ps);
+    assert_false(stored(f, PCSCF_STORE_UE, uc1) || stored(f, PCSCF_STORE_SEC, uc1));
+    assert_true(stored(f, PCSCF_STORE_UE, uc2) && stored(f, PCSCF_STORE_SEC, uc2));
+    pcscf_store_stop(f->ctx);   /* as main.c: the store first; the old set is removed */
+    fx_free(f);
+
+    f = fx_new(true);
+    fx_store(f);
+    assert_int_equal(pcscf_ue_count(f->ctx), 1);
+    assert_null(ue_by_port(f, uc1));
+    assert_non_null(ue_by_port(f, uc2));
+    assert_true(ue_by_port(f, uc2)->ipsec);
+    assert_int_equal(pcscf_secagree_count(f->sec, PCSCF_SEC_ACTIVE), 1);
+    snprintf(key, sizeof(key), "127.0.0.1:%u", uc2);
+    assert_non_null(t = ims_hash_find(f->sec->sets, key));
+    assert_int_equal(t->port_ps, ps);
+    assert_int_equal(t->port_pc, pc);
+    assert_int_equal(ipsec_alloc_port_holders(pcscf_secagree_alloc(f->sec), ps), 1);
+    assert_true(protected_from(f, uc2, ps));
+    assert_false(protected_from(f, uc1, ps));
+    assert_true(port_open(f, ps) && port_open(f, pc));
+    assert_int_equal(policies(f, NULL), 4);     /* the rotated set's, kept in the kernel */
+    pcscf_store_stop(f->ctx);
+    f->sec->persist = false;    /* this time they go: the next tests start clean */
+    fx_free(f);
+    unlink(g_journal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1098,6 +1415,9 @@ int main(void)
         cmocka_unit_test(test_await_expiry),
         cmocka_unit_test(test_no_keys),
         cmocka_unit_test(test_rechallenge),
+        cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_rotation_restart),
+        cmocka_unit_test(test_tcp_to_ue_from_port_c),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_start),
     };

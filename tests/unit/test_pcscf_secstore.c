@@ -44,6 +44,8 @@
 #include "pcscf/secagree-keys.c"
 #include "pcscf/secagree-store.c"
 #include "pcscf/secagree-ports.c"
+#include "pcscf/secagree-rotate.c"
+#include "pcscf/secagree-set.c"
 #include "pcscf/ue-store.c"
 
 #define SPI_MIN 70000u

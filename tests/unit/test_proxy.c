@@ -1505,9 +1505,38 @@ static void test_failure_new_round(void **state)
     uac_ack(h, r);
 }
 
+/* RFC 3263 §4.2: the default port follows the transport (5061 for TLS). */
+static void test_uri_dest_ports(void **state)
+{
+    static const struct { const char *uri; int rc; sip_proto_t proto; uint16_t port; } c[] = {
+        { "sip:a@127.0.0.1", IMS_OK, SIP_PROTO_UDP, 5060 },
+        { "sip:a@127.0.0.1;transport=tcp", IMS_OK, SIP_PROTO_TCP, 5060 },
+        { "sip:a@127.0.0.1;transport=tls", IMS_OK, SIP_PROTO_TLS, 5061 },
+        { "sip:a@127.0.0.1:5070;transport=TLS", IMS_OK, SIP_PROTO_TLS, 5070 },
+        { "sips:a@127.0.0.1", IMS_OK, SIP_PROTO_TLS, 5061 },
+        { "sip:a@127.0.0.1;transport=sctp", IMS_ERROR, SIP_PROTO_UDP, 0 },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        osip_uri_t *u = NULL;
+        sip_dest_t d;
+
+        assert_int_equal(osip_uri_init(&u), 0);
+        assert_int_equal(osip_uri_parse(u, c[i].uri), 0);
+        assert_int_equal(sip_proxy_uri_dest(u, &d), c[i].rc);
+        if (c[i].rc == IMS_OK) {
+            assert_int_equal(d.proto, c[i].proto);
+            assert_int_equal(sip_addr_port(&d.addr), c[i].port);
+        }
+        osip_uri_free(u);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uri_dest_ports),
         cmocka_unit_test_setup_teardown(test_forward_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_forwards_inserted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_route_two_interfaces, setup, teardown),

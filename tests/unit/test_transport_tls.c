@@ -12,7 +12,12 @@
  *   - a handshake that stops halfway is dropped after handshake_ms;
  *   - plain SIP on the TLS port closes the connection, and the port still works;
  *   - a client with the wrong CA refuses the server; close_notify at shutdown;
- *   - sip.tls read from a configuration file (absent, good, bad).
+ *   - the TLS connection gauge, and the connection found by the peer's address;
+ *   - client certificates (CSCF to CSCF): required refuses a client without one,
+ *     with an unknown one, or with a trusted one naming another address, and
+ *     takes a good one; optional takes a client without one, not a bad one;
+ *   - "tls:IP:PORT" endpoints; sip.tls read from a configuration file (absent,
+ *     good, bad).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +44,7 @@
 #include "common/core/conf.h"
 #include "common/core/loop.h"
 #include "common/core/rc.h"
+#include "common/sip/node.h"
 #include "common/sip/transport.h"
 
 #define RX_MAX  64
@@ -56,13 +62,14 @@ typedef struct fx {
     sip_addr_t srv_addr;  /* the TLS listener */
 } fx_t;
 
-static char g_dir[64], g_cert[96], g_other[96];
+static char g_dir[64], g_cert[96], g_other[96], g_wrongip[96], g_bundle[96];
 
 /* ---- certificates ---- */
 
-/* A self-signed P-256 certificate (and key, same file) for IP 127.0.0.1. */
-static void make_cert(const char *path, const char *cn)
+/* A self-signed P-256 certificate (and key, same file) for IP address ip. */
+static void make_cert(const char *path, const char *cn, const char *ip)
 {
+    char san[64];
     EVP_PKEY *k = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     X509_NAME *name;
@@ -82,7 +89,8 @@ static void make_cert(const char *path, const char *cn)
     X509_set_issuer_name(x, name);
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+    snprintf(san, sizeof(san), "IP:%s", ip);
+    e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
     assert_non_null(e);
     X509_add_ext(x, e, -1);
     X509_EXTENSION_free(e);
@@ -99,6 +107,24 @@ static void make_cert(const char *path, const char *cn)
     EVP_PKEY_free(k);
 }
 
+/* out = a then b (a CA bundle). 0, or -1. */
+static int cat_files(const char *out, const char *a, const char *b)
+{
+    const char *in[] = { a, b };
+    FILE *o = fopen(out, "w"), *f;
+    char buf[4096];
+    size_t n;
+
+    for (size_t i = 0; o && i < 2; i++) {
+        if (!(f = fopen(in[i], "r")))
+            break;
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+            fwrite(buf, 1, n, o);
+        fclose(f);
+    }
+    return o && fclose(o) == 0 ? 0 : -1;
+}
+
 static int setup_certs(void **state)
 {
     snprintf(g_dir, sizeof(g_dir), "/tmp/ims-tls-test.XXXXXX");
@@ -106,15 +132,20 @@ static int setup_certs(void **state)
         return -1;
     snprintf(g_cert, sizeof(g_cert), "%s/server.pem", g_dir);
     snprintf(g_other, sizeof(g_other), "%s/other.pem", g_dir);
-    make_cert(g_cert, "ims-core test server");
-    make_cert(g_other, "someone else");
-    return 0;
+    snprintf(g_wrongip, sizeof(g_wrongip), "%s/wrongip.pem", g_dir);
+    snprintf(g_bundle, sizeof(g_bundle), "%s/bundle.pem", g_dir);
+    make_cert(g_cert, "ims-core test server", "127.0.0.1");
+    make_cert(g_other, "someone else", "127.0.0.1");
+    make_cert(g_wrongip, "a node elsewhere", "127.0.0.2");
+    return cat_files(g_bundle, g_cert, g_wrongip);
 }
 
 static int teardown_certs(void **state)
 {
     unlink(g_cert);
     unlink(g_other);
+    unlink(g_wrongip);
+    unlink(g_bundle);
     rmdir(g_dir);
     return 0;
 }
@@ -131,13 +162,10 @@ static void on_msg(void *arg, sip_msg_t *m)
         sip_msg_free(m);
 }
 
-/* A server with a TLS listener on 127.0.0.1 and a client that trusts ca (or
- * verifies nothing when ca is NULL). */
-static fx_t *fx_new(uint32_t handshake_ms, const char *ca)
+/* A server (scfg) with a TLS listener on 127.0.0.1 and a client (ccfg). */
+static fx_t *fx_new_cfg(const sip_tls_cfg_t *scfg, const sip_tls_cfg_t *ccfg)
 {
     fx_t *f = calloc(1, sizeof(*f));
-    sip_tls_cfg_t scfg = { .cert = g_cert, .handshake_ms = handshake_ms };
-    sip_tls_cfg_t ccfg = { .ca = ca };
 
     ims_clock_drive(false, 0);
     f->loop = ims_loop_new();
@@ -147,16 +175,28 @@ static fx_t *fx_new(uint32_t handshake_ms, const char *ca)
     assert_non_null(f->cli.tp);
     /* TLS off: no TLS listener, no TLS send */
     assert_int_equal(sip_transport_listen(f->srv.tp, SIP_PROTO_TLS, "127.0.0.1", 0), IMS_ERROR);
-    assert_int_equal(sip_transport_tls(f->srv.tp, &scfg), IMS_OK);
-    assert_int_equal(sip_transport_tls(f->srv.tp, &scfg), IMS_DECLINED);
-    assert_int_equal(sip_transport_tls(f->cli.tp, &ccfg), IMS_OK);
+    assert_int_equal(sip_transport_tls(f->srv.tp, scfg), IMS_OK);
+    assert_int_equal(sip_transport_tls(f->srv.tp, scfg), IMS_DECLINED);
+    assert_int_equal(sip_transport_tls(f->cli.tp, ccfg), IMS_OK);
     /* a client without a certificate cannot listen */
-    assert_int_equal(sip_transport_listen(f->cli.tp, SIP_PROTO_TLS, "127.0.0.1", 0), IMS_ERROR);
+    if (!ccfg->cert)
+        assert_int_equal(sip_transport_listen(f->cli.tp, SIP_PROTO_TLS, "127.0.0.1", 0),
+                         IMS_ERROR);
     assert_int_equal(sip_transport_listen(f->srv.tp, SIP_PROTO_TLS, "127.0.0.1", 0), IMS_OK);
     assert_int_equal(sip_transport_local(f->srv.tp, SIP_PROTO_TLS, AF_INET, &f->srv_addr),
                      IMS_OK);
     assert_true(sip_transport_listens(f->srv.tp, &f->srv_addr));
     return f;
+}
+
+/* The server presents g_cert; the client trusts ca (or verifies nothing when ca
+ * is NULL). */
+static fx_t *fx_new(uint32_t handshake_ms, const char *ca)
+{
+    sip_tls_cfg_t scfg = { .cert = g_cert, .handshake_ms = handshake_ms };
+    sip_tls_cfg_t ccfg = { .ca = ca };
+
+    return fx_new_cfg(&scfg, &ccfg);
 }
 
 static void side_clear(side_t *s)
@@ -529,6 +569,117 @@ static void test_tls_close_notify(void **state)
     fx_free(f);
 }
 
+/* The TLS gauge on both sides while a connection is up; each side finds it by
+ * the other's address (as TLS, or as either protocol; not as TCP); the server's
+ * gauge falls back to 0 when the client goes. */
+static void test_tls_gauge_and_find(void **state)
+{
+    fx_t *f = fx_new(0, g_cert);
+    const sip_transport_stats_t *ss = sip_transport_stats(f->srv.tp);
+    sip_dest_t d = { .proto = SIP_PROTO_TLS, .addr = f->srv_addr };
+    sip_proto_t p = SIP_PROTO_UDP;
+    sip_addr_t from, nobody;
+
+    assert_int_equal(sip_transport_conn_find(f->cli.tp, &f->srv_addr, &p), 0);
+    assert_int_equal(send_msg(&f->cli, &d, 1, 10, false), IMS_OK);
+    assert_int_equal(sip_transport_stats(f->cli.tp)->tls_conns_open, 1);  /* from the connect */
+    assert_true(run_until_rx(f, &f->srv, 1));
+    assert_int_equal(ss->tls_conns_open, 1);
+    from = f->srv.rx[0]->rcv.remote;
+    assert_int_equal(sip_transport_conn_find(f->srv.tp, &from, &p), f->srv.rx[0]->rcv.conn_id);
+    assert_int_equal(p, SIP_PROTO_TLS);
+    p = SIP_PROTO_TCP;
+    assert_int_equal(sip_transport_conn_find(f->srv.tp, &from, &p), 0);
+    p = SIP_PROTO_TLS;
+    assert_int_not_equal(sip_transport_conn_find(f->cli.tp, &f->srv_addr, &p), 0);
+    assert_int_equal(sip_addr_from(&nobody, "127.0.0.1", 9), IMS_OK);
+    p = SIP_PROTO_UDP;
+    assert_int_equal(sip_transport_conn_find(f->cli.tp, &nobody, &p), 0);
+    sip_transport_free(f->cli.tp);
+    f->cli.tp = sip_transport_new(f->loop, NULL, on_msg, &f->cli);
+    assert_true(run_until_stat(f, &ss->tls_conns_open, 0));
+    assert_int_equal(ss->conns_open, 0);
+    p = SIP_PROTO_UDP;
+    assert_int_equal(sip_transport_conn_find(f->srv.tp, &from, &p), 0);
+    fx_free(f);
+}
+
+/* A client presenting cert (NULL: none) sends one message to a server that asks
+ * for client certificates (client_cert, trusting ca): whether it got through.
+ * A refusal is the server's (its failed count). */
+static bool client_cert_accepted(sip_tls_client_cert_t mode, const char *ca, const char *cert)
+{
+    sip_tls_cfg_t scfg = { .cert = g_cert, .ca = ca, .client_cert = mode };
+    sip_tls_cfg_t ccfg = { .cert = cert, .ca = g_cert };
+    fx_t *f = fx_new_cfg(&scfg, &ccfg);
+    const sip_transport_stats_t *ss = sip_transport_stats(f->srv.tp);
+    sip_dest_t d = { .proto = SIP_PROTO_TLS, .addr = f->srv_addr };
+    uint64_t end = now_ms() + WAIT_MS;
+    bool ok;
+
+    assert_int_equal(send_msg(&f->cli, &d, 1, 10, false), IMS_OK);
+    while (f->srv.nrx == 0 && ss->tls_failed == 0 && now_ms() < end)
+        ims_loop_run_once(f->loop, 10);
+    ims_loop_run_once(f->loop, 20);  /* nothing more comes either way */
+    ok = f->srv.nrx == 1;
+    if (ok) {
+        check_msg(f->srv.rx[0], 1, 10);
+        assert_int_equal(ss->tls_handshakes, 1);
+    } else {
+        assert_int_equal(ss->tls_failed, 1);
+        assert_int_equal(ss->tls_handshakes, 0);
+        assert_true(run_until_stat(f, &ss->tls_conns_open, 0));
+    }
+    fx_free(f);
+    return ok;
+}
+
+/* client_cert "required", the server trusting g_cert and g_wrongip: no
+ * certificate, an unknown one, and a trusted one naming 127.0.0.2 for a client
+ * on 127.0.0.1 are refused; g_cert (127.0.0.1) is taken. */
+static void test_tls_client_cert_required(void **state)
+{
+    const sip_tls_client_cert_t req = SIP_TLS_CLIENT_CERT_REQUIRED;
+
+    assert_false(client_cert_accepted(req, g_bundle, NULL));
+    assert_false(client_cert_accepted(req, g_bundle, g_other));
+    assert_false(client_cert_accepted(req, g_bundle, g_wrongip));
+    assert_true(client_cert_accepted(req, g_bundle, g_cert));
+}
+
+/* client_cert "optional" (a P-CSCF port serving UEs and CSCFs): a client
+ * without a certificate is taken, one with an unknown certificate is not. */
+static void test_tls_client_cert_optional(void **state)
+{
+    const sip_tls_client_cert_t opt = SIP_TLS_CLIENT_CERT_OPTIONAL;
+
+    assert_true(client_cert_accepted(opt, g_cert, NULL));
+    assert_false(client_cert_accepted(opt, g_cert, g_other));
+    assert_true(client_cert_accepted(opt, g_cert, g_cert));
+}
+
+/* "tls:IP:PORT" names a TLS endpoint (sip.listen, -l, proxy.outbound, next_hop). */
+static void test_tls_endpoint(void **state)
+{
+    sip_proto_t p = SIP_PROTO_UDP;
+    char host[64];
+    uint16_t port = 0;
+
+    assert_int_equal(sip_node_parse_endpoint("tls:127.0.0.1:5061", &p, host, sizeof(host), &port),
+                     IMS_OK);
+    assert_int_equal(p, SIP_PROTO_TLS);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 5061);
+    assert_int_equal(sip_node_parse_endpoint("TLS:[::1]:5062", &p, host, sizeof(host), &port),
+                     IMS_OK);
+    assert_int_equal(p, SIP_PROTO_TLS);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 5062);
+    assert_int_equal(sip_node_parse_endpoint("sctp:127.0.0.1:5060", &p, host, sizeof(host),
+                                             &port),
+                     IMS_ERROR);
+}
+
 /* conf PATH TEXT: write a configuration file and load it. */
 static ims_conf_t *conf_of(const char *path, const char *text)
 {
@@ -544,10 +695,10 @@ static ims_conf_t *conf_of(const char *path, const char *text)
     return c;
 }
 
-/* sip.tls from a configuration file: absent, good, and three bad ones. */
+/* sip.tls from a configuration file: absent, good, and five bad ones. */
 static void test_tls_conf(void **state)
 {
-    char path[128], bad[3][512], text[512], err[256];
+    char path[128], bad[5][512], text[512], err[256];
     ims_loop_t *loop = ims_loop_new();
     side_t s = { 0 };
     sip_addr_t a;
@@ -560,11 +711,17 @@ static void test_tls_conf(void **state)
              g_cert);
     snprintf(bad[2], sizeof(bad[2]),
              "sip = { tls = { listen = \"127.0.0.1:0\"; cert = \"%s.none\"; }; };", g_cert);
+    /* client certificates without a CA to check them; a mode that does not exist */
+    snprintf(bad[3], sizeof(bad[3]),
+             "sip = { tls = { cert = \"%s\"; client_cert = \"required\"; }; };", g_cert);
+    snprintf(bad[4], sizeof(bad[4]),
+             "sip = { tls = { cert = \"%s\"; ca = \"%s\"; client_cert = \"sometimes\"; }; };",
+             g_cert, g_cert);
     s.tp = sip_transport_new(loop, NULL, on_msg, &s);
     c = conf_of(path, "sip = { listen = ( \"udp:127.0.0.1:0\" ); };");
     assert_int_equal(sip_transport_tls_conf(s.tp, c, err, sizeof(err)), IMS_DECLINED);
     ims_conf_free(c);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < IMS_ARRAY_LEN(bad); i++) {
         c = conf_of(path, bad[i]);
         err[0] = '\0';
         assert_int_equal(sip_transport_tls_conf(s.tp, c, err, sizeof(err)), IMS_ERROR);
@@ -574,8 +731,8 @@ static void test_tls_conf(void **state)
         s.tp = sip_transport_new(loop, NULL, on_msg, &s);
     }
     snprintf(text, sizeof(text),
-             "sip = { tls = { listen = \"127.0.0.1:0\"; cert = \"%s\"; handshake_ms = 500; };"
-             " };", g_cert);
+             "sip = { tls = { listen = \"127.0.0.1:0\"; cert = \"%s\"; ca = \"%s\";"
+             " client_cert = \"optional\"; handshake_ms = 500; }; };", g_cert, g_cert);
     c = conf_of(path, text);
     assert_int_equal(sip_transport_tls_conf(s.tp, c, err, sizeof(err)), IMS_OK);
     assert_int_equal(sip_transport_local(s.tp, SIP_PROTO_TLS, AF_INET, &a), IMS_OK);
@@ -598,6 +755,10 @@ int main(void)
         cmocka_unit_test(test_tls_garbage_closes),
         cmocka_unit_test(test_tls_wrong_ca_refused),
         cmocka_unit_test(test_tls_close_notify),
+        cmocka_unit_test(test_tls_gauge_and_find),
+        cmocka_unit_test(test_tls_client_cert_required),
+        cmocka_unit_test(test_tls_client_cert_optional),
+        cmocka_unit_test(test_tls_endpoint),
         cmocka_unit_test(test_tls_conf),
     };
 

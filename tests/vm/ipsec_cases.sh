@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # sec-agree over real ESP through the P-CSCF, inside the test VM (tests/integration/ipsec_vm.sh
 # boots it once for all four cases). The lab (ims-hss, S-, I-, P-CSCF) runs in namespace core,
-# the P-CSCF also on 10.99.0.2 with sec-agree on, every (alg, ealg) pair offered, retire_ms 3000
+# the P-CSCF also on 10.99.0.2 with sec-agree on, every (alg, ealg) pair offered, retire_ms 1500
 # and a journal; the S-CSCF challenges every REGISTER (trust_integrity = false), so each
 # re-registration brings new SAs. The handsets are ims-ue processes in namespace ue.
 #
@@ -15,24 +15,23 @@
 #   2. A MESSAGE from 10.99.0.3 (no SAs) to a registered handset's protected port gets 403 and
 #      the P-CSCF logs why; a REGISTER whose Security-Verify differs from the Security-Server
 #      (--bad-verify) gets 403 "Security Agreement Mismatch", logged, and its SAs are gone.
-#   3. A calls B and re-registers 300 ms into the call: new SAs (new SPIs, new P-CSCF ports),
-#      the old ones removed on both sides once the new carried the REGISTER's 200 (the P-CSCF's
-#      after retire_ms); the BYE, sent right after the re-registration, gets its 200. (Known
-#      limit: the P-CSCF Record-Routed the old port-s, which closes with the old SAs, so an
-#      in-dialog request later than retire_ms after the rotation would fail: TS 33.203 keeps
-#      the server ports across re-registration, which the P-CSCF and ims-ue do not do yet.)
-#      A handset registered for 6 s and never refreshed: its SAs and policies leave the
-#      P-CSCF after the expiry.
+#   3. A calls B and re-registers 300 ms into the call: new SAs with new SPIs, a new port-c on
+#      each side, and the same port-s on each side (TS 33.203 §7.4: the P-CSCF's port-s, which
+#      the call's Record-Route names, is kept, as is the UE's port-s, its Contact). The old
+#      SAs leave both sides once the new carried the REGISTER's 200 (the P-CSCF's after
+#      retire_ms, counted by reqid in ip xfrm state, before the next step); then, 3.5 s after
+#      the re-registration, A sends a re-INVITE in the call and B answers it (200, ACK), and
+#      the BYE gets its 200: both over the new SAs to the kept port-s. A capture on veth-ue
+#      during the call sees ESP and no cleartext SIP. A handset registered for 6 s and never
+#      refreshed: its SAs and policies leave the P-CSCF after the expiry.
 #   4. SIGKILL of the P-CSCF with A and B registered (and C, whose registration ends while the
 #      P-CSCF is down); two SAs made here with ip xfrm (SPI outside the P-CSCF's range, and one
 #      inside it but without its owner tag). Restarted, the P-CSCF restores A's and B's SAs
 #      (kept in the kernel), removes C's, leaves the two foreign ones; the journal is 0600. A
 #      calls B and B calls A without re-registering, both de-register, over ESP (capture: no
-#      cleartext SIP but the ACKs below); at the end only the two foreign SAs are left.
-# Known P-CSCF defect, reported, not hidden: the ACK of a 2xx goes to the callee UE's port-s
-# from port 5060 in clear (the proxy's stateless ACK path, common/sip/proxy_resp.c, does not
-# ask sec-agree for the protected client port the way terminating requests do). Case 4 counts
-# those ACKs apart and prints them; any other cleartext SIP fails it.
+#      cleartext SIP, ACKs included); at the end only the two foreign SAs are left.
+# The ACKs of 2xx to a callee with SAs leave the P-CSCF from its protected client port
+# (pcscf_on_ack_dest); the captures count any cleartext ACK with the other SIP (W_ACK apart).
 # Environment (run.sh -e): K, OP (hex), DOMAIN. Exit status 0 when every check passed.
 . /vm/lib.sh
 
@@ -80,6 +79,10 @@ wait_for() { poll "$3" "no /$2/ in $1" has_lines "$1" "$2" 1; }
 wait_count() { poll "$4" "fewer than $3 /$2/ in $1" has_lines "$1" "$2" "$3"; }
 # wait_gone NS PORT_C PORT_S SECONDS: NS holds no SA or policy naming those ports (retire_ms).
 wait_gone() { poll "$4" "$1 still holds SAs of ports $2/$3" no_ports "$1" "$2" "$3"; }
+# reqid_sas NS REQID: SAs in NS with that reqid (the P-CSCF gives a set's four its spi-ps,
+# ims-ue its spi-uc).
+reqid_sas() { ip -n "$1" xfrm state | grep -c "reqid $2 "; }
+no_reqid() { [ "$(reqid_sas "$1" "$2")" = 0 ]; }
 # wait_empty SECONDS CORE_SAS: core holds CORE_SAS SAs and no policy, ue neither.
 wait_empty() {
     poll "$1" "want SAs/policies core, ue: $2 0 0 0" counts_are "$2 0 0 0"
@@ -233,6 +236,7 @@ ue b 2 5080 register answer --count 2 wait-file /tmp/go_b call "$(impu 1)" --hol
     deregister
 wait_for "$RUN/b.out" '^registered expires=' 90
 ue a 1 5070 register wait-file /tmp/go_a1 call "$(impu 2)" --hold-ms 1000 --reregister-ms 300 \
+    --indialog-after-ms 3500 \
     wait-file /tmp/go_a2 call "$(impu 2)" --hold-ms 300 answer --count 1 deregister
 wait_for "$RUN/a.out" '^registered expires=' 90
 A_PS=$(field a "ipsec up" port-ps)
@@ -268,30 +272,52 @@ D_PC=$(field d "ipsec up" port-pc)
 vm_say "case 2 passed: no SA -> 403 (logged 'not registered'); Security-Verify mismatch ->" \
     "403 Security Agreement Mismatch (logged), its SAs removed at once"
 
-# ---- 3. rotation during a call; expiry ----
+# ---- 3. rotation during a call, an in-dialog request after retire_ms; expiry ----
 short_reg e 5 5064
+watch_start
 touch /tmp/go_a1
+wait_for "$RUN/a.out" '^reregistered expires=' 120
+O_SPS=$(field a "ipsec up" spi-ps)
+O_SUC=$(field a "ipsec up" spi-uc)
+poll 20 "core still holds a's old SAs (reqid $O_SPS) after retire_ms" no_reqid "$CORE_NS" "$O_SPS"
+grep -q '^call reinvite' "$RUN/a.out" &&
+    die "a: the re-INVITE went before the old SAs left the P-CSCF (raise --indialog-after-ms)"
+vm_say "a's old SAs left the P-CSCF (retire_ms); the call goes on"
 wait_for "$RUN/a.out" '^call ended ' 120
+watch_stop
+grep -q '^call reinvite code=200$' "$RUN/a.out" || die "a: the re-INVITE after retire_ms failed"
 grep -q '^call ended by-local$' "$RUN/a.out" || die "a: the call's BYE failed"
 ROT=$(awk '/^call answered$/ && !a { a = NR }
     /^ipsec rotated / && a && !r { r = NR }
     /^ipsec old SAs removed / && r && !o { o = NR }
     /^reregistered expires=/ && o && !g { g = NR }
-    /^call ended by-local$/ && g && !e { e = NR }
+    /^call reinvite code=200$/ && g && !i { i = NR }
+    /^call ended by-local$/ && i && !e { e = NR }
     END { print (e ? "ok" : "no") }' "$RUN/a.out")
-[ "$ROT" = ok ] || die "a: want answered, rotated, old SAs removed, reregistered, ended in order"
+[ "$ROT" = ok ] ||
+    die "a: want answered, rotated, old SAs removed, reregistered, reinvite 200, ended in order"
 N_PS=$(field a "ipsec rotated" port-ps)
 N_PC=$(field a "ipsec rotated" port-pc)
-[ "$N_PS" != "$A_PS" ] &&
-    [ "$(field a "ipsec rotated" spi-ps)" != "$(field a "ipsec up" spi-ps)" ] ||
-    die "a: the rotated SAs have the old SPI or port"
-wait_gone "$CORE_NS" "$A_PC" "$A_PS" 20
-[ "$(ports_left "$CORE_NS" "$N_PC" "$N_PS")" = 8 ] || die "core lacks A's new SAs"
-[ "$(ports_left "$UE_NS" "$A_PC" "$A_PS")" = 0 ] || die "ue still holds A's old SAs"
+N_SPS=$(field a "ipsec rotated" spi-ps)
+O_UC=$(field a "ipsec up" port-uc)
+N_UC=$(field a "ipsec rotated" port-uc)
+O_US=$(field a "ipsec up" port-us)
+N_US=$(field a "ipsec rotated" port-us)
+[ "$N_PS" = "$A_PS" ] && [ "$N_US" = "$O_US" ] ||
+    die "a: port-s changed across the rotation (P-CSCF $A_PS -> $N_PS, UE $O_US ->" \
+        "$N_US): TS 33.203 §7.4 keeps both"
+[ "$N_PC" != "$A_PC" ] && [ "$N_UC" != "$O_UC" ] && [ "$N_SPS" != "$O_SPS" ] ||
+    die "a: the rotated SAs kept a port-c ($A_PC -> $N_PC, $O_UC -> $N_UC) or an SPI"
+[ "$(reqid_sas "$CORE_NS" "$N_SPS")" = 4 ] || die "core lacks a's new SAs (reqid $N_SPS)"
+[ "$(reqid_sas "$UE_NS" "$O_SUC")" = 0 ] || die "ue still holds a's old SAs (reqid $O_SUC)"
+[ "$(ports_left "$CORE_NS" "$A_PC" "$O_UC")" = 0 ] || die "core still names a's old ports"
+[ "$W_ESP" -gt 0 ] && [ "$W_SIP" -eq 0 ] ||
+    die "the call on the wire: ESP $W_ESP (want > 0), cleartext SIP $W_SIP (want 0)"
 wait_gone "$CORE_NS" "$e_PC" "$e_PS" 30
-vm_say "case 3 passed: re-registered in the call on new SAs (port-s $A_PS -> $N_PS), old ones" \
-    "removed on both sides, BYE 200; expiry removed e's SAs and policies after" \
-    "$(($(now) - e_T)) s"
+vm_say "case 3 passed: re-registered in the call on new SAs (port-s kept: P-CSCF $A_PS, UE" \
+    "$O_US; port-c $A_PC -> $N_PC, $O_UC -> $N_UC), old ones removed on both" \
+    "sides; re-INVITE after retire_ms 200, BYE 200; $W_ESP ESP, no cleartext SIP; expiry" \
+    "removed e's SAs and policies after $(($(now) - e_T)) s"
 
 # ---- 4. restart ----
 short_reg c 3 5062

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ims-ue: one call at a time, as caller (INVITE with an SDP offer, ACK, BYE
- * after --hold-ms, CANCEL when nobody answers) or callee (180, 200 with the
- * SDP answer retransmitted until the ACK, BYE from the far end). RFC 3261
+ * after --hold-ms, CANCEL when nobody answers, with --indialog-after-ms a
+ * re-INVITE first) or callee (180, 200 with the SDP answer retransmitted
+ * until the ACK, 200 to a re-INVITE, BYE from the far end). RFC 3261
  * §12-§15: the dialog's route set is the Record-Route of the 2xx reversed
  * (caller) or of the INVITE as it is (callee); in-dialog requests go to the
  * remote target (the far end's Contact) along it, through the P-CSCF.
@@ -27,12 +28,15 @@ static void call_reset(ue_t *ue)
     ims_timer_stop(ue->loop, &c->timer);
     ims_timer_stop(ue->loop, &c->retx_end);
     ims_timer_stop(ue->loop, &c->rereg);
+    ims_timer_stop(ue->loop, &c->indialog);
     c->bye_waits = false;
+    c->reinvited = c->reinvite_failed = false;
     sip_msg_free(c->ok);
     if (c->invite && !sip_txn_is_server(c->invite))
         sip_txn_client_detach(c->invite);
     c->ok = NULL;
     c->invite = NULL;
+    c->invite_layer = NULL;
     c->state = UE_CALL_IDLE;
     c->nroute = 0;
     c->target[0] = c->remote_tag[0] = c->call_id[0] = '\0';
@@ -44,6 +48,15 @@ void ue_call_init(ue_t *ue)
     ims_timer_init(&ue->call.timer);
     ims_timer_init(&ue->call.retx_end);
     ims_timer_init(&ue->call.rereg);
+    ims_timer_init(&ue->call.indialog);
+}
+
+void ue_call_forget_layer(ue_t *ue, const sip_txn_layer_t *layer)
+{
+    if (ue->call.invite && ue->call.invite_layer == layer) {
+        ue->call.invite = NULL;     /* freed with its layer, no on-end call */
+        ue->call.invite_layer = NULL;
+    }
 }
 
 void ue_call_fini(ue_t *ue)
@@ -171,9 +184,18 @@ static void take_target(ue_call_t *c, const sip_msg_t *msg)
 
 /* ---- caller ---- */
 
-static void send_ack(ue_t *ue)
+/* The CSeq number of msg (0: none). */
+static uint32_t cseq_of(const sip_msg_t *msg)
 {
-    sip_msg_t *ack = dialog_request(ue, "ACK", 1);
+    const osip_cseq_t *c = msg->m->cseq;
+
+    return c && c->number ? (uint32_t)strtoul(c->number, NULL, 10) : 0;
+}
+
+/* The ACK of the 2xx to our INVITE (cseq 1) or re-INVITE. */
+static void send_ack(ue_t *ue, uint32_t cseq)
+{
+    sip_msg_t *ack = dialog_request(ue, "ACK", cseq);
 
     if (!ack || ue_sip_send_stateless(ue, ack) != IMS_OK)
         IMS_WARN("call: ACK not sent");
@@ -194,7 +216,7 @@ static void on_bye_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t
         ue_event(ue, "call ended by-local");
     else
         ue_event(ue, "call ended by-local bye-code=%d", code);
-    call_over(ue, code >= 200 && code < 300);
+    call_over(ue, code >= 200 && code < 300 && !ue->call.reinvite_failed);
 }
 
 static void send_bye(ue_t *ue)
@@ -208,13 +230,21 @@ static void send_bye(ue_t *ue)
     }
 }
 
+/* A re-registration or a re-INVITE still to come or under way. */
+static bool call_busy(const ue_t *ue)
+{
+    const ue_call_t *c = &ue->call;
+
+    return ue_register_busy(ue) || (c->indialog_ms && !c->reinvited);
+}
+
 static void on_call_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
 {
     ue_t *ue = arg;
     ue_call_t *c = &ue->call;
 
-    if (c->state == UE_CALL_UP && ue_register_busy(ue)) {
-        c->bye_waits = true;    /* hang up over the SAs the re-registration ends with */
+    if (c->state == UE_CALL_UP && call_busy(ue)) {
+        c->bye_waits = true;    /* hang up once they are over (over the newest SAs) */
     } else if (c->state == UE_CALL_UP) {
         send_bye(ue);
     } else if (c->state == UE_CALL_CALLING && c->invite) {
@@ -231,14 +261,65 @@ static void on_rereg_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
         ue_register_background(ue);
 }
 
+/* The hold ended while something ran: hang up now that nothing does. */
+static void bye_if_waiting(ue_t *ue)
+{
+    ue_call_t *c = &ue->call;
+
+    if (c->bye_waits && c->state == UE_CALL_UP && !call_busy(ue)) {
+        c->bye_waits = false;
+        send_bye(ue);
+    }
+}
+
+static void on_reinvite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
+{
+    ue_t *ue = arg;
+    ue_call_t *c = &ue->call;
+    int code = resp ? sip_msg_status(resp) : 0;
+    uint32_t cseq = resp ? cseq_of(resp) : 0;
+
+    sip_msg_free(resp);
+    if ((code > 0 && code < 200) || c->state != UE_CALL_UP || c->reinvited)
+        return;
+    c->reinvited = true;
+    if (code >= 200 && code < 300)
+        send_ack(ue, cseq);
+    else
+        c->reinvite_failed = true;
+    ue_event(ue, "call reinvite code=%d", code);
+    bye_if_waiting(ue);
+}
+
+/* A re-INVITE with the same session (RFC 3261 §14.1): the dialog's route set
+ * still leads through the P-CSCF after a re-registration changed the SAs. */
+static void on_indialog_timer(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    ue_t *ue = arg;
+    ue_call_t *c = &ue->call;
+    sip_msg_t *m;
+
+    if (c->state != UE_CALL_UP || !c->caller)
+        return;
+    m = dialog_request(ue, "INVITE", ++c->cseq);
+    if (m && (set_contact(ue, m) != IMS_OK || set_sdp(ue, m) != IMS_OK)) {
+        sip_msg_free(m);
+        m = NULL;
+    }
+    if (!m || !ue_sip_send(ue, m, on_reinvite_resp, ue)) {     /* it takes m */
+        c->reinvited = c->reinvite_failed = true;
+        ue_event(ue, "call reinvite code=0 (not sent)");
+        bye_if_waiting(ue);
+    }
+}
+
 void ue_call_rereg_done(ue_t *ue)
 {
     ue_call_t *c = &ue->call;
 
-    if (c->bye_waits && c->state == UE_CALL_UP) {
-        c->bye_waits = false;
-        send_bye(ue);
-    }
+    if (c->state == UE_CALL_UP && c->indialog_ms && !c->reinvited)
+        ims_timer_start(ue->loop, &c->indialog, c->indialog_ms, on_indialog_timer, ue);
+    bye_if_waiting(ue);
 }
 
 static void answered(ue_t *ue, const sip_msg_t *resp)
@@ -250,11 +331,13 @@ static void answered(ue_t *ue, const sip_msg_t *resp)
     take_target(c, resp);
     take_route_set(c, resp, true);
     c->state = UE_CALL_UP;
-    send_ack(ue);
+    send_ack(ue, 1);
     ue_event(ue, "call answered");
     ims_timer_start(ue->loop, &c->timer, c->hold_ms, on_call_timer, ue);
     if (c->rereg_ms)
         ims_timer_start(ue->loop, &c->rereg, c->rereg_ms, on_rereg_timer, ue);
+    else if (c->indialog_ms)
+        ims_timer_start(ue->loop, &c->indialog, c->indialog_ms, on_indialog_timer, ue);
 }
 
 static void on_invite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_err_t err)
@@ -276,7 +359,7 @@ static void on_invite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_er
         if (c->state == UE_CALL_CALLING)
             answered(ue, resp);
         else if (c->state == UE_CALL_UP)
-            send_ack(ue);   /* the 2xx again: our ACK was lost */
+            send_ack(ue, 1);    /* the 2xx again: our ACK was lost */
     } else if (code >= 300 && c->state == UE_CALL_CALLING) {
         ue_event(ue, "call failed code=%d %s", code,
                  resp->m->reason_phrase ? resp->m->reason_phrase : "");
@@ -285,7 +368,8 @@ static void on_invite_resp(void *arg, sip_txn_t *ct, sip_msg_t *resp, sip_txn_er
     sip_msg_free(resp);
 }
 
-void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms)
+void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms,
+                   uint32_t indialog_ms)
 {
     ue_call_t *c = &ue->call;
     char to[UE_URI_MAX + 2];
@@ -300,6 +384,7 @@ void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_m
     c->rang = false;
     c->hold_ms = hold_ms;
     c->rereg_ms = rereg_ms;
+    c->indialog_ms = indialog_ms;
     c->cseq = 1;
     sip_random_token(c->call_id, 24);
     strcat(c->call_id, "@ims-ue");
@@ -317,6 +402,7 @@ void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_m
         return;
     }
     c->state = UE_CALL_CALLING;
+    c->invite_layer = ue->protected_up ? ue->prot_c.layer : ue->unprot.layer;
     c->invite = ue_sip_send(ue, m, on_invite_resp, ue);
     if (!c->invite) {
         ue_event(ue, "call failed: INVITE not sent");
@@ -336,8 +422,8 @@ void ue_call_on_stray(ue_t *ue, sip_msg_t *resp)
 
     if (ue->call.state == UE_CALL_UP && ue->call.caller && cid && m &&
         strcmp(cid, ue->call.call_id) == 0 && strcmp(m, "INVITE") == 0 &&
-        sip_msg_status(resp) / 100 == 2)
-        send_ack(ue);
+        sip_msg_status(resp) / 100 == 2 && cseq_of(resp))
+        send_ack(ue, cseq_of(resp));
     sip_msg_free(resp);
 }
 

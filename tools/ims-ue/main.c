@@ -23,6 +23,8 @@
  *   message sent to=URI | message delivered code=N | message failed ...
  *   message from=URI text=TEXT
  *   ipsec rotated alg=.. (as ipsec up) | ipsec old SAs removed spi-uc=N spi-us=N
+ *   ipsec back to the SAs in use spi-uc=N spi-us=N port-uc=N
+ *   call reinvite code=N (the re-INVITE of --indialog-after-ms)
  *   waited ms=N | file PATH | CMD timeout after N ms | failed CMD | done
  */
 #include <getopt.h>
@@ -63,7 +65,9 @@ static void usage(void)
             "  --bad-verify sends a Security-Verify that differs from the Security-Server\n"
             "  (a test of the P-CSCF). Commands, run in order:\n"
             "    register [--expires N] | reregister | deregister\n"
-            "    call URI [--hold-ms N] [--reregister-ms N] | answer [--count N]\n"
+            "    call URI [--hold-ms N] [--reregister-ms N] [--indialog-after-ms N]\n"
+            "      (a re-INVITE N ms after the re-registration, or the answer)\n"
+            "    answer [--count N]\n"
             "    message URI TEXT | wait-message [--count N] | wait-ms N | wait-file PATH\n");
 }
 
@@ -115,7 +119,7 @@ static void run_current(ue_t *ue)
         ue_register_start(ue, c->kind, c->n);
         break;
     case UE_CMD_CALL:
-        ue_call_start(ue, c->uri, c->n, c->rereg_ms);
+        ue_call_start(ue, c->uri, c->n, c->rereg_ms, c->indialog_ms);
         break;
     case UE_CMD_ANSWER:
         ue_call_answer(ue, c->n);
@@ -346,6 +350,8 @@ static int parse_commands(ue_t *ue, int argc, char **argv)
             rc = cmd_opt(argc, argv, &i, "--hold-ms", &c->n);
             if (rc == IMS_OK)
                 rc = cmd_opt(argc, argv, &i, "--reregister-ms", &c->rereg_ms);
+            if (rc == IMS_OK)
+                rc = cmd_opt(argc, argv, &i, "--indialog-after-ms", &c->indialog_ms);
         } else if (strcmp(w, "answer") == 0 || strcmp(w, "wait-message") == 0) {
             c->kind = w[0] == 'a' ? UE_CMD_ANSWER : UE_CMD_WAIT_MESSAGE;
             c->n = 1;
@@ -418,6 +424,7 @@ static int setup(ue_t *ue)
     ims_timer_init(&ue->step_timer);
     ims_timer_init(&ue->next_timer);
     ims_timer_init(&ue->file_timer);
+    ims_timer_init(&ue->reap_timer);
     ue_call_init(ue);
     if (ue->cfg.ipsec && ue_ipsec_open(ue) != IMS_OK)
         return IMS_ERROR;

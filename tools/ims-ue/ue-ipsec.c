@@ -17,11 +17,13 @@
  * them, and come out after them.
  *
  * Re-registration (TS 33.203 §7.4): every REGISTER sent over SAs offers new
- * SPIs (our ports stay); when the network challenges it, the 401's
- * Security-Server brings a new set, installed beside the one in use. The
- * answer goes over the new set, and its 2xx retires the old one: calls keep
- * going through the switch. Not challenged, the offer falls back to the SPIs
- * in use.
+ * SPIs and a new port_uc (a new socket; port_us stays, and the P-CSCF keeps
+ * its port_ps); when the network challenges it, the 401's Security-Server
+ * brings a new set, installed beside the one in use. The answer goes over the
+ * new set, and its 2xx retires the old one: calls keep going through the
+ * switch, their route sets (the P-CSCF's port_ps) still good. Not challenged,
+ * the offer falls back to the SPIs and port in use; a registration that
+ * fails after the switch goes back to the set in use.
  *
  * Why the kernel is probed at start: on a kernel without ESP (this project's
  * CI) no SA can be installed, and the registration would stop half-way with
@@ -55,7 +57,14 @@ struct ue_ipsec {
     ue_saset_t cur;             /* the newest set: requests go over it */
     ue_saset_t old;             /* the one it replaces, until the new carried a 2xx */
     bool cur_ok;                /* cur carried a REGISTER to its 2xx */
+    sip_addr_t old_ps;          /* the P-CSCF's port_ps of old */
 };
+
+/* Our port_uc: the new one a re-registration offers, else the one in use. */
+static uint16_t offered_uc(const ue_t *ue)
+{
+    return sip_addr_port(ue->next_c.tp ? &ue->next_c.local : &ue->prot_c.local);
+}
 
 static uint32_t random_spi(void)
 {
@@ -133,8 +142,8 @@ int ue_ipsec_client_header(ue_t *ue)
     sec_agree_list_init(&l);
     for (size_t i = 0; i < ue->cfg.nalgs; i++)
         if (sec_agree_mech_ipsec(&m, ue->cfg.algs[i].alg, ue->cfg.algs[i].ealg, ue->spi_uc,
-                                 ue->spi_us, sip_addr_port(&ue->prot_c.local),
-                                 sip_addr_port(&ue->prot_s.local), SEC_AGREE_Q_NONE) != IMS_OK ||
+                                 ue->spi_us, offered_uc(ue), sip_addr_port(&ue->prot_s.local),
+                                 SEC_AGREE_Q_NONE) != IMS_OK ||
             sec_agree_list_add(&l, &m) != IMS_OK)
             return IMS_ERROR;
     return sec_agree_format(&l, ue->sec_client, sizeof(ue->sec_client), NULL);
@@ -155,11 +164,12 @@ static const sec_agree_mech_t *choose(const ue_t *ue, const sec_agree_list_t *sr
     return NULL;
 }
 
-/* The four SAs and policies, UE side (see the top of the file). */
+/* The four SAs and policies, UE side (see the top of the file), for the
+ * port_uc offered. */
 static void define(ue_t *ue, ue_saset_t *s, const sec_agree_mech_t *m,
                    const ims_xfrm_addr_t *me, const ims_xfrm_addr_t *pc)
 {
-    const uint16_t uc = sip_addr_port(&ue->prot_c.local), us = sip_addr_port(&ue->prot_s.local);
+    const uint16_t uc = offered_uc(ue), us = sip_addr_port(&ue->prot_s.local);
     const struct {
         bool out;
         uint16_t sport, dport;
@@ -282,6 +292,7 @@ static int take_server(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
     ims_ipsec_keys_t keys;
     sec_agree_mech_t chosen;
     bool rotated = ue->protected_up;
+    bool replaces = rotated && ue->ipsec->cur_ok;   /* cur becomes old */
     int rc;
 
     rc = sec_agree_parse_msg(srv, resp, "Security-Server", &reason);
@@ -305,6 +316,9 @@ static int take_server(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
     explicit_bzero(&keys, sizeof(keys));
     if (rc != IMS_OK || make_verify(ue, srv) != IMS_OK)
         return IMS_ERROR;
+    ue_sip_switch_client(ue);   /* requests leave from the new port_uc */
+    if (replaces)
+        ue->ipsec->old_ps = ue->pcscf_ps;
     ue->pcscf_ps = ue->cfg.pcscf;
     if (ue->pcscf_ps.ss.ss_family == AF_INET)
         ((struct sockaddr_in *)&ue->pcscf_ps.ss)->sin_port = htons(chosen.port_s);
@@ -338,18 +352,47 @@ int ue_ipsec_on_challenge(ue_t *ue, const sip_msg_t *resp, const uint8_t ck[16],
 
 int ue_ipsec_new_offer(ue_t *ue)
 {
+    if (ue_sip_open_next(ue) != IMS_OK)
+        return IMS_ERROR;
     ue->prev_spi_uc = ue->spi_uc;
     ue->prev_spi_us = ue->spi_us;
     new_spis(ue);
     return ue_ipsec_client_header(ue);
 }
 
+/* The new set never carried a 2xx: back to the one in use (the P-CSCF keeps
+ * it while the new one is dropped or waits in vain). */
+static void revert(ue_t *ue)
+{
+    ue_ipsec_t *s = ue->ipsec;
+
+    uninstall(s->x, &s->cur);
+    s->cur = s->old;
+    s->cur_ok = true;
+    memset(&s->old, 0, sizeof(s->old));
+    ue->pcscf_ps = s->old_ps;
+    ue->spi_uc = ue->prev_spi_uc = s->cur.sa[2].spi;
+    ue->spi_us = ue->prev_spi_us = s->cur.sa[1].spi;
+    ue_sip_revert_client(ue);
+    ue_event(ue, "ipsec back to the SAs in use spi-uc=%u spi-us=%u port-uc=%u",
+             (unsigned)ue->spi_uc, (unsigned)ue->spi_us,
+             (unsigned)sip_addr_port(&ue->prot_c.local));
+}
+
 void ue_ipsec_keep_offer(ue_t *ue)
 {
-    if (ue->spi_uc == ue->prev_spi_uc && ue->spi_us == ue->prev_spi_us)
+    ue_ipsec_t *s = ue->ipsec;
+    bool next = ue->next_c.tp != NULL;
+
+    ue_sip_drop_next(ue);
+    if (s && !s->cur_ok && s->old.sas) {
+        revert(ue);
+    } else if (ue->spi_uc != ue->prev_spi_uc || ue->spi_us != ue->prev_spi_us || next) {
+        ue->spi_uc = ue->prev_spi_uc;
+        ue->spi_us = ue->prev_spi_us;
+    } else {
         return;
-    ue->spi_uc = ue->prev_spi_uc;
-    ue->spi_us = ue->prev_spi_us;
+    }
     if (ue_ipsec_client_header(ue) != IMS_OK)
         IMS_WARN("ipsec: cannot rebuild Security-Client");
 }
@@ -361,6 +404,7 @@ void ue_ipsec_retire_old(ue_t *ue)
     if (!s || !ue->protected_up)
         return;
     s->cur_ok = true;
+    ue_sip_confirm_client(ue);
     if (!s->old.sas)
         return;
     ue_event(ue, "ipsec old SAs removed spi-uc=%u spi-us=%u", (unsigned)s->old.sa[2].spi,

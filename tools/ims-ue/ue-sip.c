@@ -23,11 +23,30 @@ static void rx_unprot(void *arg, sip_msg_t *msg)
     sip_txn_layer_input(ue->unprot.layer, msg);
 }
 
+/* The port_uc socket (current, offered, replaced) that local is, or NULL. */
+static ue_sock_t *client_at(ue_t *ue, const sip_addr_t *local)
+{
+    uint16_t port = sip_addr_port(local);
+
+    if (port == sip_addr_port(&ue->prot_c.local))
+        return &ue->prot_c;
+    if (ue->next_c.tp && port == sip_addr_port(&ue->next_c.local))
+        return &ue->next_c;
+    if (ue->prev_c.tp && port == sip_addr_port(&ue->prev_c.local))
+        return &ue->prev_c;
+    for (size_t i = 0; i < UE_RETIRED; i++)
+        if (ue->retired[i].tp && port == sip_addr_port(&ue->retired[i].local))
+            return &ue->retired[i];
+    return NULL;
+}
+
+/* A port_uc socket: responses to what was sent from it go to its own layer. */
 static void rx_client(void *arg, sip_msg_t *msg)
 {
     ue_t *ue = arg;
+    ue_sock_t *s = client_at(ue, &msg->rcv.local);
 
-    sip_txn_layer_input(ue->prot_c.layer, msg);
+    sip_txn_layer_input(s ? s->layer : ue->prot_c.layer, msg);
 }
 
 /* port_us: the P-CSCF's requests, and (UDP, TS 33.203 §7.1) the responses to
@@ -110,8 +129,101 @@ int ue_sip_open(ue_t *ue)
     return IMS_OK;
 }
 
+/* ---- the port_uc of a re-registration (TS 33.203 §7.4; see ue.h) ---- */
+
+int ue_sip_open_next(ue_t *ue)
+{
+    if (ue->next_c.tp)
+        return IMS_OK;
+    if (sock_open(ue, &ue->next_c, 0, rx_client) == IMS_OK)
+        return IMS_OK;
+    sock_close(&ue->next_c);
+    return IMS_ERROR;
+}
+
+void ue_sip_drop_next(ue_t *ue)
+{
+    sock_close(&ue->next_c);
+}
+
+void ue_sip_switch_client(ue_t *ue)
+{
+    if (!ue->next_c.tp)
+        return;
+    if (ue->prev_c.tp) {
+        /* an earlier switch never confirmed: prot_c was its new socket */
+        ue_sock_t keep = ue->prev_c;
+
+        ue->prev_c = ue->prot_c;
+        ue_sip_confirm_client(ue);
+        ue->prev_c = keep;
+    } else {
+        ue->prev_c = ue->prot_c;
+    }
+    ue->prot_c = ue->next_c;
+    memset(&ue->next_c, 0, sizeof(ue->next_c));
+}
+
+/* Close the idle retired sockets; again in a second while some are busy. */
+static void on_reap(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    ue_t *ue = arg;
+    size_t n = 0;
+
+    for (size_t i = 0; i < UE_RETIRED; i++) {
+        ue_sock_t *s = &ue->retired[i];
+
+        if (s->tp && sip_txn_layer_count(s->layer) == 0)
+            sock_close(s);
+        if (s->tp)
+            ue->retired[n++] = *s;
+    }
+    for (size_t i = n; i < UE_RETIRED; i++)
+        memset(&ue->retired[i], 0, sizeof(ue->retired[i]));
+    if (n)
+        ims_timer_start(loop, &ue->reap_timer, 1000, on_reap, ue);
+}
+
+/* prev_c into retired[] (the oldest closed when it is full). */
+void ue_sip_confirm_client(ue_t *ue)
+{
+    size_t i = 0;
+
+    if (!ue->prev_c.tp)
+        return;
+    while (i < UE_RETIRED && ue->retired[i].tp)
+        i++;
+    if (i == UE_RETIRED) {
+        ue_call_forget_layer(ue, ue->retired[0].layer);
+        sock_close(&ue->retired[0]);
+        memmove(&ue->retired[0], &ue->retired[1], (UE_RETIRED - 1) * sizeof(ue->retired[0]));
+        i = UE_RETIRED - 1;
+    }
+    ue->retired[i] = ue->prev_c;
+    memset(&ue->prev_c, 0, sizeof(ue->prev_c));
+    ims_timer_start(ue->loop, &ue->reap_timer, 1000, on_reap, ue);
+}
+
+void ue_sip_revert_client(ue_t *ue)
+{
+    ue_sock_t failed = ue->prot_c;
+
+    if (!ue->prev_c.tp)
+        return;
+    /* Not closed here: we may be in a callback of its layer. */
+    ue->prot_c = ue->prev_c;
+    ue->prev_c = failed;
+    ue_sip_confirm_client(ue);
+}
+
 void ue_sip_close(ue_t *ue)
 {
+    if (ue->loop)
+        ims_timer_stop(ue->loop, &ue->reap_timer);
+    sock_close(&ue->next_c);
+    sock_close(&ue->prev_c);
+    for (size_t i = 0; i < UE_RETIRED; i++)
+        sock_close(&ue->retired[i]);
     sock_close(&ue->prot_c);
     sock_close(&ue->prot_s);
     sock_close(&ue->unprot);

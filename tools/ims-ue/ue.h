@@ -19,6 +19,13 @@
  * SA selectors expect them. A response that arrives on port_us (the P-CSCF
  * answers UDP requests from port_pc to port_us) is handed to the client layer.
  *
+ * A re-registration over SAs keeps port_us and offers a new port_uc, as
+ * TS 33.203 §7.4 asks (the P-CSCF keeps its port_ps): a new client socket
+ * (next_c) is offered; when the 401 brings the new SAs it becomes prot_c, the
+ * one it replaces waits in prev_c until the 2xx confirms the new SAs (a
+ * failure goes back to it), then in retired[] until its transactions are
+ * over (a call's INVITE may be one of them).
+ *
  * Everything here runs on the loop's thread; nothing blocks.
  */
 #ifndef IMS_UE_H
@@ -41,6 +48,7 @@
 #define UE_MAX_ROUTES 8
 #define UE_MAX_CMDS   64
 #define UE_MAX_ALGS   8
+#define UE_RETIRED    4          /* replaced port_uc sockets kept while busy */
 
 /* One socket of the UE and the transaction layer on it. */
 typedef struct ue_sock {
@@ -67,6 +75,7 @@ typedef struct ue_cmd {
     const char *text;    /* message: the body; wait-file: the path (argv storage) */
     uint32_t n;          /* expires, hold-ms, count or ms */
     uint32_t rereg_ms;   /* call: re-register this long after the answer (0: not) */
+    uint32_t indialog_ms; /* call: re-INVITE this long after the re-registration (0: not) */
 } ue_cmd_t;
 
 typedef struct ue_cfg {
@@ -108,13 +117,18 @@ typedef struct ue_call {
     uint32_t cseq;
     uint32_t hold_ms;
     uint32_t rereg_ms;           /* re-register this long after the answer (0: not) */
-    bool bye_waits;              /* the hold ended while that re-registration ran */
+    uint32_t indialog_ms;        /* re-INVITE this long after that (or the answer) */
+    bool reinvited;              /* the re-INVITE got its final response */
+    bool reinvite_failed;        /* ... and it was not a 2xx */
+    bool bye_waits;              /* the hold ended while the above ran */
     sip_txn_t *invite;           /* client or server INVITE transaction, while it lives */
+    sip_txn_layer_t *invite_layer; /* the layer of a client one */
     sip_msg_t *ok;               /* our 2xx, retransmitted until the ACK (UAS) */
     uint32_t retx_ms;
     ims_timer_t timer;           /* hold (UAC), 2xx retransmission (UAS) */
     ims_timer_t retx_end;
     ims_timer_t rereg;           /* starts the re-registration during the call */
+    ims_timer_t indialog;        /* starts the re-INVITE */
 } ue_call_t;
 
 typedef struct ue_reg {
@@ -140,6 +154,10 @@ typedef struct ue {
     ims_milenage_t mil;
     ue_sock_t unprot;            /* --local; everything without --ipsec */
     ue_sock_t prot_c, prot_s;    /* port_uc and port_us (--ipsec) */
+    ue_sock_t next_c;            /* the new port_uc a re-registration offers */
+    ue_sock_t prev_c;            /* the port_uc of SAs being replaced, until the 2xx */
+    ue_sock_t retired[UE_RETIRED];   /* replaced, closed once idle (oldest first) */
+    ims_timer_t reap_timer;
     bool protected_up;           /* SAs installed: requests go port_uc -> port_ps */
     sip_addr_t pcscf_ps;         /* the P-CSCF's protected server port */
     ue_ipsec_t *ipsec;
@@ -179,6 +197,16 @@ void ue_step_bound(ue_t *ue, uint32_t ms);
  * (ephemeral ports). IMS_OK or IMS_ERROR (logged); ue_sip_close frees either way. */
 int ue_sip_open(ue_t *ue);
 void ue_sip_close(ue_t *ue);
+/* A new port_uc socket into next_c (a re-registration's offer). IMS_OK/IMS_ERROR. */
+int ue_sip_open_next(ue_t *ue);
+/* Close next_c, never used (the re-registration brought no new SAs). */
+void ue_sip_drop_next(ue_t *ue);
+/* New SAs use next_c: it becomes prot_c, prot_c waits in prev_c. */
+void ue_sip_switch_client(ue_t *ue);
+/* The new SAs are confirmed: prev_c is retired (closed once idle). */
+void ue_sip_confirm_client(ue_t *ue);
+/* They failed: prev_c is prot_c again, the new one is retired. */
+void ue_sip_revert_client(ue_t *ue);
 /* Our Contact URI text: the unprotected socket, or port_us with --ipsec. */
 void ue_contact(const ue_t *ue, char *buf, size_t len);
 /* A request from us (From: our IMPU with tag), ready for ue_sip_send; NULL on failure. */
@@ -211,8 +239,13 @@ bool ue_register_busy(const ue_t *ue);
 
 void ue_call_init(ue_t *ue);
 /* Call uri, hang up hold_ms after the answer; rereg_ms > 0: re-register that
- * long after the answer, and hang up only once that is over. */
-void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms);
+ * long after the answer; indialog_ms > 0: send a re-INVITE that long after
+ * the re-registration ended (or after the answer without one); hang up only
+ * once those are over. */
+void ue_call_start(ue_t *ue, const char *uri, uint32_t hold_ms, uint32_t rereg_ms,
+                   uint32_t indialog_ms);
+/* The socket of layer is being closed: a client INVITE in it is forgotten. */
+void ue_call_forget_layer(ue_t *ue, const sip_txn_layer_t *layer);
 /* The background re-registration is over (register.c). */
 void ue_call_rereg_done(ue_t *ue);
 /* answer --count N: take the next N calls. */

@@ -189,20 +189,7 @@ pol_scenarios() {
     echo '<recv response="100" optional="true" response_txn="inv"/>'
     echo '<recv response="180" optional="true" response_txn="inv"/>'
     echo '<recv response="488" response_txn="inv"/>'
-    cat <<'EOF'
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4];rport
-From: <IMPU>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-EOF
+    sess_step_ack_fail IMPU branch-4
 } | sed "s|IMPU|$IMPU_A|" | sess_scenario a_rejected
 # B: answers; the P-CSCF drops the 200, ACKs it and sends BYE (Reason cause 488).
 {
@@ -236,21 +223,9 @@ Content-Length: 0
 ]]></send>
 <recv response="200" response_txn="cancel"/>
 <recv response="487" response_txn="inv"/>
-<send ack_txn="inv"><![CDATA[
-
-ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-7];rport
-From: <IMPU>;tag=[pid]A[call_number]
-To: <[target]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<timewait milliseconds="500"/>
-<Reference variables="early"/>
 EOF
+    sess_step_ack_fail IMPU branch-7
+    printf '%s\n' '<timewait milliseconds="500"/>' '<Reference variables="early"/>'
 } | sed "s|IMPU|$IMPU_A|" | sess_scenario a_cancel
 {
     echo '<recv request="INVITE" rrs="true"><action>'

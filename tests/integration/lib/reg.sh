@@ -6,7 +6,8 @@
 #   P-CSCF 127.0.1.10:5060, I-CSCF 127.0.1.20:5060, S-CSCF 127.0.1.30:5060,
 #   ims-hss 127.0.1.40:3868, simulated UEs 127.0.1.100 and up.
 # Usage: reg_lab_prepare; (edit $REG_DIR/*.cfg: reg_cfg_set / reg_cfg_put / reg_cfg_add);
-# reg_lab_start;
+# reg_lab_start; with REG_TLS=1 set before reg_lab_prepare the CSCFs talk SIP to each other
+# over TLS only (reg_tls_core);
 # sipp runs with reg_sipp; checks with reg_hss_show / reg_sar_count; the EXIT trap of
 # common.sh stops every daemon by pid.
 
@@ -26,6 +27,9 @@ declare -A REG_PID             # daemon name -> pid
 declare -A REG_WRAP            # daemon name -> command words run before it (e.g. valgrind ...)
 declare -A REG_CFG=([ims-hss]=hss [scscf]=scscf [icscf]=icscf [pcscf]=pcscf)
 declare -A REG_ADDR=([ims-hss]=$REG_H [scscf]=$REG_S [icscf]=$REG_I [pcscf]=$REG_P)
+
+# shellcheck source=lib/tls.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 
 # reg_impi N: the IMPI of demo subscriber N (1..1000).
 reg_impi() { printf '0010100%08d@%s' "$1" "$REG_DOMAIN"; }
@@ -67,6 +71,47 @@ reg_lab_prepare() {
             "$IMS_SOURCE_DIR/config/lab/$c.cfg" >"$REG_DIR/$c.cfg"
     done
     REG_CTL=$REG_DIR/hss/hss.ctl
+    if [ "${REG_TLS:-0}" = 1 ]; then reg_tls_core; fi
+}
+
+# reg_tls_core (reg_lab_prepare runs it when REG_TLS=1): SIP between the CSCFs over TLS only.
+# A test CA ($REG_TLS_DIR/ca.pem) signs a certificate per CSCF naming its address; each CSCF
+# listens on TLS at its address, port 5061 (sip.tls), verifies the servers it connects to
+# against the CA and asks its clients for a certificate of that CA naming the address they
+# come from (the I-CSCF and the S-CSCF require one; the P-CSCF's 5061 is open to UEs too, so
+# there a certificate is optional but must be good when given). Every name of a CSCF in the
+# others' sip.hosts gets port 5061 and every URI by which one CSCF sends to another
+# ;transport=tls: the P-CSCF's I-CSCF and outbound proxy (tls:), the I-CSCF's S-CSCF list
+# and the HSS's (the names its UAA offers), the S-CSCF's own URI (so its Service-Route and
+# Server-Name) and its I-CSCF. The P-CSCF's Path follows the transport of its I-CSCF URI.
+# UEs still reach the P-CSCF on 5060.
+REG_TLS_DIR=
+reg_tls_core() {
+    local c ip
+    REG_TLS_DIR=$REG_DIR/tls
+    tls_ca "$REG_TLS_DIR"
+    for c in pcscf icscf scscf; do
+        ip=${REG_ADDR[$c]}
+        tls_cert "$REG_TLS_DIR" "$c" "$ip" "$c.$REG_DOMAIN"
+        reg_tls_group "$c" "$ip:5061" "$c" "$([ $c = pcscf ] && echo optional || echo required)"
+        sed -i -E 's/(3gppnetwork\.org=127\.0\.1\.(10|20|30))(:5060)?"/\1:5061"/' \
+            "$REG_DIR/$c.cfg"
+    done
+    reg_cfg_set pcscf outbound "\"tls:$REG_I:5061\""
+    reg_cfg_set pcscf icscf "\"sip:icscf.$REG_DOMAIN;transport=tls;lr\""
+    sed -i -E 's/"sip:scscf\.([^";]*)"/"sip:scscf.\1;transport=tls"/g' "$REG_DIR/icscf.cfg" \
+        "$REG_DIR/hss.cfg"
+    reg_cfg_set scscf uri "\"sip:scscf.$REG_DOMAIN;transport=tls\""
+    reg_cfg_put scscf scscf icscf "\"sip:icscf.$REG_DOMAIN;transport=tls\""
+}
+
+# reg_tls_group CFG LISTEN CERT CLIENT_CERT: a sip.tls group at the top of CFG.cfg's
+# "sip = {" (listen on LISTEN with $REG_TLS_DIR/CERT.pem, the test CA, client_cert).
+reg_tls_group() {
+    local f=$REG_DIR/$1.cfg d=$REG_TLS_DIR
+    grep -qE '^sip = \{' "$f" || fail "$1.cfg: no 'sip = {' line"
+    sed -i -E "0,/^sip = \{/s||&\n  tls = { listen = \"$2\"; cert = \"$d/$3.pem\"; \
+key = \"$d/$3.key\"; ca = \"$d/ca.pem\"; client_cert = \"$4\"; };|" "$f"
 }
 
 # reg_cfg_set CFG KEY VALUE: replace the first line "KEY = ...;" of $REG_DIR/CFG.cfg (at any

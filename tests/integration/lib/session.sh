@@ -135,17 +135,16 @@ STEP
     echo '<recv response="200" response_txn="bye"/>'
 }
 
-# sess_steps_fail FROM CODE: the INVITE is answered CODE; ACK hop by hop.
-sess_steps_fail() {
-    sess_steps_invite "$1" inv
+# sess_step_ack_fail FROM [BRANCH [TAG]]: the caller's ACK of a failed INVITE (hop by hop,
+# RFC 3261 §17.1.1.3): BRANCH is the sipp [branch-N] of the INVITE as seen from this message
+# (default branch-3), TAG the letter of the caller's From tag (default A).
+sess_step_ack_fail() {
     cat <<STEP
-<recv response="100" optional="true" response_txn="inv"/>
-<recv response="$2" response_txn="inv"/>
 <send ack_txn="inv"><![CDATA[
 
 ACK [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3];rport
-From: <$1>;tag=[pid]A[call_number]
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[${2:-branch-3}];rport
+From: <$1>;tag=[pid]${3:-A}[call_number]
 To: <[target]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 1 ACK
@@ -154,6 +153,16 @@ Content-Length: 0
 
 ]]></send>
 STEP
+}
+
+# sess_steps_fail FROM CODE: the INVITE is answered CODE; ACK hop by hop.
+sess_steps_fail() {
+    sess_steps_invite "$1" inv
+    cat <<STEP
+<recv response="100" optional="true" response_txn="inv"/>
+<recv response="$2" response_txn="inv"/>
+STEP
+    sess_step_ack_fail "$1"
 }
 
 # sess_steps_answer: after the callee's <recv request="INVITE">: 180, 200 (Record-Route
