@@ -466,6 +466,8 @@ static json_t *asc_req_data(const pcscf_n5_t *n5, const pcscf_n5_app_t *app)
                    "event", "SUCCESSFUL_RESOURCES_ALLOCATION", "notifUri", n5->notif_uri);
     json_object_set_new(d, "evSubsc", ev);
     json_object_set(d, "medComponents", app->med_components);
+    if (app->preliminary)   /* FINAL, the default, goes unsaid (TS 29.514 §5.6.2.3) */
+        json_object_set_new(d, "servInfStatus", json_string("PRELIMINARY"));
     return d;
 }
 
@@ -528,7 +530,7 @@ static bool op_target(pcscf_n5_t *n5, op_t *op, const char *name, const char *su
 }
 
 uint64_t pcscf_n5_update(pcscf_n5_t *n5, const char *id, json_t *med_components,
-                         pcscf_n5_cb cb, void *arg)
+                         bool preliminary, pcscf_n5_cb cb, void *arg)
 {
     json_t *body;
     op_t *op;
@@ -541,7 +543,8 @@ uint64_t pcscf_n5_update(pcscf_n5_t *n5, const char *id, json_t *med_components,
         free(op);
         return 0;
     }
-    body = json_pack("{s:{s:O}}", "ascReqData", "medComponents", med_components);
+    body = json_pack("{s:{s:O,s:s}}", "ascReqData", "medComponents", med_components,
+                     "servInfStatus", preliminary ? "PRELIMINARY" : "FINAL");
     h = op_start(n5, op, body);
     json_decref(body);
     return h;

@@ -118,6 +118,7 @@ typedef struct pcscf_n5_app {
     const char *impu;           /* a tel: or user=phone IMPU becomes gpsi "msisdn-..."; NULL */
     const char *af_charg_id;    /* afChargId (the ICID); NULL */
     json_t *med_components;     /* pcscf_sdp_rx_to_n5's map; borrowed */
+    bool preliminary;           /* servInfStatus PRELIMINARY: an offer with preconditions */
 } pcscf_n5_app_t;
 
 /*
@@ -151,8 +152,10 @@ void pcscf_n5_free(pcscf_n5_t *n5);
  */
 uint64_t pcscf_n5_create(pcscf_n5_t *n5, const pcscf_n5_app_t *app, pcscf_n5_cb cb,
                          void *arg);
+/* preliminary: servInfStatus of the change (TS 29.514 §5.6.2.6): PRELIMINARY
+ * for an offer, else FINAL, which a session created preliminary needs said. */
 uint64_t pcscf_n5_update(pcscf_n5_t *n5, const char *app_session_id,
-                         json_t *med_components, pcscf_n5_cb cb, void *arg);
+                         json_t *med_components, bool preliminary, pcscf_n5_cb cb, void *arg);
 uint64_t pcscf_n5_delete(pcscf_n5_t *n5, const char *app_session_id, pcscf_n5_cb cb,
                          void *arg);
 /* Forget an operation: its callback will not run. Unknown handles are ignored. */

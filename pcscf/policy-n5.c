@@ -108,6 +108,7 @@ static uint64_t send_create(n5_be_t *b, const pcscf_policy_req_t *q, json_t *med
     pcscf_n5_app_t app = {
         .ue_ipv4 = v6 ? NULL : q->ue_ip, .ue_ipv6 = v6 ? q->ue_ip : NULL, .impu = q->impu,
         .af_charg_id = q->signalling ? NULL : q->icid, .med_components = med,
+        .preliminary = q->preliminary,
     };
 
     return pcscf_n5_create(b->n5, &app, on_result, p);
@@ -131,7 +132,7 @@ static int n5_authorize(void *be, uint64_t ticket, const pcscf_policy_req_t *q)
     p->b = b;
     p->ticket = ticket;
     p->initial = !q->update;
-    h = q->update ? pcscf_n5_update(b->n5, q->ref, med, on_result, p)
+    h = q->update ? pcscf_n5_update(b->n5, q->ref, med, q->preliminary, on_result, p)
                   : send_create(b, q, med, p);
     json_decref(med);
     if (!h) {

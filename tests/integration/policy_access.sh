@@ -14,8 +14,9 @@
 #      the PCF POST + delete with ueIpv4 = B (and nothing for A's);
 #   3. preconditions (RFC 3312: a=des:qos mandatory local sendrecv, a=curr:qos local none):
 #      each leg is authorised on the INVITE's offer, before B answers: A's AAR INITIAL with
-#      Service-Info-Status PRELIMINARY (1) and the far end "any", B's POST with B's end "any";
-#      B's 183 answer updates both (AAR UPDATE with FINAL and full flows, PATCH);
+#      Service-Info-Status PRELIMINARY (1) and the far end "any", B's POST with servInfStatus
+#      PRELIMINARY and B's end "any"; B's 183 answer updates both (AAR UPDATE with FINAL and
+#      full flows, PATCH with servInfStatus FINAL);
 #   4. late offer answered in the ACK: INVITE without SDP, B's 200 offers, A's ACK answers:
 #      both legs authorised from the ACK (flows of both ends), released at BYE;
 #   5. late offer answered in the PRACK: B's reliable 183 offers (Require: 100rel, RSeq),
@@ -438,8 +439,12 @@ s = n5_session(1)
 check([r["method"] for r in s] == ["POST", "PATCH", "POST"], "3. B's leg %s" % s)
 m = s[0]["json"]["ascReqData"]["medComponents"]["1"]["medSubComps"]["1"]["fDescs"]
 check(m == fd(("any", A), (A, "any")), "3. B's preliminary fDescs %s" % m)
+check(s[0]["json"]["ascReqData"].get("servInfStatus") == "PRELIMINARY",
+      "3. B's POST servInfStatus %s" % s[0]["json"]["ascReqData"].get("servInfStatus"))
 m = s[1]["json"]["ascReqData"]["medComponents"]["1"]["medSubComps"]["1"]["fDescs"]
 check(m == fd((B, A), (A, B)), "3. B's final fDescs %s" % m)
+check(s[1]["json"]["ascReqData"].get("servInfStatus") == "FINAL",
+      "3. B's PATCH servInfStatus %s" % s[1]["json"]["ascReqData"].get("servInfStatus"))
 print("record: preconditions: AAR INITIAL PRELIMINARY + POST on the offer (far end any),"
       " AAR UPDATE FINAL + PATCH at the answer")
 # 4. and 5. late offers: one request per leg with both ends, then the end

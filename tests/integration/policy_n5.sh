@@ -221,7 +221,8 @@ for ue, up, rem, rp, hold_status in ((a_ip, 40000, b_ip, 42000, "ENABLED-UPLINK"
     for r, st in ((hold, hold_status), (res, "ENABLED")):
         check(r["headers"]["content-type"] == "application/merge-patch+json", "PATCH ctype")
         check(list(r["json"]) == ["ascReqData"] and
-              list(r["json"]["ascReqData"]) == ["medComponents"], "PATCH body %s" % r["json"])
+              sorted(r["json"]["ascReqData"]) == ["medComponents", "servInfStatus"] and
+              r["json"]["ascReqData"]["servInfStatus"] == "FINAL", "PATCH body %s" % r["json"])
         hm = r["json"]["ascReqData"]["medComponents"]["1"]
         check(hm["fStatus"] == st, "%s PATCH fStatus %s, want %s" % (ue, hm["fStatus"], st))
         check(hm["medSubComps"] == flows(ue, up, rem, rp), "%s PATCH flows" % ue)

@@ -333,8 +333,10 @@ check(m["medSubComps"] == {
         "permit out 17 from %s 49153 to 10.45.0.3 50001" % ue,
         "permit out 17 from 10.45.0.3 50001 to %s 49153" % ue]}}, "medSubComps %s" % m)
 hm = hold["json"]["ascReqData"]["medComponents"]["1"]
-check(list(hold["json"]) == ["ascReqData"] and list(hold["json"]["ascReqData"]) ==
-      ["medComponents"], "PATCH body: AppSessionContextUpdateDataPatch{ascReqData{medComponents}}")
+check(list(hold["json"]) == ["ascReqData"] and sorted(hold["json"]["ascReqData"]) ==
+      ["medComponents", "servInfStatus"] and hold["json"]["ascReqData"]["servInfStatus"] ==
+      "FINAL", "PATCH body: AppSessionContextUpdateDataPatch{ascReqData{medComponents,"
+      " servInfStatus FINAL}}")
 check(hm["fStatus"] == "ENABLED-UPLINK", "hold: fStatus %s" % hm["fStatus"])
 check(resume["json"]["ascReqData"]["medComponents"]["1"]["fStatus"] == "ENABLED", "resume")
 term = [r for r in recs if r.get("cmd") == "terminate"]

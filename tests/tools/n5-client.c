@@ -244,7 +244,7 @@ static uint64_t media_step(client_t *c, const char *kind, const char *arg)
 
         h = pcscf_n5_create(c->n5, &app, on_result, c);
     } else if (strcmp(kind, "update") == 0) {
-        h = pcscf_n5_update(c->n5, c->id, med, on_result, c);
+        h = pcscf_n5_update(c->n5, c->id, med, false, on_result, c);
     }
     json_decref(med);
     return h;

@@ -435,7 +435,7 @@ static void test_discovery_cached(void **state)
     assert_int_equal(c[3].r.status, PCSCF_N5_OK);
     assert_int_equal(f->discoveries, 1);    /* the cache */
     /* update and delete by the name, at the PCF that holds it */
-    assert_true(pcscf_n5_update(f->n5, c[1].r.app_session_id, f->med, on_res, &u) > 0);
+    assert_true(pcscf_n5_update(f->n5, c[1].r.app_session_id, f->med, false, on_res, &u) > 0);
     assert_true(pcscf_n5_delete(f->n5, c[1].r.app_session_id, on_res, &d) > 0);
     assert_true(run_until(f, &d.calls, 1));
     assert_true(run_until(f, &u.calls, 1));
