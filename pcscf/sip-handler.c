@@ -106,19 +106,6 @@ static bool ue_source(const pcscf_ctx_t *ctx, const sip_msg_t *req, sip_dest_t *
            sip_addr_from(&src->addr, h.ip, h.port) == IMS_OK;
 }
 
-/* Whether a and b are one host (ports aside). */
-static bool same_host(const sip_addr_t *a, const sip_addr_t *b)
-{
-    char x[64], y[64], *cx, *cy;
-
-    sip_addr_str(a, x, sizeof(x));
-    sip_addr_str(b, y, sizeof(y));
-    if (!(cx = strrchr(x, ':')) || !(cy = strrchr(y, ':')))
-        return false;
-    *cx = *cy = '\0';
-    return strcmp(x, y) == 0;
-}
-
 /*
  * A UE on TCP or TLS is reached over the connection it opened (RFC 5626 §5.3;
  * TS 24.229 annex F, a UE behind a NAT): its Contact may name a private address
@@ -138,7 +125,7 @@ static int ue_flow(const pcscf_ctx_t *ctx, const sip_msg_t *req, sip_dest_t *dst
     if (!tp || !ue_source(ctx, req, &src) || sip_addr_equal(&src.addr, &dst->addr))
         return IMS_DECLINED;
     if ((id = sip_transport_conn_find(tp, &src.addr, &src.proto)) == 0)
-        return same_host(&src.addr, &dst->addr) ? IMS_DECLINED : IMS_ERROR;
+        return sip_addr_same_ip(&src.addr, &dst->addr) ? IMS_DECLINED : IMS_ERROR;
     dst->proto = src.proto;
     dst->addr = src.addr;
     dst->conn_id = id;

@@ -154,6 +154,8 @@ size_t sip_utoa(unsigned long v, char *buf);
 int sip_addr_from(sip_addr_t *a, const char *host, uint16_t port);
 uint16_t sip_addr_port(const sip_addr_t *a);
 bool sip_addr_equal(const sip_addr_t *a, const sip_addr_t *b);
+/* The same IP address (family and bytes), whatever the ports. */
+bool sip_addr_same_ip(const sip_addr_t *a, const sip_addr_t *b);
 
 /* Random token of n hex digits + NUL into buf (buflen >= n+1), for tags and branches. */
 void sip_random_token(char *buf, size_t n);

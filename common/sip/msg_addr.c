@@ -132,6 +132,20 @@ uint16_t sip_addr_port(const sip_addr_t *a)
     return 0;
 }
 
+bool sip_addr_same_ip(const sip_addr_t *a, const sip_addr_t *b)
+{
+    if (a == NULL || b == NULL || a->ss.ss_family != b->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)&b->ss)->sin_addr.s_addr;
+    if (a->ss.ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)&b->ss)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
 bool sip_addr_equal(const sip_addr_t *a, const sip_addr_t *b)
 {
     if (a == NULL || b == NULL || a->ss.ss_family != b->ss.ss_family)

@@ -2,7 +2,6 @@
 /* The trust domain (see trust.h). */
 #include "common/sip/trust.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,27 +54,11 @@ conf_bad:
     return IMS_ERROR;
 }
 
-static bool same_ip(const sip_addr_t *a, const sip_addr_t *b)
-{
-    const struct sockaddr_storage *x = &a->ss, *y = &b->ss;
-
-    if (x->ss_family != y->ss_family)
-        return false;
-    if (x->ss_family == AF_INET)
-        return memcmp(&((const struct sockaddr_in *)x)->sin_addr,
-                      &((const struct sockaddr_in *)y)->sin_addr, sizeof(struct in_addr)) == 0;
-    if (x->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
-                      &((const struct sockaddr_in6 *)y)->sin6_addr,
-                      sizeof(struct in6_addr)) == 0;
-    return false;
-}
-
 bool sip_trust_has(const sip_trust_t *t, const sip_rcv_t *rcv)
 {
     for (int i = 0; i < t->n; i++)
         if (t->node[i].any_port || rcv->proto != SIP_PROTO_UDP
-                ? same_ip(&t->node[i].addr, &rcv->remote)
+                ? sip_addr_same_ip(&t->node[i].addr, &rcv->remote)
                 : sip_addr_equal(&t->node[i].addr, &rcv->remote))
             return true;
     return false;

@@ -45,9 +45,7 @@ pick_port_into NPORT
 reg_lab_prepare
 for s in pcscf icscf scscf; do reg_section_needed "$s"; done
 reg_cfg_set pcscf record_route true
-POLICY="{ backend = \"n5\"; timeout_ms = 2000; n5 = { pcf = \"$PCF_IP:$PPORT\";"
-POLICY+=" notif_listen = \"$REG_P:$NPORT\"; dnn = \"ims\"; }; }"
-reg_cfg_put pcscf pcscf policy "$POLICY"
+reg_cfg_put pcscf pcscf policy "$(pol_n5_policy "$PCF_IP:$PPORT" "$NPORT")"
 reg_cfg_add pcscf "ctl = { socket = \"$REG_DIR/pcscf.ctl\"; };"
 MADDR=$REG_P:9101
 grep -q "listen = \"$MADDR\"" "$REG_DIR/pcscf.cfg" || fail "pcscf.cfg: metrics.listen is not $MADDR"

@@ -303,21 +303,8 @@ uas_call uas_a "$IMPU_B" "$A_IP" "$PA"
     cat <<EOF
 <recv response="180" response_txn="inv"/>
 <pause milliseconds="100"/>
-<send retrans="500" start_txn="cancel"><![CDATA[
-
-CANCEL [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4];rport
-From: <$IMPU_A>;tag=[pid]U[call_number]
-To: <[target]>
-Call-ID: [call_id]
-CSeq: 1 CANCEL
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<recv response="200" response_txn="cancel"/>
-<recv response="487" response_txn="inv"/>
 EOF
+    sess_step_cancel "$IMPU_A" branch-4 U
     sess_step_ack_fail "$IMPU_A" branch-7 U
     echo '<timewait milliseconds="500"/>'
 } | scenario uac_cancel

@@ -209,21 +209,8 @@ pol_scenarios() {
     check early "a=sendrecv"; echo '</action></recv>'
     cat <<'EOF'
 <pause milliseconds="100"/>
-<send retrans="500" start_txn="cancel"><![CDATA[
-
-CANCEL [target] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4];rport
-From: <IMPU>;tag=[pid]A[call_number]
-To: <[target]>
-Call-ID: [call_id]
-CSeq: 1 CANCEL
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<recv response="200" response_txn="cancel"/>
-<recv response="487" response_txn="inv"/>
 EOF
+    sess_step_cancel IMPU
     sess_step_ack_fail IMPU branch-7
     printf '%s\n' '<timewait milliseconds="500"/>' '<Reference variables="early"/>'
 } | sed "s|IMPU|$IMPU_A|" | sess_scenario a_cancel
@@ -312,6 +299,27 @@ part() {
     uas_rc=$SIPP_RC
     expect_calls "$IT_WORK/uac-$n" "$uac_rc" "$calls" "$n. A: $what"
     expect_calls "$IT_WORK/uas-$n" "$uas_rc" "$calls" "$n. B: $what"
+}
+
+# pol_n5_policy PCF_ADDR NOTIF_PORT: the P-CSCF's policy group for the N5 backend toward a
+# test-pcf at PCF_ADDR (IP:PORT), its notifUri server on NOTIF_PORT, timeout 2 s.
+pol_n5_policy() {
+    printf '{ backend = "n5"; timeout_ms = 2000; n5 = { pcf = "%s"; notif_listen = "%s";%s' \
+        "$1" "$REG_P:$2" ' dnn = "ims"; }; }'
+}
+
+# down_part WHO: step 7 of the policy tests, the policy server (WHO) gone: registration still
+# works, and a call fails at once (503 from B's leg, 500 at A, ACK + BYE at B), well within
+# the policy timeout.
+down_part() {
+    local t0 ms
+    sess_register 1 "$A_IP" "$PA"
+    sess_register 2 "$B_IP" "$PB"
+    t0=$(($(date +%s%N) / 1000000))
+    part 7 "$1 down: 503 from B's leg (500 at A), ACK + BYE at B" a_down b_down 1
+    ms=$(($(date +%s%N) / 1000000 - t0))
+    say "7. with the $1 down the call failed in $ms ms (timeout_ms 2000)"
+    [ "$ms" -lt 8000 ] || fail "7. the refused call took $ms ms"
 }
 
 # mid_call N WHAT SCEN COUNT SID CTL-CMD [CTL-ARG]: a call A -> B (scenarios a_SCEN, b_SCEN)

@@ -155,6 +155,28 @@ Content-Length: 0
 STEP
 }
 
+# sess_step_cancel FROM [BRANCH [TAG]]: the caller CANCELs its INVITE (same branch, RFC 3261
+# §9.1), then the 200 to the CANCEL and the INVITE's 487; BRANCH and TAG as above (default
+# branch-4, A). The ACK of the 487 (sess_step_ack_fail) is the caller's to add.
+sess_step_cancel() {
+    cat <<STEP
+<send retrans="500" start_txn="cancel"><![CDATA[
+
+CANCEL [target] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[${2:-branch-4}];rport
+From: <$1>;tag=[pid]${3:-A}[call_number]
+To: <[target]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200" response_txn="cancel"/>
+<recv response="487" response_txn="inv"/>
+STEP
+}
+
 # sess_steps_fail FROM CODE: the INVITE is answered CODE; ACK hop by hop.
 sess_steps_fail() {
     sess_steps_invite "$1" inv
