@@ -264,7 +264,7 @@ static void put_contact(blob_t *b, const sip_msg_t *m)
         put(b, "");
         return;
     }
-    rc = osip_uri_to_str(c->url, &s);
+    rc = sip_uri_to_str(c->url, &s) == IMS_OK ? 0 : -1;
     put_osip(b, rc, s);
 }
 
@@ -276,7 +276,7 @@ static void put_rr(blob_t *b, const sip_msg_t *resp, int i)
     if (!rr) {
         b->over = true;
     } else {
-        int rc = osip_record_route_to_str(rr, &s);
+        int rc = sip_name_addr_to_str(rr, &s) == IMS_OK ? 0 : -1;
 
         put_osip(b, rc, s);
     }
@@ -299,10 +299,10 @@ static void fill(blob_t *b, const char *key, const pcscf_ue_t *ue, sip_proxy_t *
     put(b, sip_msg_from_tag(req));
     put(b, sip_msg_to_tag(resp));
     put(b, pcscf_ue_impu(ue, 0));
-    rc = req->m->from ? osip_from_to_str(req->m->from, &s) : -1;
+    rc = sip_name_addr_to_str(req->m->from, &s) == IMS_OK ? 0 : -1;
     put_osip(b, rc, s);
     s = NULL;
-    rc = resp->m->to ? osip_to_to_str(resp->m->to, &s) : -1;
+    rc = sip_name_addr_to_str(resp->m->to, &s) == IMS_OK ? 0 : -1;
     put_osip(b, rc, s);
     put_contact(b, req);
     put_contact(b, resp);

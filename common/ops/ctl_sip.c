@@ -47,8 +47,9 @@ json_t *ims_ctl_sip_counters(const sip_node_t *node)
 
 void ims_ctl_sip_ue_addr(const sip_msg_t *req, char *out, size_t outlen)
 {
-    int n = req ? osip_list_size(&req->m->vias) : 0;
-    osip_via_t *v = n > 0 ? osip_list_get(&req->m->vias, n - 1) : NULL;
+    osip_list_t *vias = req ? sip_msg_vias(req) : NULL;
+    int n = vias ? osip_list_size(vias) : 0;
+    osip_via_t *v = n > 0 ? osip_list_get(vias, n - 1) : NULL;
     osip_generic_param_t *rcvd = NULL, *rport = NULL;
     const char *host, *port;
 

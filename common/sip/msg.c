@@ -194,14 +194,16 @@ static void keep_text(osip_message_t *m, const char *buf, size_t len)
     m->message_length = len;
 }
 
-static const char *parse_checked(const char *buf, size_t len, osip_message_t **out)
+static const char *parse_checked(const char *all, const sip_precheck_t *pc,
+                                 osip_message_t **out)
 {
+    const char *buf = all + pc->start, *r;
+    size_t len = pc->len;
     osip_message_t *m;
-    const char *r;
 
     if (osip_message_init(&m) != 0)
         return "Out of memory";
-    if (osip_message_parse(m, buf, len) != 0)
+    if (sip_via_parse(m, all, pc) != 0)
         r = "Malformed message";
     else if ((r = check_common(m)) == NULL && MSG_IS_REQUEST(m))
         r = check_request(m);
@@ -243,7 +245,7 @@ sip_parse_rc_t sip_msg_parse(const char *buf, size_t len, const sip_rcv_t *rcv, 
         return SIP_PARSE_DROP;
     }
     if (rc == IMS_OK)
-        r = parse_checked(buf + pc.start, pc.len, &m);
+        r = parse_checked(buf, &pc, &m);
     if (r == NULL && (msg = calloc(1, sizeof(*msg))) == NULL) {
         osip_message_free(m);
         r = "Out of memory";
@@ -291,6 +293,7 @@ void sip_msg_pop_via(sip_msg_t *msg)
         return;
     osip_list_remove(&msg->m->vias, 0);
     osip_via_free(v);
+    sip_msg_vias_refill_top(msg->m);
     if (msg->vias_popped < UINT8_MAX)
         msg->vias_popped++;
 }

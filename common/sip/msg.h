@@ -91,6 +91,10 @@ int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
 /* Print m as libosip2's osip_message_to_str would, byte for byte, mostly
  * without sprintf (msg_print.c); *buf is osip_malloc'd, NUL-terminated. */
 int sip_msg_print(const osip_message_t *m, char **buf, size_t *len);
+/* One name-addr (From, To, Route, Record-Route, Contact) or URI as
+ * osip_from_to_str / osip_uri_to_str print it, without their sprintf. */
+int sip_name_addr_to_str(const osip_from_t *f, char **out);
+int sip_uri_to_str(const osip_uri_t *u, char **out);
 int sip_osip_to_str(osip_message_t *m, char **buf, size_t *len);
 
 /* Remove the top Via (a proxy relaying a response, §16.7 item 3). */
@@ -130,6 +134,14 @@ const char *sip_msg_call_id(const sip_msg_t *msg);      /* "number@host" or "num
 const char *sip_msg_cseq_method(const sip_msg_t *msg);
 uint32_t sip_msg_cseq_num(const sip_msg_t *msg);
 osip_via_t *sip_msg_top_via(const sip_msg_t *msg);
+/* Vias under the top one may be kept as text ("Via" entries in m->headers,
+ * msg_via.c): m->vias then holds only the upper ones. Parse them all into
+ * m->vias (IMS_ERROR if one does not parse: it and those under it stay
+ * kept); whether a kept one holds s. */
+int sip_msg_vias_parse_all(osip_message_t *m);
+/* All the Vias, parsed (the kept ones parsed first; the message stays the same). */
+osip_list_t *sip_msg_vias(const sip_msg_t *msg);
+bool sip_msg_vias_kept_contain(const osip_message_t *m, const char *s);
 const char *sip_msg_via_branch(const osip_via_t *via);  /* "branch" param value */
 /* sent-by "host:port" of a Via (port defaulted to 5060), into buf. Returns buf or NULL. */
 const char *sip_msg_via_sent_by(const osip_via_t *via, char *buf, size_t buflen);

@@ -221,16 +221,34 @@ static const char *check_status_line(const char *p, size_t n)
  * The header lines from *pos up to and including the empty line. Sets
  * *body_off, *has_cl and *cl. NULL when fine, else the reason.
  */
+/* Note a Via line for msg_via.c; a continuation of one makes the set not plain. */
+static void note_via(sip_precheck_t *pc, size_t off, size_t end, size_t voff, size_t n)
+{
+    sip_via_line_t *v;
+
+    if (pc->nvia >= SIP_VIA_LINES_MAX) {
+        pc->vias_plain = false;
+        return;
+    }
+    v = &pc->via[pc->nvia++];
+    v->off = off;
+    v->end = end;
+    v->voff = off + voff;
+    v->vlen = n - voff;
+}
+
 static const char *check_headers(const char *buf, size_t len, size_t *pos, size_t *body_off,
-                                 bool *has_cl, size_t *cl)
+                                 bool *has_cl, size_t *cl, sip_precheck_t *pc)
 {
     cl_parse_t st = {0, false, 0};
-    bool in_cl = false, lf;
-    size_t count = 0, name_len, voff;
+    bool in_cl = false, in_via = false, lf;
+    size_t count = 0, name_len, voff, off;
     const char *p, *r;
     size_t n;
 
+    pc->vias_plain = true;
     for (;;) {
+        off = *pos;
         if (!sip_raw_next_line(buf, len, pos, &p, &n, &lf))
             return "Missing end of headers";
         if (n == 0 && lf)
@@ -247,6 +265,8 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
                 return "Bad header line";
             if (in_cl)
                 cl_feed(&st, p, n);
+            if (in_via)
+                pc->vias_plain = false;
             continue;
         }
         if (in_cl && !cl_ok(&st))
@@ -254,6 +274,9 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
         in_cl = false;
         if (!sip_raw_header_name(p, n, &name_len, &voff))
             return "Bad header line";
+        in_via = sip_raw_name_is(p, name_len, "via") || sip_raw_name_is(p, name_len, "v");
+        if (in_via)
+            note_via(pc, off, *pos, voff, n);
         if (is_content_length(p, name_len)) {
             if (*has_cl)
                 return "Duplicate Content-Length";
@@ -293,7 +316,7 @@ int sip_msg_precheck(const char *buf, size_t len, size_t max_size, sip_precheck_
     if (r == NULL && !lf)
         r = "Missing end of headers";
     if (r == NULL)
-        r = check_headers(buf, len, &pos, &body_off, &has_cl, &cl);
+        r = check_headers(buf, len, &pos, &body_off, &has_cl, &cl, pc);
     if (r == NULL && has_cl && cl > len - body_off)
         r = "Content-Length larger than body";
     if (r != NULL) {

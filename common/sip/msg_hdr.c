@@ -255,7 +255,7 @@ static int via_clone(void *src, void **dst)
 /* Copy what §8.2.6.2 asks for from q into r. */
 static int copy_dialog_headers(const osip_message_t *q, osip_message_t *r)
 {
-    if (osip_list_clone(&q->vias, &r->vias, via_clone) != 0)
+    if (osip_list_clone(&q->vias, &r->vias, via_clone) != 0 || sip_via_clone_kept(q, r))
         return IMS_ERROR;
     if (osip_from_clone(q->from, &r->from) != 0 || osip_to_clone(q->to, &r->to) != 0)
         return IMS_ERROR;

@@ -15,11 +15,24 @@
 
 #include "common/sip/msg.h"
 
+/* A Via header line in the raw bytes (offsets from the buffer's start). */
+typedef struct sip_via_line {
+    size_t off, end;        /* the line, its line end included */
+    size_t voff, vlen;      /* the value after the colon */
+} sip_via_line_t;
+
+#define SIP_VIA_LINES_MAX 16
+
 /* What the pre-check learnt about a message that passed it. */
 typedef struct sip_precheck {
     size_t start;       /* offset of the start line (leading CRLFs skipped) */
     size_t len;         /* bytes from start to hand to libosip2 (body truncated to CL) */
     bool is_response;
+    /* The Via lines, in order, for msg_via.c; vias_plain false when one is
+     * folded or there are more than SIP_VIA_LINES_MAX (then all are parsed). */
+    bool vias_plain;
+    size_t nvia;
+    sip_via_line_t via[SIP_VIA_LINES_MAX];
 } sip_precheck_t;
 
 /*
@@ -100,5 +113,14 @@ int sip_msg_keep_raw_credentials(osip_message_t *m, const char *buf, size_t len)
 int sip_raw_drop_top_via(const char *buf, size_t len, char **out, size_t *outlen);
 /* Give the generic headers' names their usual spelling back (msg_names.c). */
 void sip_msg_respell_names(osip_message_t *m);
+
+/* msg_via.c: the Via lines below the top one, kept as text (see there). */
+int sip_via_parse(osip_message_t *m, const char *buf, const sip_precheck_t *pc);
+static inline bool sip_via_is_kept(const osip_header_t *h)
+{
+    return h->hname != NULL && h->hname[0] == 'V' && strcmp(h->hname, "Via") == 0;
+}
+void sip_msg_vias_refill_top(osip_message_t *m);
+int sip_via_clone_kept(const osip_message_t *from, osip_message_t *to);
 
 #endif

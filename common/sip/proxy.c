@@ -455,6 +455,9 @@ static bool is_loop(const sip_proxy_t *px, const sip_msg_t *req, uint32_t hash)
     osip_via_t *via;
     size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "z9hG4bKL%08x.", hash);
 
+    /* Our branch in a Via kept as text: parse them to look at its host. */
+    if (sip_msg_vias_kept_contain(req->m, prefix))
+        sip_msg_vias_parse_all(req->m);
     for (int pos = 0; (via = osip_list_get(&req->m->vias, pos)) != NULL; pos++) {
         const char *br = sip_msg_via_branch(via);
 

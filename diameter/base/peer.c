@@ -28,13 +28,21 @@
 #include "diameter/base/dict.h"
 #include "diameter/base/peer_int.h"
 
+/* Seeds for identifiers and the watchdog's jitter, none of them secret: a
+ * xorshift64* seeded once (the jitter is drawn on every message received,
+ * and a getrandom per message was a system call per Diameter answer). */
 uint32_t dia_rand32(void)
 {
-    uint32_t v;
+    static uint64_t s;
 
-    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-        v = (uint32_t)rand() ^ (uint32_t)time(NULL);
-    return v;
+    if (s == 0 && getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+        s = ((uint64_t)time(NULL) << 32) ^ (uint64_t)rand();
+    if (s == 0)
+        s = 0x9e3779b97f4a7c15ULL;
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return (uint32_t)((s * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
 uint32_t dia_next_e2e(dia_node_t *n)

@@ -293,6 +293,7 @@ static bool deliver(dia_conn_t *c)
 static void on_readable(dia_conn_t *c)
 {
     for (int i = 0; i < CONN_READS_PER_WAKEUP && !c->dead && !c->draining; i++) {
+        size_t space;
         ssize_t k;
 
         if (c->rcap - c->rlen < CONN_READ_CHUNK / 4) {
@@ -301,7 +302,8 @@ static void on_readable(dia_conn_t *c)
             if (!c->rbuf)
                 abort();
         }
-        k = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+        space = c->rcap - c->rlen;
+        k = recv(c->fd, c->rbuf + c->rlen, space, MSG_DONTWAIT);
         if (k == 0) {
             dia_conn_close(c, "closed by peer");
             return;
@@ -315,6 +317,10 @@ static void on_readable(dia_conn_t *c)
         }
         c->rlen += (size_t)k;
         if (!deliver(c))
+            return;
+        /* A short read took all there was: the (level-triggered) loop calls
+         * again when more arrives, so no read just to hear EAGAIN. */
+        if ((size_t)k < space)
             return;
     }
 }

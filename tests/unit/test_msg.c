@@ -93,7 +93,7 @@ static void test_parse_invite(void **state)
     assert_string_equal(sip_msg_via_branch(v), "z9hG4bK776asdhds");
     assert_string_equal(sip_msg_via_sent_by(v, sb, sizeof(sb)), "10.0.0.1:5062");
     assert_null(sip_msg_via_sent_by(v, sb, 5));  /* does not fit */
-    v = osip_list_get(&m->m->vias, 1);
+    v = osip_list_get(sip_msg_vias(m), 1);
     assert_string_equal(sip_msg_via_sent_by(v, sb, sizeof(sb)), "[2001:db8::9]:5060");
     assert_string_equal(sip_msg_from_tag(m), "1928301774");
     assert_null(sip_msg_to_tag(m));
@@ -201,7 +201,7 @@ static void test_make_response(void **state)
     assert_non_null(r);
     assert_int_equal(sip_msg_status(r), 486);
     assert_string_equal(r->m->reason_phrase, "Busy Here");
-    assert_int_equal(osip_list_size(&r->m->vias), 2);
+    assert_int_equal(osip_list_size(sip_msg_vias(r)), 2);
     assert_string_equal(sip_msg_via_branch(sip_msg_top_via(r)), "z9hG4bK776asdhds");
     assert_string_equal(sip_msg_call_id(r), sip_msg_call_id(req));
     assert_int_equal(sip_msg_cseq_num(r), 314159);

@@ -81,7 +81,7 @@ static const char *const crafted[] = {
     "algorithm=AKAv1-MD5, qop=\"auth\"\r\nContent-Length: 0\r\n\r\n",
 };
 
-static int g_compared, g_osip_broken;
+static int g_compared, g_osip_broken, g_pieces;
 
 /* Whether libosip2's text is broken: it does not parse, or prints otherwise.
  * It prints some headers it cannot serialise as "Content-Type: " with no line
@@ -140,6 +140,41 @@ static void check_readable(const char *b, size_t blen)
     osip_message_free(m);
 }
 
+/* The piece printers agree with libosip2's wherever it prints the piece. */
+static void compare_name_addr(const osip_from_t *f)
+{
+    char *a = NULL, *b = NULL;
+
+    if (!f || osip_from_to_str(f, &a) != 0 || !a) {
+        osip_free(a);
+        return;
+    }
+    if (sip_name_addr_to_str(f, &b) != IMS_OK || strcmp(a, b) != 0)
+        fail_msg("name-addr printers differ: libosip2 [%s] ours [%s]", a, b ? b : "(failed)");
+    osip_free(a);
+    osip_free(b);
+    if (f->url && osip_uri_to_str(f->url, &a) == 0 && a) {
+        if (sip_uri_to_str(f->url, &b) != IMS_OK || strcmp(a, b) != 0)
+            fail_msg("URI printers differ: libosip2 [%s] ours [%s]", a, b ? b : "(failed)");
+        osip_free(b);
+    }
+    osip_free(a);
+    g_pieces++;
+}
+
+static void compare_pieces(const osip_message_t *m)
+{
+    const osip_list_t *lists[] = { &m->record_routes, &m->routes, &m->contacts };
+    osip_list_iterator_t it;
+    osip_from_t *f;
+
+    compare_name_addr(m->from);
+    compare_name_addr(m->to);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        for (f = osip_list_get_first((osip_list_t *)lists[i], &it); f; f = osip_list_get_next(&it))
+            compare_name_addr(f);
+}
+
 /* Parse text with libosip2; when it parses, both printers must agree, unless
  * libosip2 fails or prints a broken message (then ours must fail, give the same
  * bytes, or print a message libosip2 reads back). */
@@ -157,6 +192,7 @@ static void compare(const char *text, size_t len)
         return;
     }
     osip_message_force_update(m);
+    compare_pieces(m);
     rb = sip_msg_print(m, &b, &blen);
     ra = osip_message_to_str(m, &a, &alen);
     if (ra != 0 || osip_text_broken(a, alen) || osip_ctype_fails(m)) {
@@ -228,11 +264,13 @@ static void test_crafted(void **state)
 static void test_corpus(void **state)
 {
     (void)state;
-    g_compared = 0;
+    g_compared = g_pieces = 0;
     each_file("seed-sip", compare);
     assert_true(g_compared >= 8);
+    assert_true(g_pieces >= 16);    /* From and To of each at least */
     each_file("malformed", compare);
-    print_message("compared %d messages of the corpus\n", g_compared);
+    print_message("compared %d messages of the corpus, %d name-addrs in them\n", g_compared,
+                  g_pieces);
 }
 
 /* Random byte edits, insertions of characters the printer treats specially,
