@@ -293,7 +293,6 @@ void sip_msg_pop_via(sip_msg_t *msg)
         return;
     osip_list_remove(&msg->m->vias, 0);
     osip_via_free(v);
-    sip_msg_vias_refill_top(msg->m);
     if (msg->vias_popped < UINT8_MAX)
         msg->vias_popped++;
 }

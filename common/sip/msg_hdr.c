@@ -111,7 +111,13 @@ uint32_t sip_msg_cseq_num(const sip_msg_t *msg)
 
 osip_via_t *sip_msg_top_via(const sip_msg_t *msg)
 {
-    return msg != NULL && msg->m != NULL ? osip_list_get(&msg->m->vias, 0) : NULL;
+    if (msg == NULL || msg->m == NULL)
+        return NULL;
+    /* After a pop the next one may still be kept as text (msg_via.c): a
+     * relayed response is sent by its transaction, so it is parsed only when
+     * asked for here. */
+    sip_msg_vias_refill_top(msg->m);
+    return osip_list_get(&msg->m->vias, 0);
 }
 
 const char *sip_msg_via_branch(const osip_via_t *via)

@@ -16,9 +16,10 @@
  * them right after the parsed Vias, a response built from a request copies
  * them (sip_via_clone_kept), a clone copies them with the other headers.
  *
- * What needs them parsed gets them parsed: the top one after a pop
- * (sip_msg_pop_via), all of them before libosip2's own printer, a loop
- * check that finds our branch prefix in one, a look at the last one.
+ * What needs them parsed gets them parsed: the new top one after a pop
+ * when sip_msg_top_via asks for it, all of them before libosip2's own
+ * printer, a loop check that finds our branch prefix in one, a look at the
+ * last one (sip_msg_vias).
  *
  * A kept value must look like a Via (protocol "SIP/2.0/x", then a host): a
  * malformed one makes the message parse whole, so it is refused exactly as

@@ -2,8 +2,9 @@
 /*
  * libFuzzer target for the SIP receive path, as a UDP transport runs it:
  * sip_msg_parse; on BAD the raw 400; on OK every accessor, serialisation, a
- * re-parse of the serialised text, a clone, and for requests the 400 and 200
- * responses. Everything is freed (LeakSanitizer is on).
+ * re-parse of the serialised text, a clone, for requests the 400 and 200
+ * responses, for responses a proxy's relay (pop the top Via, print, the next
+ * one parsed on demand, all Vias parsed). Everything is freed (LeakSanitizer is on).
  *
  * Invariants checked (abort() so libFuzzer records a crash):
  * - a failed parse (BAD or DROP) always gives a reason and no message;
@@ -151,6 +152,34 @@ static void respond(const sip_msg_t *req, int code, const char *to_tag)
     sip_msg_free(resp);
 }
 
+/* A proxy's use of a response: pop the top Via, print what is left, look
+ * at the new top one; every Via parsed must print as the kept text did. */
+static void relay(const sip_msg_t *msg)
+{
+    sip_msg_t *r = sip_msg_clone(msg);
+    char *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    osip_list_t *vias;
+    osip_via_t *v;
+
+    if (!r)
+        return;
+    sip_msg_pop_via(r);
+    if (sip_msg_to_str(r, &a, &alen) == IMS_OK)
+        check(a[alen] == '\0' && strlen(a) <= alen, "relayed text terminated");
+    if ((v = sip_msg_top_via(r)) != NULL)
+        touch(sip_msg_via_branch(v));
+    vias = sip_msg_vias(r);
+    for (int i = 0; (v = osip_list_get(vias, i)) != NULL; i++)
+        touch(v->host);
+    sip_msg_mark_edited(r);
+    if (sip_msg_to_str(r, &b, &blen) != IMS_OK)
+        check(!g_strict, "relayed message serialises");
+    osip_free(a);
+    osip_free(b);
+    sip_msg_free(r);
+}
+
 static void on_ok(sip_msg_t *msg)
 {
     sip_msg_t *copy;
@@ -165,6 +194,8 @@ static void on_ok(sip_msg_t *msg)
     if (sip_msg_is_request(msg)) {
         respond(msg, 400, NULL);
         respond(msg, 200, "fuzztag");
+    } else {
+        relay(msg);
     }
 }
 
@@ -198,6 +229,12 @@ static void same_printers(const sip_msg_t *msg)
 
     if (osip_message_clone(msg->m, &c) != 0 || !c)
         return;
+    /* libosip2 prints the Vias kept as text (msg_via.c) among the other
+     * headers, ours right under the parsed ones: compare them parsed. */
+    if (sip_msg_vias_parse_all(c) != IMS_OK) {
+        osip_message_free(c);
+        return;
+    }
     osip_message_force_update(c);
     if (sip_msg_print(c, &b, &blen) == IMS_OK && osip_message_to_str(c, &a, &alen) == 0 &&
         ctype_prints(c))
