@@ -30,12 +30,11 @@ typedef struct cl_parse {
     size_t val;
 } cl_parse_t;
 
-bool sip_raw_is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
-}
+const bool sip_raw_token_tab[256] = {
+    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+    ['-'] = true, ['.'] = true, ['!'] = true, ['%'] = true, ['*'] = true,
+    ['_'] = true, ['+'] = true, ['`'] = true, ['\''] = true, ['~'] = true,
+};
 
 bool sip_raw_name_is(const char *p, size_t n, const char *s)
 {
@@ -77,6 +76,8 @@ bool sip_raw_header_name(const char *p, size_t n, size_t *name_len, size_t *valu
 
 static bool is_content_length(const char *p, size_t n)
 {
+    if (p[0] != 'c' && p[0] != 'C' && p[0] != 'l' && p[0] != 'L')
+        return false;
     return sip_raw_name_is(p, n, "content-length") || sip_raw_name_is(p, n, "l");
 }
 
@@ -274,7 +275,7 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
         in_cl = false;
         if (!sip_raw_header_name(p, n, &name_len, &voff))
             return "Bad header line";
-        in_via = sip_raw_name_is(p, name_len, "via") || sip_raw_name_is(p, name_len, "v");
+        in_via = (p[0] | 0x20) == 'v' && (name_len == 1 || sip_raw_name_is(p, name_len, "via"));
         if (in_via)
             note_via(pc, off, *pos, voff, n);
         if (is_content_length(p, name_len)) {

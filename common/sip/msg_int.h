@@ -99,7 +99,12 @@ int sip_msg_callid_join(osip_call_id_t *cid);
 bool sip_raw_name_is(const char *p, size_t n, const char *s);
 
 /* RFC 3261 token character (method names, header names). */
-bool sip_raw_is_token_char(unsigned char c);
+/* RFC 3261 token characters; a table, as every header name passes here. */
+extern const bool sip_raw_token_tab[256];
+static inline bool sip_raw_is_token_char(unsigned char c)
+{
+    return sip_raw_token_tab[c];
+}
 
 /* Replace libosip2's parsed Authorization / Proxy-Authorization headers of m
  * (it drops parameters it does not know, e.g. auts, integrity-protected) with
