@@ -135,12 +135,13 @@ const char *sip_msg_cseq_method(const sip_msg_t *msg);
 uint32_t sip_msg_cseq_num(const sip_msg_t *msg);
 osip_via_t *sip_msg_top_via(const sip_msg_t *msg);
 /* Vias under the top one may be kept as text ("Via" entries in m->headers,
- * msg_via.c): m->vias then holds only the upper ones. Parse them all into
- * m->vias (IMS_ERROR if one does not parse: it and those under it stay
- * kept); whether a kept one holds s. */
+ * msg_via.c): m->vias then holds only the upper ones, and sip_msg_top_via
+ * parses the next one when a pop emptied it. Parse them all into m->vias
+ * (IMS_ERROR if one does not parse: it and those under it stay kept). */
 int sip_msg_vias_parse_all(osip_message_t *m);
 /* All the Vias, parsed (the kept ones parsed first; the message stays the same). */
 osip_list_t *sip_msg_vias(const sip_msg_t *msg);
+/* Whether a Via kept as text holds s (the loop check's branch prefix). */
 bool sip_msg_vias_kept_contain(const osip_message_t *m, const char *s);
 const char *sip_msg_via_branch(const osip_via_t *via);  /* "branch" param value */
 /* sent-by "host:port" of a Via (port defaulted to 5060), into buf. Returns buf or NULL. */

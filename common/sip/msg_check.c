@@ -218,10 +218,6 @@ static const char *check_status_line(const char *p, size_t n)
     return NULL;
 }
 
-/*
- * The header lines from *pos up to and including the empty line. Sets
- * *body_off, *has_cl and *cl. NULL when fine, else the reason.
- */
 /* Note a Via line for msg_via.c; a continuation of one makes the set not plain. */
 static void note_via(sip_precheck_t *pc, size_t off, size_t end, size_t voff, size_t n)
 {
@@ -238,6 +234,10 @@ static void note_via(sip_precheck_t *pc, size_t off, size_t end, size_t voff, si
     v->vlen = n - voff;
 }
 
+/*
+ * The header lines from *pos up to and including the empty line. Sets
+ * *body_off, *has_cl, *cl and pc's Via lines. NULL when fine, else the reason.
+ */
 static const char *check_headers(const char *buf, size_t len, size_t *pos, size_t *body_off,
                                  bool *has_cl, size_t *cl, sip_precheck_t *pc)
 {

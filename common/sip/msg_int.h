@@ -98,8 +98,8 @@ int sip_msg_callid_join(osip_call_id_t *cid);
 /* Case-insensitive compare of the n bytes at p with the NUL-terminated lower-case s. */
 bool sip_raw_name_is(const char *p, size_t n, const char *s);
 
-/* RFC 3261 token character (method names, header names). */
-/* RFC 3261 token characters; a table, as every header name passes here. */
+/* RFC 3261 token character (method names, header names); a table, as every
+ * header name passes here. */
 extern const bool sip_raw_token_tab[256];
 static inline bool sip_raw_is_token_char(unsigned char c)
 {

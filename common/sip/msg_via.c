@@ -11,22 +11,25 @@
  * every Via value but the first (the other values of the first line, where
  * a UA echoes them comma-separated, and the lines the pre-check found under
  * it) is cut out of what libosip2 parses and kept, one entry per value, in
- * the message's generic header list as
- * "Via" entries (libosip2 never puts a Via there itself): the printer writes
- * them right after the parsed Vias, a response built from a request copies
- * them (sip_via_clone_kept), a clone copies them with the other headers.
+ * the message's generic header list under the name "Via" (libosip2 never
+ * puts a Via there itself): the printer writes them right after the parsed
+ * Vias, a response built from a request copies them (sip_via_clone_kept), a
+ * clone copies them with the other headers.
  *
  * What needs them parsed gets them parsed: the new top one after a pop
  * when sip_msg_top_via asks for it, all of them before libosip2's own
  * printer, a loop check that finds our branch prefix in one, a look at the
  * last one (sip_msg_vias).
  *
- * A kept value must look like a Via (protocol "SIP/2.0/x", then a host): a
- * malformed one makes the message parse whole, so it is refused exactly as
- * before. Folded Via lines, more than SIP_VIA_LINES_MAX lines or KEPT_MAX
- * values are parsed whole too.
+ * Only values of a plain shape are cut (via_value_ok: no comment, no quote,
+ * no inner white space, a host, a port, simple parameters), and only when
+ * every Via value of the message has it, the first included. Anything else
+ * (a malformed Via, a folded Via line, more than SIP_VIA_LINES_MAX lines or
+ * KEPT_MAX values) and libosip2 parses the whole message as before, so what
+ * it refused is still refused with 400.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,23 +37,79 @@
 #include "common/core/rc.h"
 #include "common/sip/msg_int.h"
 
-/* "SIP/2.0/" transport, white space, the start of a host: a cheap look. */
-static bool via_looks_right(const char *v, size_t n)
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Character classes of a plain Via value (a table: every byte of every
+ * Via of every message passes here). */
+enum { C_TOKEN = 1, C_HOST = 2, C_IPV6 = 4, C_PVAL = 8 };
+
+#define C_ALNUM (C_TOKEN | C_HOST | C_PVAL)
+static const uint8_t g_cls[256] = {
+    ['a' ... 'f'] = C_ALNUM | C_IPV6, ['g' ... 'z'] = C_ALNUM,
+    ['A' ... 'F'] = C_ALNUM | C_IPV6, ['G' ... 'Z'] = C_ALNUM,
+    ['0' ... '9'] = C_ALNUM | C_IPV6,
+    ['.'] = C_TOKEN | C_HOST | C_IPV6 | C_PVAL, ['-'] = C_TOKEN | C_HOST | C_PVAL,
+    ['_'] = C_TOKEN | C_HOST | C_PVAL, [':'] = C_IPV6 | C_PVAL, ['['] = C_PVAL, [']'] = C_PVAL,
+    ['!'] = C_TOKEN | C_PVAL, ['%'] = C_TOKEN | C_PVAL, ['*'] = C_TOKEN | C_PVAL,
+    ['+'] = C_TOKEN | C_PVAL, ['`'] = C_TOKEN | C_PVAL, ['\''] = C_TOKEN | C_PVAL,
+    ['~'] = C_TOKEN | C_PVAL,
+};
+
+/* Skip characters of class c from v[*i]; false when there was none. */
+static inline bool run_of(const char *v, size_t n, size_t *i, uint8_t c)
+{
+    size_t t = *i;
+
+    while (*i < n && (g_cls[(unsigned char)v[*i]] & c))
+        (*i)++;
+    return *i > t;
+}
+
+/* A Via value libosip2 surely parses the same, whole or alone: "SIP/2.0/"
+ * transport, white space, a host ([IPv6], or name and IPv4 characters), an
+ * optional ":port", then ";name[=value]" parameters and nothing else: no
+ * comment, no quote, no white space inside. Anything else is left to
+ * libosip2, which then parses the whole message as it always did. */
+static bool via_value_ok(const char *v, size_t n)
 {
     size_t i = 0, t;
 
-    while (i < n && (v[i] == ' ' || v[i] == '\t'))
+    while (n > 0 && is_ws(v[n - 1]))
+        n--;
+    while (i < n && is_ws(v[i]))
         i++;
     if (n - i < 8 || strncasecmp(v + i, "SIP/2.0/", 8) != 0)
         return false;
     i += 8;
-    for (t = i; i < n && sip_raw_is_token_char((unsigned char)v[i]); i++)
-        ;
-    if (i == t || i >= n || (v[i] != ' ' && v[i] != '\t'))
+    if (!run_of(v, n, &i, C_TOKEN) || i >= n || !is_ws(v[i]))
         return false;
-    while (i < n && (v[i] == ' ' || v[i] == '\t'))
+    while (i < n && is_ws(v[i]))
         i++;
-    return i < n && (isalnum((unsigned char)v[i]) || v[i] == '[');
+    if (i < n && v[i] == '[') {
+        i++;
+        if (!run_of(v, n, &i, C_IPV6) || i >= n || v[i++] != ']')
+            return false;
+    } else if (!run_of(v, n, &i, C_HOST)) {
+        return false;
+    }
+    if (i < n && v[i] == ':') {
+        t = ++i;
+        while (i < n && i - t < 5 && isdigit((unsigned char)v[i]))
+            i++;
+        if (i == t)
+            return false;
+    }
+    while (i < n) {
+        i++;    /* past the ';' the test below insists on */
+        if (v[i - 1] != ';' || !run_of(v, n, &i, C_TOKEN))
+            return false;
+        if (i < n && v[i] == '=' && (++i, !run_of(v, n, &i, C_PVAL)))
+            return false;
+    }
+    return true;
 }
 
 typedef struct span {
@@ -60,53 +119,25 @@ typedef struct span {
 
 #define KEPT_MAX 32
 
-static bool add_value(span_t *out, size_t max, size_t *cnt, const char *p, size_t n)
-{
-    if (*cnt >= max)
-        return false;
-    out[(*cnt)++] = (span_t){ p, n };
-    return true;
-}
-
-/* The Via values of a line, split at commas outside quotes and comments.
- * False when there are more than max. */
+/* The Via values of a line, split at its commas: at least one, maybe empty.
+ * False when there are more than max, or when a quote or a comment could
+ * hold a comma (those lines are left to libosip2). */
 static bool split_values(const char *v, size_t n, span_t *out, size_t max, size_t *cnt)
 {
-    size_t i, from = 0, depth = 0;
-    bool quoted = false;
+    size_t from = 0;
     const char *c;
 
-    /* The usual line: no quotes, no comments; memchr finds the commas. */
-    if (!memchr(v, '"', n) && !memchr(v, '(', n)) {
-        while ((c = memchr(v + from, ',', n - from)) != NULL) {
-            if (!add_value(out, max, cnt, v + from, (size_t)(c - v) - from))
-                return false;
-            from = (size_t)(c - v) + 1;
-        }
-        return add_value(out, max, cnt, v + from, n - from);
-    }
-    for (i = 0; i <= n; i++) {
-        char ch = i < n ? v[i] : ',';
-
-        if (quoted) {
-            if (ch == '\\' && i + 1 < n)
-                i++;
-            else if (ch == '"')
-                quoted = false;
-            continue;
-        }
-        if (ch == '"')
-            quoted = true;
-        else if (ch == '(')
-            depth++;
-        else if (ch == ')' && depth > 0)
-            depth--;
-        if (ch != ',' || depth > 0)
-            continue;
-        if (!add_value(out, max, cnt, v + from, i - from))
+    if (memchr(v, '"', n) || memchr(v, '(', n))
+        return false;
+    while ((c = memchr(v + from, ',', n - from)) != NULL) {
+        if (*cnt >= max)
             return false;
-        from = i + 1;
+        out[(*cnt)++] = (span_t){ v + from, (size_t)(c - v) - from };
+        from = (size_t)(c - v) + 1;
     }
+    if (*cnt >= max)
+        return false;
+    out[(*cnt)++] = (span_t){ v + from, n - from };
     return true;
 }
 
@@ -125,13 +156,13 @@ static bool tail_values(const char *buf, const sip_precheck_t *pc, span_t *kept,
             return false;
     if (n < 2)
         return false;
+    /* Every line gave at least one value, so v[0] is the first line's. */
+    for (size_t i = 0; i < n; i++)
+        if (!via_value_ok(v[i].p, v[i].n))
+            return false;
     *first = v[0];
     *nkept = n - 1;
-    for (size_t i = 1; i < n; i++) {
-        if (!via_looks_right(v[i].p, v[i].n))
-            return false;
-        kept[i - 1] = v[i];
-    }
+    memcpy(kept, v + 1, (n - 1) * sizeof(*kept));
     return true;
 }
 
@@ -158,31 +189,48 @@ static osip_header_t *kept_new(span_t s)
     return h;
 }
 
-/* The message with only the first Via value, parsed; the others kept. */
+/* Append buf[from, to) to out (capacity cap); false if it would not fit. */
+static bool cut_put(char *out, size_t cap, size_t *n, const char *buf, size_t from, size_t to)
+{
+    if (to < from || to - from > cap - *n)
+        return false;
+    memcpy(out + *n, buf + from, to - from);
+    *n += to - from;
+    return true;
+}
+
+/* The message without the Vias to keep: the first line up to the end of its
+ * first value, then a line end; no other Via line. False if it went wrong. */
+static bool cut_tail(const char *buf, const sip_precheck_t *pc, span_t first, char *out,
+                     size_t cap, size_t *n)
+{
+    size_t from = pc->start, stop;
+
+    *n = 0;
+    for (size_t i = 0; i < pc->nvia; i++) {
+        stop = i == 0 ? (size_t)(first.p + first.n - buf) : pc->via[i].off;
+        if (!cut_put(out, cap, n, buf, from, stop) ||
+            (i == 0 && !cut_put(out, cap, n, "\r\n", 0, 2)))
+            return false;
+        from = pc->via[i].end;
+    }
+    return cut_put(out, cap, n, buf, from, pc->start + pc->len);
+}
+
+/* The message with only the first Via value, parsed; the others kept.
+ * 1 when it could not be cut (parse it whole), else libosip2's result. */
 static int parse_without_tail(osip_message_t *m, const char *buf, const sip_precheck_t *pc,
                               span_t first, const span_t *kept, size_t nkept)
 {
-    size_t from = pc->start, end = pc->start + pc->len, n = 0, stop;
     char stack[4096], *cut = pc->len + 2 <= sizeof(stack) ? stack : malloc(pc->len + 2);
     osip_header_t *h;
-    int rc;
+    size_t n;
+    int rc = 1;
 
     if (!cut)
         return -1;
-    for (size_t i = 0; i < pc->nvia; i++) {
-        /* Line 0 up to its first value's end, then a line end; the others not at all. */
-        stop = i == 0 ? (size_t)(first.p + first.n - buf) : pc->via[i].off;
-        memcpy(cut + n, buf + from, stop - from);
-        n += stop - from;
-        if (i == 0) {
-            memcpy(cut + n, "\r\n", 2);
-            n += 2;
-        }
-        from = pc->via[i].end;
-    }
-    memcpy(cut + n, buf + from, end - from);
-    n += end - from;
-    rc = osip_message_parse(m, cut, n);
+    if (cut_tail(buf, pc, first, cut, pc->len + 2, &n))
+        rc = osip_message_parse(m, cut, n);
     if (cut != stack)
         free(cut);
     for (size_t i = 0; rc == 0 && i < nkept; i++) {
@@ -198,9 +246,11 @@ int sip_via_parse(osip_message_t *m, const char *buf, const sip_precheck_t *pc)
 {
     span_t kept[KEPT_MAX], first;
     size_t nkept = 0;
+    int rc;
 
-    if (tail_values(buf, pc, kept, &nkept, &first))
-        return parse_without_tail(m, buf, pc, first, kept, nkept);
+    if (tail_values(buf, pc, kept, &nkept, &first) &&
+        (rc = parse_without_tail(m, buf, pc, first, kept, nkept)) != 1)
+        return rc;
     return osip_message_parse(m, buf + pc->start, pc->len);
 }
 

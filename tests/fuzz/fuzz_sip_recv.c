@@ -11,6 +11,8 @@
  * - a raw 400 is text (no NUL before its stated length) and starts "SIP/2.0 400";
  * - a message we accepted serialises, and when the text parses back it has the
  *   same Call-ID, CSeq and kind (request/response);
+ * - our verdict is libosip2's on the whole text, though we hand it the
+ *   message without its lower Vias (msg_via.c), and we hold as many Vias;
  * - our printer (sip_msg_print) gives libosip2's bytes exactly whenever both
  *   print and libosip2 prints the Content-Type (where it cannot, it writes a
  *   broken header and we print a sound one: see test_msg_print).
@@ -31,6 +33,7 @@
 #include "common/core/log.h"
 #include "common/core/rc.h"
 #include "common/sip/msg.h"
+#include "common/sip/msg_int.h"
 
 #define FUZZ_MAX_SIZE 65535
 
@@ -153,7 +156,7 @@ static void respond(const sip_msg_t *req, int code, const char *to_tag)
 }
 
 /* A proxy's use of a response: pop the top Via, print what is left, look
- * at the new top one; every Via parsed must print as the kept text did. */
+ * at the new top one, parse all the Vias, print again as edited. */
 static void relay(const sip_msg_t *msg)
 {
     sip_msg_t *r = sip_msg_clone(msg);
@@ -244,6 +247,29 @@ static void same_printers(const sip_msg_t *msg)
     osip_message_free(c);
 }
 
+/* Lower Vias are kept as text (msg_via.c), yet the verdict must be
+ * libosip2's on the whole text: what we accept it accepts, with as many
+ * Vias; a "Malformed message" of ours it refuses too. */
+static void same_verdict(const uint8_t *data, size_t size, sip_msg_t *msg, const char *reason)
+{
+    sip_precheck_t pc;
+    const char *r = NULL;
+    osip_message_t *o;
+    bool whole;
+
+    if (sip_msg_precheck((const char *)data, size, FUZZ_MAX_SIZE, &pc, &r) != IMS_OK ||
+        osip_message_init(&o) != 0)
+        return;
+    whole = osip_message_parse(o, (const char *)data + pc.start, pc.len) == 0;
+    if (msg) {
+        check(whole, "accepted only what libosip2 accepts whole");
+        check(osip_list_size(sip_msg_vias(msg)) == osip_list_size(&o->vias), "as many Vias");
+    } else if (reason && strcmp(reason, "Malformed message") == 0) {
+        check(!whole, "malformed only where libosip2 refuses the whole");
+    }
+    osip_message_free(o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sip_msg_t *msg = NULL;
@@ -257,14 +283,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(msg != NULL, "OK gives a message");
         same_printers(msg);
         on_ok(msg);
+        same_verdict(data, size, msg, NULL);
         sip_msg_free(msg);
         break;
     case SIP_PARSE_BAD:
         check(msg == NULL && reason != NULL, "BAD gives a reason, no message");
         on_bad(data, size, reason);
+        same_verdict(data, size, NULL, reason);
         break;
     case SIP_PARSE_DROP:
         check(msg == NULL && reason != NULL, "DROP gives a reason, no message");
+        same_verdict(data, size, NULL, reason);
         break;
     default:
         check(false, "known parse result");
