@@ -84,9 +84,10 @@ static bool via_value_ok(const char *v, size_t n)
     if (n - i < 8 || strncasecmp(v + i, "SIP/2.0/", 8) != 0)
         return false;
     i += 8;
-    if (!run_of(v, n, &i, C_TOKEN) || i >= n || !is_ws(v[i]))
+    /* Spaces only: libosip2 splits protocol and host at a space, not a tab. */
+    if (!run_of(v, n, &i, C_TOKEN) || i >= n || v[i] != ' ')
         return false;
-    while (i < n && is_ws(v[i]))
+    while (i < n && v[i] == ' ')
         i++;
     if (i < n && v[i] == '[') {
         i++;

@@ -195,6 +195,7 @@ static void test_as_before(void **state)
     static const char *const tops[] = {
         VIA_P, "", ", " VIA_S, "SIP/2.0/UDP h;x=\"foo", VIA_P ", " VIA_S " (foo",
         VIA_P ", " VIA_S ";x=\"a,b\" (c,d), " VIA_UE, VIA_P " ," VIA_S ",",
+        VIA_P ", SIP/2.0/UDP\th.example", "SIP/2.0/UDP \th;branch=x",
     };
     static const char *const lows[] = {
         VIA_UE, "SIP/2.0/UDP", "garbage", "SIP/2.0/UDP ;branch=x", "UDP 10.0.0.1", "",
@@ -203,6 +204,7 @@ static void test_as_before(void **state)
         "SIP/2.0/UDP h;;", "SIP/2.0/UDP h:", "SIP/2.0/UDP h;=x", "SIP/2.0/UDP [::1",
         "SIP/2.0/UDP h ()", "SIP/2.0/UDP h;x=\"foo", VIA_S " (foo", VIA_S ";x=\"a,b\"",
         "SIP/2.0/UDP h:123456", "SIP/2.0/UDP h;a=b;c", "sip/2.0/tls h.example:5061;rport",
+        "SIP/2.0/UDP\th.example;branch=x", "\t" VIA_UE "\t",
     };
     static const size_t fillers[] = { 1, 3000, 5000 };
 
