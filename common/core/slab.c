@@ -39,6 +39,7 @@ struct slab_block {
     uint16_t cls;
     uint8_t pool;              /* SLAB_TRANSIENT or SLAB_STORE */
     bool partial;              /* on the partial list */
+    bool carved;               /* the bump pointer has no room left */
 };
 
 typedef struct slab_class {
@@ -111,7 +112,8 @@ static slab_block_t *block_new(slab_pool_t *pool, unsigned cls)
     return b;
 }
 
-static void *alloc_small(slab_pool_t *pool, unsigned cls)
+/* The slow half of alloc_small: a new block, or a slot never used before. */
+static __attribute__((noinline)) void *alloc_carve(slab_pool_t *pool, unsigned cls)
 {
     slab_class_t *c = &pool->cls[cls];
     uint32_t stride = (uint32_t)sizeof(slab_hdr_t) + g_size[cls];
@@ -120,23 +122,35 @@ static void *alloc_small(slab_pool_t *pool, unsigned cls)
 
     if (!b)
         return NULL;
-    if (b->free) {
-        void *p = b->free;
-
-        b->free = b->free->next;
-        h = (slab_hdr_t *)p - 1;
-    } else {
-        h = (slab_hdr_t *)((char *)b + b->bump);
-        b->bump += stride;
-        h->block = b;
-        h->magic = SLAB_MAGIC;
-        h->cls = (uint16_t)cls;
-    }
+    h = (slab_hdr_t *)((char *)b + b->bump);
+    b->bump += stride;
+    b->carved = b->bump + stride > SLAB_BLOCK;
+    h->block = b;
+    h->magic = SLAB_MAGIC;
+    h->cls = (uint16_t)cls;
     b->used++;
-    if (!b->free && b->bump + stride > SLAB_BLOCK)
+    if (b->carved)
         partial_del(c, b);
     pool->objects++;
     return h + 1;
+}
+
+/* The fast path, a pop from the first partial block's free list, is what
+ * nearly every allocation takes: it is kept free of anything else. */
+static inline void *alloc_small(slab_pool_t *pool, unsigned cls)
+{
+    slab_class_t *c = &pool->cls[cls];
+    slab_block_t *b = c->partial;
+    slab_free_t *f;
+
+    if (__builtin_expect(b == NULL || (f = b->free) == NULL, 0))
+        return alloc_carve(pool, cls);
+    b->free = f->next;
+    b->used++;
+    pool->objects++;
+    if (__builtin_expect(b->free == NULL && b->carved, 0))
+        partial_del(c, b);
+    return f;
 }
 
 static void *pool_alloc(slab_pool_t *pool, size_t n)
@@ -167,29 +181,25 @@ static slab_hdr_t *hdr_of(void *p)
     return h->magic == SLAB_MAGIC ? h : NULL;
 }
 
-void ims_slab_free(void *p)
+/* The slow half of ims_slab_free: not a slab object, or its block changes
+ * lists (it was full, or it is now empty). */
+static __attribute__((noinline)) void free_other(void *p)
 {
-    slab_hdr_t *h;
-    slab_block_t *b;
-    slab_class_t *c;
+    slab_hdr_t *h = hdr_of(p);
 
-    if (!p)
-        return;
-    if (!(h = hdr_of(p))) {
+    if (!h) {
         free(p); /* not ours: a malloc'd string handed to libosip2 */
         return;
     }
-    if (!(b = h->block)) {
-        h->magic = 0;
-        g_pool[h->pad].big--;
-        free(h);
-        return;
-    }
-    c = &g_pool[b->pool].cls[b->cls];
-    ((slab_free_t *)p)->next = b->free;
-    b->free = p;
-    b->used--;
-    g_pool[b->pool].objects--;
+    h->magic = 0;
+    g_pool[h->pad].big--;
+    free(h);
+}
+
+static __attribute__((noinline)) void block_relist(slab_block_t *b)
+{
+    slab_class_t *c = &g_pool[b->pool].cls[b->cls];
+
     if (b->used == 0 && c->nblocks > 1) {
         if (b->partial)
             partial_del(c, b);
@@ -199,6 +209,26 @@ void ims_slab_free(void *p)
     }
     if (!b->partial)
         partial_add(c, b);
+}
+
+void ims_slab_free(void *p)
+{
+    slab_hdr_t *h;
+    slab_block_t *b;
+
+    if (!p)
+        return;
+    h = (slab_hdr_t *)p - 1;
+    if (__builtin_expect(h->magic != SLAB_MAGIC || (b = h->block) == NULL, 0)) {
+        free_other(p);
+        return;
+    }
+    ((slab_free_t *)p)->next = b->free;
+    b->free = p;
+    b->used--;
+    g_pool[b->pool].objects--;
+    if (__builtin_expect(b->used == 0 || !b->partial, 0))
+        block_relist(b);
 }
 
 static void *pool_realloc(slab_pool_t *pool, void *p, size_t n)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <osipparser2/osip_parser.h>
@@ -91,6 +92,26 @@ int sip_msg_to_str(const sip_msg_t *msg, char **buf, size_t *len);
 /* Print m as libosip2's osip_message_to_str would, byte for byte, mostly
  * without sprintf (msg_print.c); *buf is osip_malloc'd, NUL-terminated. */
 int sip_msg_print(const osip_message_t *m, char **buf, size_t *len);
+/*
+ * What a proxy changes in a request it forwards, printed over the received
+ * request instead of on a copy of it (a copy is three times the print's
+ * cost): header lines of our own above its Vias and above its
+ * Record-Routes, another Request-URI, another Max-Forwards value.
+ */
+typedef struct sip_print_over {
+    const char *via;             /* "Via: ...\r\n" lines, printed first */
+    size_t via_len;
+    const char *rr;              /* "Record-Route: ...\r\n" lines above the message's */
+    size_t rr_len;
+    const osip_uri_t *req_uri;   /* instead of the message's, or NULL */
+    const osip_header_t *mf;     /* the message's Max-Forwards header ... */
+    const char *mf_value;        /* ... printed with this value (or NULL) */
+} sip_print_over_t;
+/* The request m as sip_msg_print would print it after o's changes were made
+ * on it. IMS_DECLINED when that would take libosip2's own printer, or when
+ * mf_value is given without mf (nothing printed: change a copy instead). */
+int sip_msg_print_over(const osip_message_t *m, const sip_print_over_t *o, char **buf,
+                       size_t *len);
 /* One name-addr (From, To, Route, Record-Route, Contact) or URI as
  * osip_from_to_str / osip_uri_to_str print it, without their sprintf. */
 int sip_name_addr_to_str(const osip_from_t *f, char **out);
@@ -163,6 +184,34 @@ const char *sip_addr_str(const sip_addr_t *a, char *buf, size_t buflen);
 const char *sip_ip_str(int family, const void *bin, char *buf, size_t buflen);
 /* v in decimal at buf (room for 21 bytes), NUL-terminated; returns the digits. */
 size_t sip_utoa(unsigned long v, char *buf);
+/* Text built piece by piece into a fixed buffer, without sprintf (the
+ * forwarding path builds a Via, Record-Routes and a branch per request).
+ * Once a piece does not fit, ok stays false and nothing more is written. */
+typedef struct sip_tb {
+    char *p, *end;  /* next byte, end of the buffer (one byte kept for the NUL) */
+    bool ok;
+} sip_tb_t;
+static inline sip_tb_t sip_tb(char *buf, size_t cap)
+{
+    return (sip_tb_t){ buf, buf + cap, cap > 0 };
+}
+static inline void sip_tb_put(sip_tb_t *t, const char *s, size_t n)
+{
+    if (!t->ok || n >= (size_t)(t->end - t->p)) {
+        t->ok = false;
+        return;
+    }
+    memcpy(t->p, s, n);
+    t->p += n;
+    *t->p = '\0';
+}
+static inline void sip_tb_str(sip_tb_t *t, const char *s)
+{
+    sip_tb_put(t, s, strlen(s));
+}
+/* v in decimal, or in lower-case hexadecimal. */
+void sip_tb_uint(sip_tb_t *t, unsigned long v);
+void sip_tb_hex(sip_tb_t *t, uint64_t v);
 /* host is an IPv4 or IPv6 literal (brackets allowed). IMS_OK / IMS_ERROR. */
 int sip_addr_from(sip_addr_t *a, const char *host, uint16_t port);
 uint16_t sip_addr_port(const sip_addr_t *a);

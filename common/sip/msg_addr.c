@@ -37,6 +37,25 @@ size_t sip_utoa(unsigned long v, char *buf)
     return n;
 }
 
+void sip_tb_uint(sip_tb_t *t, unsigned long v)
+{
+    char d[24];
+
+    sip_tb_put(t, d, sip_utoa(v, d));
+}
+
+void sip_tb_hex(sip_tb_t *t, uint64_t v)
+{
+    char d[16];
+    size_t n = sizeof(d);
+
+    do {
+        d[--n] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    sip_tb_put(t, d + n, sizeof(d) - n);
+}
+
 /* inet_ntop formats IPv4 with sprintf: on every message the CSCFs format a
  * few addresses, so the dotted quad is written by hand. */
 const char *sip_ip_str(int family, const void *bin, char *buf, size_t buflen)

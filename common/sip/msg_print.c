@@ -320,12 +320,14 @@ static void el_ctype(pbuf_t *b, const void *e)
     }
 }
 
-static void el_header(pbuf_t *b, const void *e)
+/* A generic header with value (h's own when NULL). */
+static void pb_header(pbuf_t *b, const osip_header_t *h, const char *value)
 {
-    const osip_header_t *h = e;
     char *s = NULL;
 
-    if (!h->hname || !h->hname[0] || !h->hvalue) {
+    if (!value)
+        value = h->hvalue;
+    if (!h->hname || !h->hname[0] || !value) {
         int rc = osip_header_to_str(h, &s);
 
         pb_osip(b, rc, s);
@@ -335,7 +337,7 @@ static void el_header(pbuf_t *b, const void *e)
     pb_put(b, &(char){ (char)toupper((unsigned char)h->hname[0]) }, 1);
     pb_str(b, h->hname + 1);
     pb_put(b, ": ", 2);
-    pb_str(b, h->hvalue);
+    pb_str(b, value);
 }
 
 static void pb_line(pbuf_t *b, const char *name, pb_elem_fn fn, const void *elem)
@@ -356,27 +358,32 @@ static void pb_lines(pbuf_t *b, const char *name, pb_elem_fn fn, const osip_list
         pb_line(b, name, fn, e);
 }
 
-/* The generic headers: the Vias kept as text (msg_via.c) or all the others. */
-static void pb_generic(pbuf_t *b, const osip_list_t *l, bool kept_vias)
+/* The generic headers: the Vias kept as text (msg_via.c) or all the others,
+ * o->mf with the value o->mf_value. */
+static void pb_generic(pbuf_t *b, const osip_list_t *l, bool kept_vias,
+                       const sip_print_over_t *o)
 {
     osip_list_iterator_t it;
     osip_header_t *h;
 
-    for (h = osip_list_get_first((osip_list_t *)l, &it); h; h = osip_list_get_next(&it))
-        if (sip_via_is_kept(h) == kept_vias)
-            pb_line(b, "", el_header, h);
+    for (h = osip_list_get_first((osip_list_t *)l, &it); h; h = osip_list_get_next(&it)) {
+        if (sip_via_is_kept(h) != kept_vias)
+            continue;
+        pb_header(b, h, o && h == o->mf ? o->mf_value : NULL);
+        pb_put(b, "\r\n", 2);
+    }
 }
 
 /* ---- message ---- */
 
-static bool start_line(pbuf_t *b, const osip_message_t *m)
+static bool start_line(pbuf_t *b, const osip_message_t *m, const osip_uri_t *req_uri)
 {
     if (MSG_IS_REQUEST(m)) {
-        if (!m->sip_method || !m->sip_version || !m->req_uri)
+        if (!m->sip_method || !m->sip_version || !req_uri)
             return false;
         pb_str(b, m->sip_method);
         pb_put(b, " ", 1);
-        pb_uri(b, m->req_uri);
+        pb_uri(b, req_uri);
         pb_put(b, " ", 1);
         pb_str(b, m->sip_version);
     } else {
@@ -393,10 +400,14 @@ static bool start_line(pbuf_t *b, const osip_message_t *m)
     return true;
 }
 
-static void headers(pbuf_t *b, const osip_message_t *m)
+static void headers(pbuf_t *b, const osip_message_t *m, const sip_print_over_t *o)
 {
+    if (o && o->via_len)
+        pb_put(b, o->via, o->via_len);
     pb_lines(b, "Via: ", el_via, &m->vias);
-    pb_generic(b, &m->headers, true);
+    pb_generic(b, &m->headers, true, o);
+    if (o && o->rr_len)
+        pb_put(b, o->rr, o->rr_len);
     pb_lines(b, "Record-Route: ", el_name_addr, &m->record_routes);
     pb_lines(b, "Route: ", el_name_addr, &m->routes);
     pb_line(b, "From: ", el_name_addr, m->from);
@@ -434,7 +445,7 @@ static void headers(pbuf_t *b, const osip_message_t *m)
     pb_lines(b, "Accept-Language: ", el_accept_enc, &m->accept_languages);
     pb_lines(b, "Authentication-Info: ", el_auth_info, &m->authentication_infos);
     pb_lines(b, "Proxy-Authentication-Info: ", el_auth_info, &m->proxy_authentication_infos);
-    pb_generic(b, &m->headers, false);
+    pb_generic(b, &m->headers, false, o);
 }
 
 /* The one body we print ourselves: raw bytes, no headers of its own. NULL
@@ -492,26 +503,27 @@ int sip_uri_to_str(const osip_uri_t *u, char **out)
     return osip_uri_to_str(u, out) == 0 ? IMS_OK : IMS_ERROR;
 }
 
-int sip_msg_print(const osip_message_t *m, char **buf, size_t *len)
+/* m, with o's changes when o is given. IMS_DECLINED: only libosip2 could
+ * print it (nothing was). */
+static int print_msg(const osip_message_t *m, const sip_print_over_t *o, char **buf,
+                     size_t *len)
 {
     pbuf_t b = { 0 };
     const osip_body_t *body;
     bool ok;
 
     body = simple_body(m, &ok);
-    if (!ok || !start_line(&b, m)) {
+    if (!ok || !start_line(&b, m, o && o->req_uri ? o->req_uri : m->req_uri)) {
         osip_free(b.p);
-        /* libosip2 would print kept Vias among the other headers: parse them
-         * (the same message, held differently). */
-        sip_msg_vias_parse_all((osip_message_t *)m);
-        return osip_message_to_str((osip_message_t *)m, buf, len) == 0 ? IMS_OK : IMS_ERROR;
+        return IMS_DECLINED;
     }
-    headers(&b, m);
+    headers(&b, m, o);
     pb_str(&b, "Content-Length: ");
     pb_uint(&b, body ? (unsigned long)body->length : 0, body ? 5 : 0);
     pb_put(&b, "\r\n\r\n", 4);
     if (body)
         pb_put(&b, body->body, body->length);
+    /* A piece only libosip2 prints (pb_osip) is fine; one it could not is not. */
     if (b.err) {
         osip_free(b.p);
         return IMS_ERROR;
@@ -520,4 +532,24 @@ int sip_msg_print(const osip_message_t *m, char **buf, size_t *len)
     *buf = b.p;
     *len = b.len;
     return IMS_OK;
+}
+
+int sip_msg_print(const osip_message_t *m, char **buf, size_t *len)
+{
+    int rc = print_msg(m, NULL, buf, len);
+
+    if (rc != IMS_DECLINED)
+        return rc;
+    /* libosip2 would print kept Vias among the other headers: parse them
+     * (the same message, held differently). */
+    sip_msg_vias_parse_all((osip_message_t *)m);
+    return osip_message_to_str((osip_message_t *)m, buf, len) == 0 ? IMS_OK : IMS_ERROR;
+}
+
+int sip_msg_print_over(const osip_message_t *m, const sip_print_over_t *o, char **buf,
+                       size_t *len)
+{
+    if (!m || !o || !MSG_IS_REQUEST(m) || (o->mf_value && !o->mf))
+        return IMS_DECLINED;
+    return print_msg(m, o, buf, len);
 }

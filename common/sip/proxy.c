@@ -449,12 +449,23 @@ static uint32_t loop_hash(const sip_msg_t *req)
     return h;
 }
 
+/* "L%08x." of the loop hash: the branch's prefix the loop check looks for. */
+static void loop_hint(uint32_t h, char hint[11])
+{
+    hint[0] = 'L';
+    for (int i = 0; i < 8; i++)
+        hint[1 + i] = "0123456789abcdef"[(h >> (28 - 4 * i)) & 15];
+    hint[9] = '.';
+    hint[10] = '\0';
+}
+
 static bool is_loop(const sip_proxy_t *px, const sip_msg_t *req, uint32_t hash)
 {
-    char prefix[32];
+    char prefix[32] = "z9hG4bK";
     osip_via_t *via;
-    size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "z9hG4bKL%08x.", hash);
+    size_t plen = 7 + 10;
 
+    loop_hint(hash, prefix + 7);
     /* Our branch in a Via kept as text: parse them to look at its host. */
     if (sip_msg_vias_kept_contain(req->m, prefix))
         sip_msg_vias_parse_all(req->m);
@@ -530,16 +541,32 @@ static int set_max_forwards(sip_msg_t *msg)
     return IMS_OK;
 }
 
-static int push_record_route(sip_msg_t *msg, sip_proto_t proto, const sip_addr_t *a)
+/* Our Record-Route value for an interface, as libosip2 prints it. */
+static void record_route_put(sip_tb_t *t, sip_proto_t proto, const sip_addr_t *a)
 {
-    char addr[64], val[128];
-    osip_record_route_t *rr = NULL;
+    char addr[64];
 
     sip_addr_str(a, addr, sizeof(addr));
-    snprintf(val, sizeof(val), "<sip:%s%s;lr>", addr,
-             proto == SIP_PROTO_TCP   ? ";transport=tcp"
-             : proto == SIP_PROTO_TLS ? ";transport=tls"
-                                      : "");
+    sip_tb_str(t, "<sip:");
+    sip_tb_str(t, addr);
+    sip_tb_str(t, proto == SIP_PROTO_TCP   ? ";transport=tcp;lr>"
+                  : proto == SIP_PROTO_TLS ? ";transport=tls;lr>"
+                                           : ";lr>");
+}
+
+static void record_route_value(sip_proto_t proto, const sip_addr_t *a, char *val, size_t n)
+{
+    sip_tb_t t = sip_tb(val, n);
+
+    record_route_put(&t, proto, a);
+}
+
+static int push_record_route(sip_msg_t *msg, sip_proto_t proto, const sip_addr_t *a)
+{
+    char val[128];
+    osip_record_route_t *rr = NULL;
+
+    record_route_value(proto, a, val, sizeof(val));
     if (osip_record_route_init(&rr) != 0)
         return IMS_ERROR;
     if (osip_record_route_parse(rr, val) != 0) {
@@ -561,29 +588,44 @@ static bool wants_record_route(const sip_msg_t *req)
 }
 
 /* Record-Route for the interface toward the target and, when the request
- * arrived on another one, for the incoming interface as well (RFC 5658). */
+ * arrived on another one, for the incoming interface as well (RFC 5658).
+ * Pushed on msg, or (msg NULL) written as header lines into lines. */
 static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, sip_msg_t *msg,
-                             const sip_dest_t *dst)
+                             const sip_dest_t *dst, char *lines, size_t cap, size_t *n)
 {
     sip_addr_t out;
     const sip_rcv_t *in = &proxy_req(pr)->rcv;
+    sip_tb_t t = sip_tb(lines, cap);
+    bool both;
 
     if (sip_transport_local(px->tp, dst->proto, dst->addr.ss.ss_family, &out) != IMS_OK)
         return IMS_ERROR;
-    if (in->local.len &&
-        (in->proto != dst->proto || !sip_addr_equal(&in->local, &out)))
-        if (push_record_route(msg, in->proto, &in->local) != IMS_OK)
+    both = in->local.len && (in->proto != dst->proto || !sip_addr_equal(&in->local, &out));
+    if (msg) {
+        if (both && push_record_route(msg, in->proto, &in->local) != IMS_OK)
             return IMS_ERROR;
-    return push_record_route(msg, dst->proto, &out);
+        return push_record_route(msg, dst->proto, &out);
+    }
+    sip_tb_str(&t, "Record-Route: ");
+    record_route_put(&t, dst->proto, &out);
+    if (both) {
+        sip_tb_str(&t, "\r\nRecord-Route: ");
+        record_route_put(&t, in->proto, &in->local);
+    }
+    sip_tb_str(&t, "\r\n");
+    *n = (size_t)(t.p - lines);
+    return t.ok ? IMS_OK : IMS_ERROR;
 }
 
-int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
+/* Where req goes with uri as its Request-URI. */
+static int next_hop_of(sip_proxy_t *px, const sip_msg_t *req, const osip_uri_t *uri,
+                       sip_dest_t *dst)
 {
     osip_route_t *rt = NULL;
 
     if (osip_message_get_route(req->m, 0, &rt) >= 0 && rt)
         return sip_proxy_resolve(px, rt->url, dst);
-    if (uri_is_local(px, req->m->req_uri)) {
+    if (uri_is_local(px, (osip_uri_t *)uri)) {
         if (!px->cfg.has_next_hop)
             return IMS_DECLINED;
         *dst = px->cfg.next_hop;
@@ -595,7 +637,12 @@ int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
         *dst = px->cfg.outbound;
         return IMS_OK;
     }
-    return sip_proxy_resolve(px, req->m->req_uri, dst);
+    return sip_proxy_resolve(px, (osip_uri_t *)uri, dst);
+}
+
+int proxy_next_hop(sip_proxy_t *px, const sip_msg_t *req, sip_dest_t *dst)
+{
+    return next_hop_of(px, req, req->m->req_uri, dst);
 }
 
 int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t *dst)
@@ -619,51 +666,95 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
     return IMS_OK;
 }
 
-/* Build and send one branch. IMS_OK, or IMS_ERROR with b->final_code set. */
-static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b)
+/* Send the branch on a copy of the request with the changes made on it: for
+ * what sip_msg_print_over cannot print (a multipart body, a URI only
+ * libosip2 prints, no Max-Forwards). u, the target's URI, is taken. */
+static int forward_copy(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b, osip_uri_t *u,
+                        const char *hint)
 {
     sip_msg_t *msg = sip_msg_clone(proxy_req(pr));
-    char hint[16];
     int rc;
 
     if (!msg) {
+        osip_uri_free(u);
         b->final_code = 500;
         return IMS_ERROR;
     }
-    if (b->target) {
-        osip_uri_t *u = NULL;
-
-        if (osip_uri_init(&u) != 0 || osip_uri_parse(u, b->target) != 0) {
-            osip_uri_free(u);
-            sip_msg_free(msg);
-            b->final_code = 400;
-            return IMS_ERROR;
-        }
+    if (u) {
         osip_uri_free(msg->m->req_uri);
         msg->m->req_uri = u;
     }
-    rc = b->has_dst ? IMS_OK : proxy_next_hop(px, msg, &b->dst);
-    if (rc == IMS_OK)
-        rc = set_max_forwards(msg);
+    rc = set_max_forwards(msg);
     if (rc == IMS_OK && px->cfg.record_route && wants_record_route(msg))
-        rc = add_record_routes(px, pr, msg, &b->dst);
+        rc = add_record_routes(px, pr, msg, &b->dst, NULL, 0, NULL);
     if (rc != IMS_OK) {
         sip_msg_free(msg);
+        b->final_code = 503;
+        return IMS_ERROR;
+    }
+    b->ct = sip_txn_client_start(px->layer, msg, &b->dst, hint, proxy_branch_response, b);
+    return b->ct ? IMS_OK : IMS_ERROR;
+}
+
+/* Send the branch: the request printed with the changes over it (no copy),
+ * else forward_copy. u, the target's URI, is taken. */
+static int forward_send(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b, osip_uri_t *u,
+                        const char *hint)
+{
+    const sip_msg_t *req = proxy_req(pr);
+    sip_print_over_t over = { .req_uri = u };
+    osip_header_t *h;
+    char mf[16], rr[2 * 160];
+    int v = max_forwards(req, &h), rc = IMS_OK;
+
+    sip_utoa(v < 0 ? 70 : v > 0 ? (unsigned long)v - 1 : 0, mf);
+    over.mf = h;
+    over.mf_value = mf;
+    if (px->cfg.record_route && wants_record_route(req)) {
+        rc = add_record_routes(px, pr, NULL, &b->dst, rr, sizeof(rr), &over.rr_len);
+        over.rr = rr;
+    }
+    /* Logged before sending so that, across daemons, the log order is the wire order. */
+    if (rc == IMS_OK && ims_log_get_level() >= IMS_LOG_INFO) {
+        char to[64];
+
+        IMS_INFO("%s forwarded to %s:%s", sip_msg_method(req), sip_proto_lname(b->dst.proto),
+                 sip_addr_str(&b->dst.addr, to, sizeof(to)));
+    }
+    if (rc == IMS_OK)
+        rc = sip_txn_client_forward(px->layer, req, &over, &b->dst, hint, proxy_branch_response,
+                                    b, &b->ct);
+    if (rc == IMS_DECLINED)
+        return forward_copy(px, pr, b, u, hint);
+    osip_uri_free(u);
+    if (rc != IMS_OK && !b->final_code)
+        b->final_code = 503;
+    return rc;
+}
+
+/* Build and send one branch. IMS_OK, or IMS_ERROR with b->final_code set. */
+static int forward_branch(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b)
+{
+    const sip_msg_t *req = proxy_req(pr);
+    osip_uri_t *u = NULL;
+    char hint[16];
+    int rc;
+
+    if (b->target && (osip_uri_init(&u) != 0 || osip_uri_parse(u, b->target) != 0)) {
+        osip_uri_free(u);
+        b->final_code = 400;
+        return IMS_ERROR;
+    }
+    rc = b->has_dst ? IMS_OK : next_hop_of(px, req, u ? u : req->m->req_uri, &b->dst);
+    if (rc != IMS_OK) {
+        osip_uri_free(u);
         b->final_code = rc == IMS_DECLINED ? 404 : 503;
         return IMS_ERROR;
     }
-    /* Logged before sending so that, across daemons, the log order is the wire order. */
-    if (ims_log_get_level() >= IMS_LOG_INFO) {
-        char to[64];
-
-        IMS_INFO("%s forwarded to %s:%s", sip_msg_method(proxy_req(pr)),
-                 sip_proto_lname(b->dst.proto),
-                 sip_addr_str(&b->dst.addr, to, sizeof(to)));
-    }
-    snprintf(hint, sizeof(hint), "L%08x.", pr->loop_hash);
-    b->ct = sip_txn_client_start(px->layer, msg, &b->dst, hint, proxy_branch_response, b);
-    if (!b->ct) {
-        b->final_code = 503;  /* §16.9: a transport error counts as 503 */
+    loop_hint(pr->loop_hash, hint);
+    if (forward_send(px, pr, b, u, hint) != IMS_OK) {
+        if (!b->final_code)
+            b->final_code = 503;  /* §16.9: a transport error counts as 503 */
         return IMS_ERROR;
     }
     sip_txn_set_on_end(b->ct, proxy_branch_end, b);

@@ -122,6 +122,19 @@ sip_txn_t *sip_txn_client_start(sip_txn_layer_t *layer, sip_msg_t *req, const si
                                 const char *branch_hint, sip_txn_client_cb cb, void *arg);
 
 /*
+ * sip_txn_client_start for a proxy: req is not changed, copied or taken; the
+ * text sent is req printed over (sip_msg_print_over) with our Via added to
+ * over's changes. For an INVITE the transaction keeps only what a CANCEL or
+ * an ACK is built from (sip_txn_request gives that; NULL for other methods).
+ * IMS_OK with *out the transaction;
+ * IMS_DECLINED when req needs the copying path (nothing done); IMS_ERROR
+ * when it could not be sent (as sip_txn_client_start's NULL).
+ */
+int sip_txn_client_forward(sip_txn_layer_t *layer, const sip_msg_t *req, sip_print_over_t *over,
+                           const sip_dest_t *dst, const char *branch_hint,
+                           sip_txn_client_cb cb, void *arg, sip_txn_t **out);
+
+/*
  * CANCEL an INVITE client transaction (§9.1): builds the CANCEL from its request
  * and sends it on a new client transaction once a provisional response has
  * arrived (at once if one has; otherwise when the first one does, and not at all

@@ -53,6 +53,18 @@ static int local_host(sip_txn_layer_t *l, const sip_dest_t *dst, char *host, siz
     return IMS_OK;
 }
 
+/* A new branch (§8.1.1.7): the cookie, the hint, the layer's salt and count. */
+static bool new_branch(sip_txn_layer_t *l, const char *hint, char *branch, size_t blen)
+{
+    sip_tb_t t = sip_tb(branch, blen);
+
+    sip_tb_str(&t, TXN_COOKIE);
+    sip_tb_str(&t, hint ? hint : "");
+    sip_tb_str(&t, l->branch_salt);
+    sip_tb_hex(&t, ++l->branch_seq);
+    return t.ok;
+}
+
 /* Push our Via with a new branch (written to branch) onto req (§8.1.1.7, §18.1.1).
  * libosip2 prints an IPv6 host in brackets. */
 static int push_via(sip_txn_layer_t *l, sip_msg_t *req, const sip_dest_t *dst, const char *hint,
@@ -61,14 +73,11 @@ static int push_via(sip_txn_layer_t *l, sip_msg_t *req, const sip_dest_t *dst, c
     char host[INET6_ADDRSTRLEN], port[8];
     uint16_t pnum;
     osip_via_t *via = NULL;
-    int n;
 
     if (local_host(l, dst, host, sizeof(host), &pnum) != IMS_OK)
         return IMS_ERROR;
     sip_utoa(pnum, port);
-    n = snprintf(branch, blen, TXN_COOKIE "%s%s%" PRIx64, hint ? hint : "", l->branch_salt,
-                 ++l->branch_seq);
-    if (n < 0 || (size_t)n >= blen || osip_via_init(&via) != 0)
+    if (!new_branch(l, hint, branch, blen) || osip_via_init(&via) != 0)
         return IMS_ERROR;
     via_set_version(via, osip_strdup("2.0"));
     via_set_protocol(via, osip_strdup(proto_name(dst->proto)));
@@ -80,6 +89,21 @@ static int push_via(sip_txn_layer_t *l, sip_msg_t *req, const sip_dest_t *dst, c
     if (osip_list_add(&req->m->vias, via, 0) < 0) {
         osip_via_free(via);
         return IMS_ERROR;
+    }
+    return IMS_OK;
+}
+
+static int clone_routes(const osip_message_t *o, osip_message_t *m)
+{
+    for (int i = 0; i < osip_list_size(&o->routes); i++) {
+        osip_route_t *r = osip_list_get(&o->routes, i), *c = NULL;
+
+        if (osip_route_clone(r, &c) != 0)
+            return IMS_ERROR;
+        if (osip_list_add(&m->routes, c, -1) < 0) {
+            osip_route_free(c);
+            return IMS_ERROR;
+        }
     }
     return IMS_OK;
 }
@@ -99,17 +123,7 @@ static int copy_headers(const osip_message_t *o, osip_message_t *m, const osip_t
         osip_via_free(via);
         return IMS_ERROR;
     }
-    for (int i = 0; i < osip_list_size(&o->routes); i++) {
-        osip_route_t *r = osip_list_get(&o->routes, i), *c = NULL;
-
-        if (osip_route_clone(r, &c) != 0)
-            return IMS_ERROR;
-        if (osip_list_add(&m->routes, c, -1) < 0) {
-            osip_route_free(c);
-            return IMS_ERROR;
-        }
-    }
-    return IMS_OK;
+    return clone_routes(o, m);
 }
 
 /*
@@ -226,11 +240,106 @@ sip_txn_t *sip_txn_client_start(sip_txn_layer_t *l, sip_msg_t *req, const sip_de
     return client_begin(l, req, text, len, branch, method, dst, cb, arg);
 }
 
+/* The line push_via's Via prints as, with a new branch (written to branch). */
+static int via_line(sip_txn_layer_t *l, const sip_dest_t *dst, const char *hint, char *branch,
+                    size_t blen, char *line, size_t llen, size_t *n)
+{
+    char host[INET6_ADDRSTRLEN];
+    uint16_t port;
+    bool v6;
+    sip_tb_t t = sip_tb(line, llen);
+
+    if (local_host(l, dst, host, sizeof(host), &port) != IMS_OK ||
+        !new_branch(l, hint, branch, blen))
+        return IMS_ERROR;
+    v6 = strchr(host, ':') != NULL;
+    sip_tb_str(&t, "Via: SIP/2.0/");
+    sip_tb_str(&t, proto_name(dst->proto));
+    sip_tb_str(&t, v6 ? " [" : " ");
+    sip_tb_str(&t, host);
+    sip_tb_str(&t, v6 ? "]:" : ":");
+    sip_tb_uint(&t, port);
+    sip_tb_str(&t, ";branch=");
+    sip_tb_str(&t, branch);
+    sip_tb_str(&t, dst->proto == SIP_PROTO_UDP ? ";rport\r\n" : "\r\n");
+    *n = (size_t)(t.p - line);
+    return t.ok ? IMS_OK : IMS_ERROR;
+}
+
+/* What the CANCEL or the ACK of a forwarded INVITE is built from
+ * (build_sibling): its Request-URI (uri), Call-ID, From, To, CSeq and Route
+ * set, and our Via (the value in via[0..n)); not the rest of the request. */
+static sip_msg_t *sibling_base(const osip_message_t *o, const osip_uri_t *uri, char *via, size_t n)
+{
+    sip_msg_t *s = calloc(1, sizeof(*s));
+    osip_message_t *m = NULL;
+    char end = via[n];
+    int rc;
+
+    if (!s || osip_message_init(&m) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->m = m;
+    via[n] = '\0';
+    rc = o->call_id && o->from && o->to && o->cseq && osip_uri_clone(uri, &m->req_uri) == 0 &&
+         osip_call_id_clone(o->call_id, &m->call_id) == 0 &&
+         osip_from_clone(o->from, &m->from) == 0 && osip_to_clone(o->to, &m->to) == 0 &&
+         osip_cseq_clone(o->cseq, &m->cseq) == 0 && osip_message_set_via(m, via) == 0 &&
+         clone_routes(o, m) == IMS_OK;
+    via[n] = end;
+    if (!rc) {
+        sip_msg_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int sip_txn_client_forward(sip_txn_layer_t *l, const sip_msg_t *req, sip_print_over_t *over,
+                           const sip_dest_t *dst, const char *branch_hint,
+                           sip_txn_client_cb cb, void *arg, sip_txn_t **out)
+{
+    const char *method = req ? sip_msg_method(req) : NULL;
+    const char *cseq = req ? sip_msg_cseq_method(req) : NULL;
+    char branch[TXN_BRANCH_MAX], via[TXN_BRANCH_MAX + INET6_ADDRSTRLEN + 64];
+    char *text = NULL, *exact;
+    sip_msg_t *base = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    if (!dst || !method || !cseq || !sip_msg_is_request(req) || strcmp(method, "ACK") == 0 ||
+        strcmp(method, cseq) != 0)
+        return IMS_DECLINED;
+    if (via_line(l, dst, branch_hint, branch, sizeof(branch), via, sizeof(via),
+                 &over->via_len) != IMS_OK)
+        return IMS_DECLINED;
+    over->via = via;
+    rc = sip_msg_print_over(req->m, over, &text, &len);
+    over->via = NULL;
+    /* "Via: " value CRLF */
+    if (rc == IMS_OK && strcmp(method, "INVITE") == 0 &&
+        !(base = sibling_base(req->m, over->req_uri ? over->req_uri : req->m->req_uri, via + 5,
+                              over->via_len - 7))) {
+        osip_free(text);
+        rc = IMS_DECLINED;
+    }
+    over->via_len = 0;
+    if (rc == IMS_DECLINED)
+        l->branch_seq--; /* unused: the copying path numbers its branch as before */
+    if (rc != IMS_OK)
+        return rc;
+    /* Kept until the transaction ends: only the bytes. */
+    exact = osip_realloc(text, len + 1);
+    *out = client_begin(l, base, exact ? exact : text, len, branch, method, dst, cb, arg);
+    return *out ? IMS_OK : IMS_ERROR;
+}
+
 /* ---- CANCEL (§9.1) and ACK (§17.1.1.3) ---- */
 
 static void send_cancel(sip_txn_t *t)
 {
-    osip_via_t *via = sip_msg_top_via(t->req);
+    osip_via_t *via = t->req ? sip_msg_top_via(t->req) : NULL;
     const char *branch = via ? sip_msg_via_branch(via) : NULL;
     char *text = NULL;
     size_t len = 0;
@@ -270,7 +379,7 @@ static void send_ack(sip_txn_t *t, const sip_msg_t *resp)
     txn_text_free(t->out);
     t->out = NULL;
     t->out_len = 0;
-    if (!resp->m->to || build_sibling(t->req, "ACK", resp->m->to, &t->out, &t->out_len) != IMS_OK) {
+    if (!t->req || !resp->m->to || build_sibling(t->req, "ACK", resp->m->to, &t->out, &t->out_len) != IMS_OK) {
         IMS_WARN("txn: ACK could not be built");
         t->out = NULL;
         return;

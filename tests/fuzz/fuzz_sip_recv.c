@@ -4,7 +4,8 @@
  * sip_msg_parse; on BAD the raw 400; on OK every accessor, serialisation, a
  * re-parse of the serialised text, a clone, for requests the 400 and 200
  * responses, for responses a proxy's relay (pop the top Via, print, the next
- * one parsed on demand, all Vias parsed). Everything is freed (LeakSanitizer is on).
+ * one parsed on demand, all Vias parsed), for requests a proxy's forward
+ * (printed over the request, and on a copy). Everything is freed (LeakSanitizer is on).
  *
  * Invariants checked (abort() so libFuzzer records a crash):
  * - a failed parse (BAD or DROP) always gives a reason and no message;
@@ -13,6 +14,8 @@
  *   same Call-ID, CSeq and kind (request/response);
  * - our verdict is libosip2's on the whole text, though we hand it the
  *   message without its lower Vias (msg_via.c), and we hold as many Vias;
+ * - a forwarded request printed over the received one (sip_msg_print_over)
+ *   has the bytes of the same changes made on a copy and printed, or both fail;
  * - our printer (sip_msg_print) gives libosip2's bytes exactly whenever both
  *   print and libosip2 prints the Content-Type (where it cannot, it writes a
  *   broken header and we print a sound one: see test_msg_print).
@@ -183,6 +186,58 @@ static void relay(const sip_msg_t *msg)
     sip_msg_free(r);
 }
 
+/* A proxy's forward, both ways: our Via, two Record-Routes, a new
+ * Request-URI and Max-Forwards printed over msg, and made on a copy. */
+static void forward(const sip_msg_t *msg)
+{
+    static const char via[] = "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bKf.1;rport\r\n";
+    static const char rr[] = "Record-Route: <sip:192.0.2.1:5060;lr>\r\n"
+                             "Record-Route: <sip:192.0.2.2:5061;transport=tls;lr>\r\n";
+    sip_print_over_t o = { .via = via, .via_len = sizeof(via) - 1, .rr = rr,
+                           .rr_len = sizeof(rr) - 1 };
+    sip_msg_t *c;
+    osip_header_t *h = NULL;
+    osip_via_t *v = NULL;
+    osip_record_route_t *r1 = NULL, *r2 = NULL;
+    char *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    int ra, rb;
+
+    osip_message_get_max_forwards(msg->m, 0, (osip_header_t **)&o.mf);
+    o.mf_value = o.mf ? "9" : NULL;
+    if (osip_uri_init((osip_uri_t **)&o.req_uri) != 0 ||
+        osip_uri_parse((osip_uri_t *)o.req_uri, "sip:+1555@example.net;user=phone") != 0)
+        abort();
+    ra = sip_msg_print_over(msg->m, &o, &a, &alen);
+    if (ra != IMS_DECLINED && (c = sip_msg_clone(msg)) != NULL) {
+        osip_uri_free(c->m->req_uri);
+        c->m->req_uri = (osip_uri_t *)o.req_uri;
+        o.req_uri = NULL;
+        if (osip_via_init(&v) != 0 ||
+            osip_via_parse(v, "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bKf.1;rport") != 0 ||
+            osip_record_route_init(&r1) != 0 ||
+            osip_record_route_parse(r1, "<sip:192.0.2.1:5060;lr>") != 0 ||
+            osip_record_route_init(&r2) != 0 ||
+            osip_record_route_parse(r2, "<sip:192.0.2.2:5061;transport=tls;lr>") != 0)
+            abort();
+        osip_list_add(&c->m->vias, v, 0);
+        osip_list_add(&c->m->record_routes, r2, 0);
+        osip_list_add(&c->m->record_routes, r1, 0);
+        if (osip_message_get_max_forwards(c->m, 0, &h) >= 0 && h) {
+            osip_free(h->hvalue);
+            h->hvalue = osip_strdup("9");
+        }
+        rb = sip_msg_to_str(c, &b, &blen);
+        check(ra == rb, "forward printed over and on a copy: same verdict");
+        check(ra != IMS_OK || (alen == blen && memcmp(a, b, alen) == 0),
+              "forward printed over and on a copy: same bytes");
+        sip_msg_free(c);
+    }
+    osip_uri_free((osip_uri_t *)o.req_uri);
+    osip_free(a);
+    osip_free(b);
+}
+
 static void on_ok(sip_msg_t *msg)
 {
     sip_msg_t *copy;
@@ -197,6 +252,7 @@ static void on_ok(sip_msg_t *msg)
     if (sip_msg_is_request(msg)) {
         respond(msg, 400, NULL);
         respond(msg, 200, "fuzztag");
+        forward(msg);
     } else {
         relay(msg);
     }

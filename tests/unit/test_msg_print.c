@@ -7,6 +7,11 @@
  * user parts, URI headers and passwords, Contact "*", every header type,
  * multipart and empty bodies), and 20 000 random mutations of all of them.
  * The fuzz target fuzz_sip_recv checks the same on whatever it finds.
+ *
+ * sip_msg_print_over (what a proxy forwards, printed over the received
+ * request) against the same changes made on a copy and printed: for every
+ * request our parser accepts, with and without a new Request-URI and
+ * Record-Routes, the bytes must be the same unless it declines.
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -175,6 +180,122 @@ static void compare_pieces(const osip_message_t *m)
             compare_name_addr(f);
 }
 
+static int g_over, g_over_declined;
+
+/* Push the name-addr or Via value v on top of list l (a proxy's change). */
+static void push_via(osip_list_t *l, const char *v)
+{
+    osip_via_t *via = NULL;
+
+    assert_int_equal(osip_via_init(&via), 0);
+    assert_int_equal(osip_via_parse(via, v), 0);
+    assert_true(osip_list_add(l, via, 0) >= 0);
+}
+
+static void push_rr(osip_list_t *l, const char *v)
+{
+    osip_record_route_t *rr = NULL;
+
+    assert_int_equal(osip_record_route_init(&rr), 0);
+    assert_int_equal(osip_record_route_parse(rr, v), 0);
+    assert_true(osip_list_add(l, rr, 0) >= 0);
+}
+
+/* The changes of over made on a copy of msg, printed. */
+static int print_copy(const sip_msg_t *msg, const char *uri, bool rr, const char *mf,
+                      char **out, size_t *len)
+{
+    int rc;
+    sip_msg_t *c = sip_msg_clone(msg);
+    osip_header_t *h = NULL;
+
+    assert_non_null(c);
+    push_via(&c->m->vias, "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKover.1;rport");
+    if (rr) {
+        push_rr(&c->m->record_routes, "<sip:[2001:db8::1]:5061;transport=tls;lr>");
+        push_rr(&c->m->record_routes, "<sip:192.0.2.1:5060;lr>");
+    }
+    if (uri) {
+        osip_uri_free(c->m->req_uri);
+        c->m->req_uri = NULL;
+        assert_int_equal(osip_uri_init(&c->m->req_uri), 0);
+        assert_int_equal(osip_uri_parse(c->m->req_uri, uri), 0);
+    }
+    if (mf && osip_message_get_max_forwards(c->m, 0, &h) >= 0 && h) {
+        osip_free(h->hvalue);
+        h->hvalue = osip_strdup(mf);
+    }
+    rc = sip_msg_to_str(c, out, len);
+    sip_msg_free(c);
+    return rc;
+}
+
+static void compare_over_case(const sip_msg_t *msg, const char *uri, bool rr)
+{
+    static const char via[] = "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKover.1;rport\r\n";
+    static const char rrs[] = "Record-Route: <sip:192.0.2.1:5060;lr>\r\n"
+                              "Record-Route: <sip:[2001:db8::1]:5061;transport=tls;lr>\r\n";
+    sip_print_over_t o = { .via = via, .via_len = sizeof(via) - 1 };
+    osip_uri_t *u = NULL;
+    char *a = NULL, *b = NULL, *before = NULL, *after = NULL;
+    size_t alen = 0, blen = 0, nb = 0, na = 0;
+    int rc;
+
+    if (rr) {
+        o.rr = rrs;
+        o.rr_len = sizeof(rrs) - 1;
+    }
+    if (uri) {
+        assert_int_equal(osip_uri_init(&u), 0);
+        assert_int_equal(osip_uri_parse(u, uri), 0);
+        o.req_uri = u;
+    }
+    osip_message_get_max_forwards(msg->m, 0, (osip_header_t **)&o.mf);
+    o.mf_value = o.mf ? "41" : NULL;
+    /* The request itself is left as it was (a fork prints it once per branch). */
+    if (sip_msg_print(msg->m, &before, &nb) == IMS_OK) {
+        rc = sip_msg_print_over(msg->m, &o, &a, &alen);
+        assert_int_equal(sip_msg_print(msg->m, &after, &na), IMS_OK);
+        assert_true(nb == na && memcmp(before, after, nb) == 0);
+        osip_free(before);
+        osip_free(after);
+    } else {
+        rc = sip_msg_print_over(msg->m, &o, &a, &alen);
+    }
+    osip_uri_free(u);
+    if (rc == IMS_DECLINED) {
+        g_over_declined++;
+        return;
+    }
+    /* Where it fails, so does the copy's print (the proxy answers 503 either way). */
+    assert_int_equal(print_copy(msg, uri, rr, o.mf_value, &b, &blen), rc);
+    if (rc != IMS_OK)
+        return;
+    assert_int_equal(a[alen], '\0');
+    if (alen != blen || memcmp(a, b, alen) != 0)
+        fail_msg("print_over differs\n--- copy (%zu)\n%.*s\n--- over (%zu)\n%.*s", blen,
+                 (int)blen, b, alen, (int)alen, a);
+    osip_free(a);
+    osip_free(b);
+    g_over++;
+}
+
+/* What our parser accepts of text, if a request, forwarded both ways. */
+static void compare_over(const char *text, size_t len)
+{
+    sip_msg_t *msg = NULL;
+    const char *why;
+
+    if (sip_msg_parse(text, len, NULL, 65536, &msg, &why) != SIP_PARSE_OK)
+        return;
+    if (sip_msg_is_request(msg)) {
+        compare_over_case(msg, NULL, false);
+        compare_over_case(msg, NULL, true);
+        compare_over_case(msg, "sip:+15551234@ims.example.net;user=phone", true);
+    }
+    sip_msg_free(msg);
+}
+
 /* Parse text with libosip2; when it parses, both printers must agree, unless
  * libosip2 fails or prints a broken message (then ours must fail, give the same
  * bytes, or print a message libosip2 reads back). */
@@ -212,6 +333,7 @@ static void compare(const char *text, size_t len)
     osip_free(a);
     osip_free(b);
     osip_message_free(m);
+    compare_over(text, len);
 }
 
 static size_t read_file(const char *path, char *buf, size_t cap)
@@ -311,6 +433,9 @@ static void test_mutations(void **state)
                   "print whole (we refuse them or print them readably)\n", g_compared,
                   g_osip_broken);
     assert_true(g_compared > 1000);
+    print_message("%d forwards printed over the request as on a copy, %d declined\n", g_over,
+                  g_over_declined);
+    assert_true(g_over > 1000);
 }
 
 int main(void)

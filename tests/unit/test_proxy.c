@@ -1161,6 +1161,39 @@ static void test_cancel(void **state)
     expect_quiet(h, &h->uas1);
 }
 
+/* A forwarded INVITE our own parser refuses (the UAC's 256 header lines and
+ * our Via), answered with the raw 400 a CSCF would send: the ACK is still
+ * built, as the proxy keeps what an ACK or a CANCEL needs when it forwards
+ * instead of reading back the text it sent. */
+static void test_ack_for_unparsable_forward(void **state)
+{
+    h_t *h = *state;
+    char hdrs[3000], branch[128], *r400;
+    const char *b, *why;
+    sip_msg_t *m = NULL;
+    size_t n = 0, rl = 0;
+
+    proxy_up(h, &(opts_t){ .next_hop = true });
+    n += (size_t)snprintf(hdrs + n, sizeof(hdrs) - n, "Max-Forwards: 70\r\n");
+    for (int i = 0; i < 248; i++)
+        n += (size_t)snprintf(hdrs + n, sizeof(hdrs) - n, "X-A%d: v\r\n", i);
+    assert_true(n < sizeof(hdrs));
+    send_rq(h, &h->uac, &(rq_t){ "INVITE", h->self_uri, BR_UAC, hdrs, NULL });
+    assert_true(recv_raw(h, &h->uas1, WAIT_MS));
+    assert_memory_equal(h->raw, "INVITE ", 7);
+    assert_int_equal(sip_msg_parse(h->raw, h->raw_len, NULL, sizeof(h->raw), &m, &why),
+                     SIP_PARSE_BAD);
+    assert_non_null(b = strstr(h->raw, "branch="));
+    snprintf(branch, sizeof(branch), "%.*s", (int)strcspn(b, ";\r\n"), b);
+    r400 = sip_msg_raw_400(h->raw, h->raw_len, why, &rl);
+    assert_non_null(r400);
+    send_raw(h, &h->uas1, r400, rl);
+    free(r400);
+    assert_true(recv_raw(h, &h->uas1, WAIT_MS));
+    assert_memory_equal(h->raw, "ACK ", 4);
+    assert_non_null(strstr(h->raw, branch));
+}
+
 /* §9.1: a CANCEL waits at the proxy until the branch has had a provisional. */
 static void test_cancel_before_provisional(void **state)
 {
@@ -1559,6 +1592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_before_provisional, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_for_unparsable_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_two_4xx, setup, teardown),
