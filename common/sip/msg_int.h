@@ -98,6 +98,12 @@ int sip_msg_callid_join(osip_call_id_t *cid);
 /* Case-insensitive compare of the n bytes at p with the NUL-terminated lower-case s. */
 bool sip_raw_name_is(const char *p, size_t n, const char *s);
 
+/* Linear white space inside a line: a space or a tab. */
+static inline bool sip_raw_is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 /* RFC 3261 token character (method names, header names); a table, as every
  * header name passes here. */
 extern const bool sip_raw_token_tab[256];

@@ -37,25 +37,20 @@
 #include "common/core/rc.h"
 #include "common/sip/msg_int.h"
 
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
+/* Character classes of a plain Via value besides tokens (a table: every
+ * byte of every Via of every message passes here). A parameter value is a
+ * token or an IPv6 reference. */
+enum { C_HOST = 1, C_IPV6 = 2, C_PVAL = 4 };
 
-/* Character classes of a plain Via value (a table: every byte of every
- * Via of every message passes here). */
-enum { C_TOKEN = 1, C_HOST = 2, C_IPV6 = 4, C_PVAL = 8 };
-
-#define C_ALNUM (C_TOKEN | C_HOST | C_PVAL)
+#define C_ALNUM (C_HOST | C_PVAL)
 static const uint8_t g_cls[256] = {
     ['a' ... 'f'] = C_ALNUM | C_IPV6, ['g' ... 'z'] = C_ALNUM,
     ['A' ... 'F'] = C_ALNUM | C_IPV6, ['G' ... 'Z'] = C_ALNUM,
     ['0' ... '9'] = C_ALNUM | C_IPV6,
-    ['.'] = C_TOKEN | C_HOST | C_IPV6 | C_PVAL, ['-'] = C_TOKEN | C_HOST | C_PVAL,
-    ['_'] = C_TOKEN | C_HOST | C_PVAL, [':'] = C_IPV6 | C_PVAL, ['['] = C_PVAL, [']'] = C_PVAL,
-    ['!'] = C_TOKEN | C_PVAL, ['%'] = C_TOKEN | C_PVAL, ['*'] = C_TOKEN | C_PVAL,
-    ['+'] = C_TOKEN | C_PVAL, ['`'] = C_TOKEN | C_PVAL, ['\''] = C_TOKEN | C_PVAL,
-    ['~'] = C_TOKEN | C_PVAL,
+    ['.'] = C_HOST | C_IPV6 | C_PVAL, ['-'] = C_HOST | C_PVAL, ['_'] = C_HOST | C_PVAL,
+    [':'] = C_IPV6 | C_PVAL, ['['] = C_PVAL, [']'] = C_PVAL,
+    ['!'] = C_PVAL, ['%'] = C_PVAL, ['*'] = C_PVAL, ['+'] = C_PVAL, ['`'] = C_PVAL,
+    ['\''] = C_PVAL, ['~'] = C_PVAL,
 };
 
 /* Skip characters of class c from v[*i]; false when there was none. */
@@ -64,6 +59,16 @@ static inline bool run_of(const char *v, size_t n, size_t *i, uint8_t c)
     size_t t = *i;
 
     while (*i < n && (g_cls[(unsigned char)v[*i]] & c))
+        (*i)++;
+    return *i > t;
+}
+
+/* The same for token characters (sip_raw_is_token_char). */
+static inline bool run_token(const char *v, size_t n, size_t *i)
+{
+    size_t t = *i;
+
+    while (*i < n && sip_raw_is_token_char((unsigned char)v[*i]))
         (*i)++;
     return *i > t;
 }
@@ -77,15 +82,15 @@ static bool via_value_ok(const char *v, size_t n)
 {
     size_t i = 0, t;
 
-    while (n > 0 && is_ws(v[n - 1]))
+    while (n > 0 && sip_raw_is_ws(v[n - 1]))
         n--;
-    while (i < n && is_ws(v[i]))
+    while (i < n && sip_raw_is_ws(v[i]))
         i++;
     if (n - i < 8 || strncasecmp(v + i, "SIP/2.0/", 8) != 0)
         return false;
     i += 8;
     /* Spaces only: libosip2 splits protocol and host at a space, not a tab. */
-    if (!run_of(v, n, &i, C_TOKEN) || i >= n || v[i] != ' ')
+    if (!run_token(v, n, &i) || i >= n || v[i] != ' ')
         return false;
     while (i < n && v[i] == ' ')
         i++;
@@ -105,7 +110,7 @@ static bool via_value_ok(const char *v, size_t n)
     }
     while (i < n) {
         i++;    /* past the ';' the test below insists on */
-        if (v[i - 1] != ';' || !run_of(v, n, &i, C_TOKEN))
+        if (v[i - 1] != ';' || !run_token(v, n, &i))
             return false;
         if (i < n && v[i] == '=' && (++i, !run_of(v, n, &i, C_PVAL)))
             return false;
@@ -173,9 +178,9 @@ static osip_header_t *kept_new(span_t s)
     size_t n = s.n;
     osip_header_t *h;
 
-    while (n > 0 && (*v == ' ' || *v == '\t'))
+    while (n > 0 && sip_raw_is_ws(*v))
         v++, n--;
-    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+    while (n > 0 && sip_raw_is_ws(v[n - 1]))
         n--;
     if (osip_header_init(&h) != 0)
         return NULL;
