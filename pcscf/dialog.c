@@ -238,15 +238,16 @@ static void arm(pcscf_dialog_t *d, uint64_t ms)
 static void rr_split(sip_proxy_t *px, const sip_msg_t *req, const sip_msg_t *resp, int *top,
                      int *low)
 {
-    int n = osip_list_size(&resp->m->record_routes);
-    int up = osip_list_size(&req->m->record_routes);
+    const osip_list_t *rrs = sip_msg_record_routes(resp);
+    int n = osip_list_size(rrs);
+    int up = osip_list_size(sip_msg_record_routes(req));
     int i, k = 0;
 
     if (up > n)
         up = n;
     *low = n - up;
     for (i = *low - 1; k < 2 && i >= 0; i--, k++) {
-        const osip_record_route_t *rr = osip_list_get(&resp->m->record_routes, i);
+        const osip_record_route_t *rr = osip_list_get(rrs, i);
 
         if (!rr || !rr->url || !px || !sip_proxy_uri_is_local(px, rr->url))
             break;
@@ -270,7 +271,7 @@ static void put_contact(blob_t *b, const sip_msg_t *m)
 
 static void put_rr(blob_t *b, const sip_msg_t *resp, int i)
 {
-    osip_record_route_t *rr = osip_list_get(&resp->m->record_routes, i);
+    osip_record_route_t *rr = osip_list_get(sip_msg_record_routes(resp), i);
     char *s = NULL;
 
     if (!rr) {
@@ -286,7 +287,7 @@ static void put_rr(blob_t *b, const sip_msg_t *resp, int i)
 static void fill(blob_t *b, const char *key, const pcscf_ue_t *ue, sip_proxy_t *px,
                  const sip_msg_t *req, const sip_msg_t *resp, uint8_t nroute[2])
 {
-    int top, low, rc, n = osip_list_size(&resp->m->record_routes);
+    int top, low, rc, n = osip_list_size(sip_msg_record_routes(resp));
     char *s = NULL;
 
     rr_split(px, req, resp, &top, &low);

@@ -268,6 +268,9 @@ static bool parsed_header(const osip_message_t *m, const hdr_def_t *d, const cha
     bool hit = false;
     char *s;
 
+    /* Vias and Record-Routes may be kept as text: every instance counts. */
+    if (d->print == P_VIA || d->off == offsetof(osip_message_t, record_routes))
+        sip_msg_kept_parse_all((osip_message_t *)m);
     for (int i = 0; !hit && (s = parsed_nth(m, d, i)) != NULL; i++) {
         hit = !content || re_search(content, s);
         osip_free(s);

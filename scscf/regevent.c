@@ -415,6 +415,8 @@ static void sub_reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t 
                      const char *tag, uint32_t expires)
 {
     sip_msg_t *r = sip_msg_make_response(req, 200, NULL, tag);
+    osip_list_iterator_t it;
+    osip_list_t *rrs;
     osip_record_route_t *rr;
     char buf[200];
     char *s;
@@ -423,7 +425,8 @@ static void sub_reply_ok(scscf_ctx_t *ctx, sip_proxy_req_t *pr, const sip_msg_t 
         sip_proxy_reply(pr, 500, NULL);
         return;
     }
-    for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL; i++)
+    rrs = sip_msg_record_routes(req);
+    for (rr = osip_list_get_first(rrs, &it); rr; rr = osip_list_get_next(&it))
         if (osip_record_route_to_str(rr, &s) == 0) {
             osip_message_set_record_route(r->m, s);
             osip_free(s);
@@ -527,6 +530,8 @@ static bool subscriber_allowed(const scscf_reg_t *reg, const sip_msg_t *req)
 static scscf_sub_t *sub_new(scscf_reg_t *reg, const sip_msg_t *req, const char *aor)
 {
     osip_contact_t *c = NULL;
+    osip_list_iterator_t it;
+    osip_list_t *rrs;
     osip_record_route_t *rr;
     char tag[17], *local = NULL, *remote = NULL, *target = NULL;
     char *routes[SCSCF_SUB_MAX_ROUTES];
@@ -536,8 +541,9 @@ static scscf_sub_t *sub_new(scscf_reg_t *reg, const sip_msg_t *req, const char *
     if (osip_message_get_contact(req->m, 0, &c) < 0 || !c || !c->url || !sip_msg_from_tag(req))
         return NULL;
     sip_random_token(tag, 16);
-    for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL &&
-                    v.nroutes < SCSCF_SUB_MAX_ROUTES; i++)
+    rrs = sip_msg_record_routes(req);
+    for (rr = osip_list_get_first(rrs, &it); rr && v.nroutes < SCSCF_SUB_MAX_ROUTES;
+         rr = osip_list_get_next(&it))
         if (osip_record_route_to_str(rr, &routes[v.nroutes]) == 0 && routes[v.nroutes]) {
             v.routes[v.nroutes] = routes[v.nroutes];
             v.nroutes++;

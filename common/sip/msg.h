@@ -162,6 +162,12 @@ osip_via_t *sip_msg_top_via(const sip_msg_t *msg);
 int sip_msg_vias_parse_all(osip_message_t *m);
 /* All the Vias, parsed (the kept ones parsed first; the message stays the same). */
 osip_list_t *sip_msg_vias(const sip_msg_t *msg);
+/* Record-Routes may be kept as text too ("Record-Route" entries in
+ * m->headers): m->record_routes then holds only those a proxy pushed. All of
+ * them, parsed (the kept ones appended below; the message stays the same). */
+osip_list_t *sip_msg_record_routes(const sip_msg_t *msg);
+/* Every kept header parsed: Vias, then Record-Routes. IMS_OK / IMS_ERROR. */
+int sip_msg_kept_parse_all(osip_message_t *m);
 /* Whether a Via kept as text holds s (the loop check's branch prefix). */
 bool sip_msg_vias_kept_contain(const osip_message_t *m, const char *s);
 const char *sip_msg_via_branch(const osip_via_t *via);  /* "branch" param value */

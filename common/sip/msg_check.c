@@ -218,16 +218,18 @@ static const char *check_status_line(const char *p, size_t n)
     return NULL;
 }
 
-/* Note a Via line for msg_via.c; a continuation of one makes the set not plain. */
-static void note_via(sip_precheck_t *pc, size_t off, size_t end, size_t voff, size_t n)
+/* Note a Via or Record-Route line for msg_via.c in lines (*nl of max); a
+ * continuation of one, or one too many, makes the set not plain. */
+static void note_line(sip_via_line_t *lines, size_t *nl, size_t max, bool *plain, size_t off,
+                      size_t end, size_t voff, size_t n)
 {
     sip_via_line_t *v;
 
-    if (pc->nvia >= SIP_VIA_LINES_MAX) {
-        pc->vias_plain = false;
+    if (*nl >= max) {
+        *plain = false;
         return;
     }
-    v = &pc->via[pc->nvia++];
+    v = &lines[(*nl)++];
     v->off = off;
     v->end = end;
     v->voff = off + voff;
@@ -242,12 +244,12 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
                                  bool *has_cl, size_t *cl, sip_precheck_t *pc)
 {
     cl_parse_t st = {0, false, 0};
-    bool in_cl = false, in_via = false, lf;
+    bool in_cl = false, in_via = false, in_rr = false, lf;
     size_t count = 0, name_len, voff, off;
     const char *p, *r;
     size_t n;
 
-    pc->vias_plain = true;
+    pc->vias_plain = pc->rrs_plain = true;
     for (;;) {
         off = *pos;
         if (!sip_raw_next_line(buf, len, pos, &p, &n, &lf))
@@ -268,6 +270,8 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
                 cl_feed(&st, p, n);
             if (in_via)
                 pc->vias_plain = false;
+            if (in_rr)
+                pc->rrs_plain = false;
             continue;
         }
         if (in_cl && !cl_ok(&st))
@@ -277,7 +281,11 @@ static const char *check_headers(const char *buf, size_t len, size_t *pos, size_
             return "Bad header line";
         in_via = (p[0] | 0x20) == 'v' && (name_len == 1 || sip_raw_name_is(p, name_len, "via"));
         if (in_via)
-            note_via(pc, off, *pos, voff, n);
+            note_line(pc->via, &pc->nvia, SIP_VIA_LINES_MAX, &pc->vias_plain, off, *pos, voff, n);
+        in_rr = (p[0] | 0x20) == 'r' && name_len == 12 &&
+                sip_raw_name_is(p, name_len, "record-route");
+        if (in_rr)
+            note_line(pc->rr, &pc->nrr, SIP_RR_LINES_MAX, &pc->rrs_plain, off, *pos, voff, n);
         if (is_content_length(p, name_len)) {
             if (*has_cl)
                 return "Duplicate Content-Length";

@@ -22,6 +22,7 @@ typedef struct sip_via_line {
 } sip_via_line_t;
 
 #define SIP_VIA_LINES_MAX 16
+#define SIP_RR_LINES_MAX 16
 
 /* What the pre-check learnt about a message that passed it. */
 typedef struct sip_precheck {
@@ -33,6 +34,10 @@ typedef struct sip_precheck {
     bool vias_plain;
     size_t nvia;
     sip_via_line_t via[SIP_VIA_LINES_MAX];
+    /* The Record-Route lines, likewise (all of them are kept when plain). */
+    bool rrs_plain;
+    size_t nrr;
+    sip_via_line_t rr[SIP_RR_LINES_MAX];
 } sip_precheck_t;
 
 /*
@@ -125,11 +130,18 @@ int sip_raw_drop_top_via(const char *buf, size_t len, char **out, size_t *outlen
 /* Give the generic headers' names their usual spelling back (msg_names.c). */
 void sip_msg_respell_names(osip_message_t *m);
 
-/* msg_via.c: the Via lines below the top one, kept as text (see there). */
+/* msg_via.c: the Via lines below the top one and the Record-Routes, kept
+ * as text (see there). */
 int sip_via_parse(osip_message_t *m, const char *buf, const sip_precheck_t *pc);
 static inline bool sip_via_is_kept(const osip_header_t *h)
 {
     return h->hname != NULL && h->hname[0] == 'V' && strcmp(h->hname, "Via") == 0;
+}
+/* libosip2 never files a Via or a Record-Route among its generic headers:
+ * entries of these names there are ours (nothing else adds them). */
+static inline bool sip_rr_is_kept(const osip_header_t *h)
+{
+    return h->hname != NULL && h->hname[0] == 'R' && strcmp(h->hname, "Record-Route") == 0;
 }
 void sip_msg_vias_refill_top(osip_message_t *m);
 int sip_via_clone_kept(const osip_message_t *from, osip_message_t *to);

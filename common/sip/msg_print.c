@@ -358,16 +358,24 @@ static void pb_lines(pbuf_t *b, const char *name, pb_elem_fn fn, const osip_list
         pb_line(b, name, fn, e);
 }
 
-/* The generic headers: the Vias kept as text (msg_via.c) or all the others,
- * o->mf with the value o->mf_value. */
-static void pb_generic(pbuf_t *b, const osip_list_t *l, bool kept_vias,
+/* Which of the generic headers pb_generic prints. */
+typedef enum { G_OTHERS, G_KEPT_VIAS, G_KEPT_RRS } gen_kind_t;
+
+static gen_kind_t gen_kind(const osip_header_t *h)
+{
+    return sip_via_is_kept(h) ? G_KEPT_VIAS : sip_rr_is_kept(h) ? G_KEPT_RRS : G_OTHERS;
+}
+
+/* The generic headers of one kind: the Vias or Record-Routes kept as text
+ * (msg_via.c), or all the others; o->mf with the value o->mf_value. */
+static void pb_generic(pbuf_t *b, const osip_list_t *l, gen_kind_t kind,
                        const sip_print_over_t *o)
 {
     osip_list_iterator_t it;
     osip_header_t *h;
 
     for (h = osip_list_get_first((osip_list_t *)l, &it); h; h = osip_list_get_next(&it)) {
-        if (sip_via_is_kept(h) != kept_vias)
+        if (gen_kind(h) != kind)
             continue;
         pb_header(b, h, o && h == o->mf ? o->mf_value : NULL);
         pb_put(b, "\r\n", 2);
@@ -405,10 +413,11 @@ static void headers(pbuf_t *b, const osip_message_t *m, const sip_print_over_t *
     if (o && o->via_len)
         pb_put(b, o->via, o->via_len);
     pb_lines(b, "Via: ", el_via, &m->vias);
-    pb_generic(b, &m->headers, true, o);
+    pb_generic(b, &m->headers, G_KEPT_VIAS, o);
     if (o && o->rr_len)
         pb_put(b, o->rr, o->rr_len);
     pb_lines(b, "Record-Route: ", el_name_addr, &m->record_routes);
+    pb_generic(b, &m->headers, G_KEPT_RRS, o);
     pb_lines(b, "Route: ", el_name_addr, &m->routes);
     pb_line(b, "From: ", el_name_addr, m->from);
     pb_line(b, "To: ", el_name_addr, m->to);
@@ -445,7 +454,7 @@ static void headers(pbuf_t *b, const osip_message_t *m, const sip_print_over_t *
     pb_lines(b, "Accept-Language: ", el_accept_enc, &m->accept_languages);
     pb_lines(b, "Authentication-Info: ", el_auth_info, &m->authentication_infos);
     pb_lines(b, "Proxy-Authentication-Info: ", el_auth_info, &m->proxy_authentication_infos);
-    pb_generic(b, &m->headers, false, o);
+    pb_generic(b, &m->headers, G_OTHERS, o);
 }
 
 /* The one body we print ourselves: raw bytes, no headers of its own. NULL
@@ -540,9 +549,9 @@ int sip_msg_print(const osip_message_t *m, char **buf, size_t *len)
 
     if (rc != IMS_DECLINED)
         return rc;
-    /* libosip2 would print kept Vias among the other headers: parse them
-     * (the same message, held differently). */
-    sip_msg_vias_parse_all((osip_message_t *)m);
+    /* libosip2 would print kept Vias and Record-Routes among the other
+     * headers: parse them (the same message, held differently). */
+    sip_msg_kept_parse_all((osip_message_t *)m);
     return osip_message_to_str((osip_message_t *)m, buf, len) == 0 ? IMS_OK : IMS_ERROR;
 }
 

@@ -379,7 +379,8 @@ static void send_ack(sip_txn_t *t, const sip_msg_t *resp)
     txn_text_free(t->out);
     t->out = NULL;
     t->out_len = 0;
-    if (!t->req || !resp->m->to || build_sibling(t->req, "ACK", resp->m->to, &t->out, &t->out_len) != IMS_OK) {
+    if (!t->req || !resp->m->to ||
+        build_sibling(t->req, "ACK", resp->m->to, &t->out, &t->out_len) != IMS_OK) {
         IMS_WARN("txn: ACK could not be built");
         t->out = NULL;
         return;

@@ -4,8 +4,9 @@
  * sip_msg_parse; on BAD the raw 400; on OK every accessor, serialisation, a
  * re-parse of the serialised text, a clone, for requests the 400 and 200
  * responses, for responses a proxy's relay (pop the top Via, print, the next
- * one parsed on demand, all Vias parsed), for requests a proxy's forward
- * (printed over the request, and on a copy). Everything is freed (LeakSanitizer is on).
+ * one parsed on demand, all Vias and Record-Routes parsed), for requests a
+ * proxy's forward (printed over the request, and on a copy). Everything is
+ * freed (LeakSanitizer is on).
  *
  * Invariants checked (abort() so libFuzzer records a crash):
  * - a failed parse (BAD or DROP) always gives a reason and no message;
@@ -13,12 +14,16 @@
  * - a message we accepted serialises, and when the text parses back it has the
  *   same Call-ID, CSeq and kind (request/response);
  * - our verdict is libosip2's on the whole text, though we hand it the
- *   message without its lower Vias (msg_via.c), and we hold as many Vias;
+ *   message without its lower Vias and its Record-Routes (msg_via.c), and
+ *   we hold as many Vias, and the same Record-Routes once parsed
+ *   (sip_msg_record_routes: as many, each printed alike);
  * - a forwarded request printed over the received one (sip_msg_print_over)
  *   has the bytes of the same changes made on a copy and printed, or both fail;
  * - our printer (sip_msg_print) gives libosip2's bytes exactly whenever both
  *   print and libosip2 prints the Content-Type (where it cannot, it writes a
- *   broken header and we print a sound one: see test_msg_print).
+ *   broken header and we print a sound one: see test_msg_print), the Vias
+ *   and Record-Routes kept as text parsed first (sip_msg_kept_parse_all):
+ *   libosip2 would print them among the generic headers.
  *
  * That an accepted message serialises at all, and that the text parses again,
  * is only checked with IMS_FUZZ_STRICT=1 in the environment: libosip2 itself
@@ -159,14 +164,16 @@ static void respond(const sip_msg_t *req, int code, const char *to_tag)
 }
 
 /* A proxy's use of a response: pop the top Via, print what is left, look
- * at the new top one, parse all the Vias, print again as edited. */
+ * at the new top one, parse all the Vias and Record-Routes, print again as
+ * edited. */
 static void relay(const sip_msg_t *msg)
 {
     sip_msg_t *r = sip_msg_clone(msg);
     char *a = NULL, *b = NULL;
     size_t alen = 0, blen = 0;
-    osip_list_t *vias;
+    osip_list_t *vias, *rrs;
     osip_via_t *v;
+    osip_record_route_t *rr;
 
     if (!r)
         return;
@@ -178,6 +185,10 @@ static void relay(const sip_msg_t *msg)
     vias = sip_msg_vias(r);
     for (int i = 0; (v = osip_list_get(vias, i)) != NULL; i++)
         touch(v->host);
+    /* The P-CSCF reads a 2xx's Record-Routes for the dialog's route set. */
+    rrs = sip_msg_record_routes(r);
+    for (int i = 0; (rr = osip_list_get(rrs, i)) != NULL; i++)
+        touch(rr->url ? rr->url->host : NULL);
     sip_msg_mark_edited(r);
     if (sip_msg_to_str(r, &b, &blen) != IMS_OK)
         check(!g_strict, "relayed message serialises");
@@ -288,9 +299,10 @@ static void same_printers(const sip_msg_t *msg)
 
     if (osip_message_clone(msg->m, &c) != 0 || !c)
         return;
-    /* libosip2 prints the Vias kept as text (msg_via.c) among the other
-     * headers, ours right under the parsed ones: compare them parsed. */
-    if (sip_msg_vias_parse_all(c) != IMS_OK) {
+    /* libosip2 prints the Vias and Record-Routes kept as text (msg_via.c)
+     * among the other headers, ours right under the parsed ones: compare
+     * them parsed. */
+    if (sip_msg_kept_parse_all(c) != IMS_OK) {
         osip_message_free(c);
         return;
     }
@@ -303,9 +315,33 @@ static void same_printers(const sip_msg_t *msg)
     osip_message_free(c);
 }
 
-/* Lower Vias are kept as text (msg_via.c), yet the verdict must be
- * libosip2's on the whole text: what we accept it accepts, with as many
- * Vias; a "Malformed message" of ours it refuses too. */
+/* The Record-Routes of msg, parsed, are libosip2's of the whole text o:
+ * as many, each printed alike (or unprintable on both sides). */
+static bool same_rrs(const sip_msg_t *msg, const osip_message_t *o)
+{
+    const osip_list_t *ours = sip_msg_record_routes(msg);
+    osip_record_route_t *a, *b;
+    char *sa, *sb;
+    bool same = osip_list_size(ours) == osip_list_size(&o->record_routes);
+
+    for (int i = 0; same && (a = osip_list_get(ours, i)) != NULL; i++) {
+        b = osip_list_get(&o->record_routes, i);
+        sa = sb = NULL;
+        if (osip_record_route_to_str(a, &sa) != 0)
+            sa = NULL;
+        if (osip_record_route_to_str(b, &sb) != 0)
+            sb = NULL;
+        same = same_str(sa, sb);
+        osip_free(sa);
+        osip_free(sb);
+    }
+    return same;
+}
+
+/* Lower Vias and the Record-Routes are kept as text (msg_via.c), yet the
+ * verdict must be libosip2's on the whole text: what we accept it accepts,
+ * with as many Vias and the same Record-Routes; a "Malformed message" of
+ * ours it refuses too. */
 static void same_verdict(const uint8_t *data, size_t size, sip_msg_t *msg, const char *reason)
 {
     sip_precheck_t pc;
@@ -320,6 +356,7 @@ static void same_verdict(const uint8_t *data, size_t size, sip_msg_t *msg, const
     if (msg) {
         check(whole, "accepted only what libosip2 accepts whole");
         check(osip_list_size(sip_msg_vias(msg)) == osip_list_size(&o->vias), "as many Vias");
+        check(same_rrs(msg, o), "the same Record-Routes");
     } else if (reason && strcmp(reason, "Malformed message") == 0) {
         check(!whole, "malformed only where libosip2 refuses the whole");
     }

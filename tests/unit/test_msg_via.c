@@ -6,6 +6,10 @@
  * after a pop the next one is parsed when asked for; anything but a plain
  * Via value (malformed, quoted, commented) or a folded Via line makes the
  * message parse whole, with libosip2's verdict as before.
+ *
+ * The Record-Routes likewise, all of them, when every one is a plain
+ * name-addr: the verdict, the count and the values are libosip2's on the
+ * whole text, and one pushed on top by a proxy stays above them.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -246,6 +250,284 @@ static void test_folded_via_parsed_whole(void **state)
     sip_msg_free(m);
 }
 
+/* The values of a Record-Route list as libosip2 prints them, "v1|v2|...";
+ * "?" for one it cannot print (then it must fail on both sides). */
+static void rr_strs(const osip_list_t *l, char *out, size_t cap)
+{
+    osip_record_route_t *r;
+    char *s;
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int i = 0; (r = osip_list_get(l, i)) != NULL; i++) {
+        s = NULL;
+        if (osip_record_route_to_str(r, &s) != 0)
+            s = NULL;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", s ? s : "?");
+        osip_free(s);
+        assert_true(n < cap);
+    }
+}
+
+/* The Record-Routes kept as text among the generic headers. */
+static int kept_rrs(const osip_message_t *m)
+{
+    osip_header_t *h;
+    int n = 0;
+
+    for (int i = 0; (h = osip_list_get(&m->headers, i)) != NULL; i++)
+        n += h->hname && osip_strcasecmp(h->hname, "Record-Route") == 0;
+    return n;
+}
+
+/* One generated message: a request or a response, a Record-Route line of
+ * top and one of low (NULL: none) at places that differ with the kind,
+ * filler bytes of another header, and between them lines other
+ * Record-Route lines of per_line plain values each (past 16 lines or 32
+ * values the message is parsed whole). */
+typedef struct rr_case {
+    bool response;
+    const char *top, *low;
+    size_t filler, lines, per_line;
+} rr_case_t;
+
+/* The extra lines: plain values, named by line and place. */
+static size_t rr_lines(char *out, size_t cap, size_t lines, size_t per_line)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (size_t l = 0; l < lines; l++) {
+        n += (size_t)snprintf(out + n, cap - n, "Record-Route: ");
+        for (size_t v = 0; v < per_line; v++)
+            n += (size_t)snprintf(out + n, cap - n, "%s<sip:rr%zu-%zu.ims.example;lr>",
+                                  v ? ", " : "", l, v);
+        n += (size_t)snprintf(out + n, cap - n, "\r\n");
+    }
+    return n;
+}
+
+/* The line of name (its colon included) and value, or none for NULL. */
+static const char *rr_line(char *out, size_t cap, const char *name, const char *value)
+{
+    if (!value)
+        return "";
+    snprintf(out, cap, "%s%s\r\n", name, value);
+    return out;
+}
+
+/* A request with both Via lines plain (Via and Record-Route lines cut
+ * together); a response with a quoted lower Via (the Vias parsed whole,
+ * the Record-Routes cut alone), its names spelt otherwise. */
+static size_t rr_build(const rr_case_t *c, char *buf, size_t cap, const char *pad,
+                       const char *extra)
+{
+    char top[512], low[512];
+
+    if (!c->response)
+        return (size_t)snprintf(
+            buf, cap,
+            "INVITE sip:bob@ims.example SIP/2.0\r\nVia: %s\r\n%sMax-Forwards: 70\r\n"
+            "X-Pad: %s\r\nVia: %s\r\n%sTo: <sip:bob@ims.example>\r\n"
+            "From: <sip:a@ims.example>;tag=1\r\nCall-ID: rr1\r\nCSeq: 1 INVITE\r\n"
+            "Content-Length: 0\r\n%s\r\n",
+            VIA_P, rr_line(top, sizeof(top), "Record-Route: ", c->top), pad, VIA_S, extra,
+            rr_line(low, sizeof(low), "Record-Route: ", c->low));
+    return (size_t)snprintf(
+        buf, cap,
+        "SIP/2.0 200 OK\r\n%sVia: %s\r\nVia: %s;x=\"a,b\"\r\nX-Pad: %s\r\n"
+        "To: <sip:bob@ims.example>;tag=b\r\n%s%sFrom: <sip:a@ims.example>;tag=1\r\n"
+        "Call-ID: rr1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        rr_line(top, sizeof(top), "Record-Route :", c->top), VIA_P, VIA_S, pad, extra,
+        rr_line(low, sizeof(low), "record-route:", c->low));
+}
+
+/* What we accept holds libosip2's Vias and Record-Routes, in order, and
+ * once parsed none is left kept (one that did not parse would stay). */
+static void rr_same(const sip_msg_t *m, const osip_message_t *o, const rr_case_t *c)
+{
+    static char ours[8192], theirs[8192];
+    const char *top = c->top ? c->top : "-", *low = c->low ? c->low : "-";
+
+    assert_int_equal(osip_list_size(sip_msg_vias(m)), osip_list_size(&o->vias));
+    if (osip_list_size(sip_msg_record_routes(m)) != osip_list_size(&o->record_routes))
+        fail_msg("%d Record-Routes, libosip2 %d: top [%s] low [%s]",
+                 osip_list_size(&m->m->record_routes), osip_list_size(&o->record_routes), top,
+                 low);
+    if (kept_rrs(m->m) != 0)
+        fail_msg("a Record-Route left kept: top [%s] low [%s]", top, low);
+    rr_strs(&m->m->record_routes, ours, sizeof(ours));
+    rr_strs(&o->record_routes, theirs, sizeof(theirs));
+    if (strcmp(ours, theirs) != 0)
+        fail_msg("Record-Routes [%s], libosip2 [%s]: top [%s] low [%s]", ours, theirs, top, low);
+}
+
+/* Our verdict on the message is libosip2's on the whole text, as in
+ * as_before; what we accept holds the same Record-Routes. Returns 0 when
+ * refused, else 1, 2 when Record-Routes were kept (to count the cases). */
+static int rr_as_before(const rr_case_t *c)
+{
+    size_t xcap = c->lines * c->per_line * 40 + c->lines * 20 + 1;
+    size_t cap = c->filler + xcap + 2048, n;
+    char *buf = malloc(cap), *pad = malloc(c->filler + 1), *extra = malloc(xcap);
+    const char *reason = NULL;
+    osip_message_t *o;
+    sip_msg_t *m = NULL;
+    bool whole_ok;
+    int ok;
+
+    assert_non_null(buf);
+    assert_non_null(pad);
+    assert_non_null(extra);
+    memset(pad, 'x', c->filler);
+    pad[c->filler] = '\0';
+    assert_true(rr_lines(extra, xcap, c->lines, c->per_line) < xcap);
+    n = rr_build(c, buf, cap, pad, extra);
+    assert_true(n < cap);
+    assert_int_equal(osip_message_init(&o), 0);
+    whole_ok = osip_message_parse(o, buf, n) == 0;
+    ok = sip_msg_parse(buf, n, NULL, MAX, &m, &reason) == SIP_PARSE_OK;
+    if (ok) {
+        ok += kept_rrs(m->m) > 0;
+        if (!whole_ok)
+            fail_msg("accepted what libosip2 refuses: top [%s] low [%s]",
+                     c->top ? c->top : "-", c->low ? c->low : "-");
+        rr_same(m, o, c);
+    } else if (whole_ok && strcmp(reason, "Malformed message") == 0) {
+        fail_msg("refused what libosip2 accepts: top [%s] low [%s]", c->top ? c->top : "-",
+                 c->low ? c->low : "-");
+    }
+    sip_msg_free(m);
+    osip_message_free(o);
+    free(extra);
+    free(pad);
+    free(buf);
+    return ok;
+}
+
+#define RR_V4 "<sip:127.0.1.10:5060;lr>"
+#define RR_V6 "<sip:[2001:db8::1]:5060;lr>"
+#define RR_USER "<sips:scscf@scscf.ims.example;transport=tcp;lr>;x-hdr=1;flag"
+
+static void test_rr_as_before(void **state)
+{
+    static const char *const tops[] = {
+        NULL, RR_V4, RR_V6, RR_USER, RR_V4 ", " RR_V6 "," RR_USER, "\t<sip:ab;lr>  ", "",
+        "<sip:a>", "\"P-CSCF\" <sip:pcscf.ims.example;lr>", "<sip:h.example;lr> (c)",
+        "sip:h.example;lr", RR_V4 ",," RR_V6,
+    };
+    static const char *const lows[] = {
+        NULL, RR_V4, RR_V6, RR_USER, RR_V6 " , " RR_V4, "<sip:pcscf.ims.example;transport=tcp>",
+        "<sip:u@[::1]>;a=b;c", "", " ", "<sip:a>", "<sip:1>", "<sip:u@a>", "<sip:a:5060>",
+        "<sip:ab>", "<sip:host.example;lr", "<sip:host .example>", "<sip:h.example;x=\"a\">",
+        "<sip:h.example>;x=\"a,b\"", "<sip:h.example;;lr>", "<sip:h.example:>", "<sip:[::1>",
+        "<sip:[::1]>", "<sip:[]>", "<sip:[1]>", "<SIP:host.example>", "<tel:+123>",
+        "Proxy <sip:p.example;lr>", "sip:p.example;lr", "<sip:a.example>,,<sip:b.example>",
+        "<sip:a.example>,", ", <sip:a.example>", "<sip:a.example>;", "<sip:a.example>;x=",
+        "<sip:a.example>;=x", "<sip:a.example>x", "<sip:a.example><sip:b.example>",
+        "<sip:@host.example>", "<sip:u:pw@host.example>", "<sip:h.example:123456>",
+        "<sip:h.example:5060x>", "<sip:h.example?x=y>", "<sip:h.example;lr=>",
+        "<sip:h.example;=x>", "<sip:a%41b@h.example;x=%41>", "<sip:b%zz@h.example>",
+        "< sip:h.example>", "<sip:h.example >", "<sip:h.example> ;lr", "<sip:sip:h.example>",
+        "<sip:h.example:1:2>", "<>", "<sip:>", "<sip:h.example;lr>\r\n ;x=1",
+        RR_V4 ",\r\n " RR_V6, "<sip:h.example;lr> (c)", "<sip:h_x-y.example:0;a!b=c'd>;e~=f",
+    };
+    /* Filler bytes around the 4096 a cut message is built in on the stack;
+     * extra lines below and past 16 lines, below and past 32 values. */
+    static const size_t sizes[][3] = {
+        { 1, 0, 0 }, { 3000, 0, 0 }, { 5000, 0, 0 }, { 1, 14, 2 }, { 5000, 14, 2 },
+        { 1, 15, 1 }, { 1, 3, 10 },
+    };
+    size_t cases = 0, accepted = 0, kept = 0;
+    int ok;
+
+    (void)state;
+    for (size_t k = 0; k < 2; k++)
+        for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++)
+            for (size_t l = 0; l < sizeof(lows) / sizeof(lows[0]); l++)
+                for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+                    rr_case_t c = { k == 1, tops[t], lows[l], sizes[s][0], sizes[s][1],
+                                    sizes[s][2] };
+
+                    ok = rr_as_before(&c);
+                    accepted += ok > 0;
+                    kept += ok > 1;
+                    cases++;
+                }
+    print_message("rr_as_before: %zu messages, %zu accepted, %zu with Record-Routes kept\n",
+                  cases, accepted, kept);
+}
+
+/* The Record-Route lines of text, in order, as "v1|v2|...". */
+static void rrs_in(const char *text, char *out, size_t cap)
+{
+    const char *p = text;
+    size_t n = 0;
+
+    out[0] = '\0';
+    while ((p = strstr(p, "\r\nRecord-Route: ")) != NULL) {
+        const char *e = strstr(p + 16, "\r\n");
+
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "|" : "", (int)(e - p - 16),
+                              p + 16);
+        p = e;
+    }
+}
+
+#define RR_1 "<sip:rr1.ims.example;lr>"
+#define RR_2 "<sip:rr2.ims.example:5060;transport=tcp;lr>"
+#define RR_3 "<sips:[2001:db8::3]:5061;lr>;x=1"
+#define RR_PUSHED "<sip:pushed.ims.example;lr>"
+
+/* A proxy pushes its Record-Route on top of three kept ones: printed
+ * first, the others under it in their received order, in a clone too.
+ * Their lines interleave with kept Via lines: both are cut. */
+static void test_rr_order_kept(void **state)
+{
+    static const char req[] =
+        "INVITE sip:bob@ims.example SIP/2.0\r\n"
+        "Via: " VIA_P "\r\n"
+        "Record-Route: " RR_1 "\r\n"
+        "Via: " VIA_UE "\r\n"
+        "Max-Forwards: 70\r\n"
+        "Record-Route: " RR_2 ", " RR_3 "\r\n"
+        "To: <sip:bob@ims.example>\r\nFrom: <sip:alice@ims.example>;tag=a1\r\n"
+        "Call-ID: rr-order@ims.example\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    static const char want[] = RR_PUSHED "|" RR_1 "|" RR_2 "|" RR_3;
+    sip_msg_t *m = parse(req, sizeof(req) - 1, SIP_PARSE_OK), *c;
+    osip_record_route_t *r = NULL;
+    char got[1024], *a, *b;
+
+    (void)state;
+    /* Kept: none of them parsed yet, nor the lower Via. */
+    assert_int_equal(osip_list_size(&m->m->record_routes), 0);
+    assert_int_equal(osip_list_size(&m->m->vias), 1);
+    assert_int_equal(osip_record_route_init(&r), 0);
+    assert_int_equal(osip_record_route_parse(r, RR_PUSHED), 0);
+    assert_true(osip_list_add(&m->m->record_routes, r, 0) >= 0);
+    sip_msg_mark_edited(m);
+    a = text_of(m);
+    rrs_in(a, got, sizeof(got));
+    assert_string_equal(got, want);
+    assert_vias(m, VIA_P "|" VIA_UE);
+    c = sip_msg_clone(m);
+    assert_non_null(c);
+    b = text_of(c);
+    assert_string_equal(b, a);
+    osip_free(b);
+    /* Parsed on demand: below the pushed one, in order. */
+    assert_int_equal(osip_list_size(sip_msg_record_routes(c)), 4);
+    rr_strs(&c->m->record_routes, got, sizeof(got));
+    assert_string_equal(got, want);
+    assert_int_equal(kept_rrs(c->m), 0);
+    b = text_of(c);
+    assert_string_equal(b, a);
+    osip_free(b);
+    osip_free(a);
+    sip_msg_free(c);
+    sip_msg_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_as_before),
         cmocka_unit_test(test_bad_lower_via_refused),
         cmocka_unit_test(test_folded_via_parsed_whole),
+        cmocka_unit_test(test_rr_as_before),
+        cmocka_unit_test(test_rr_order_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -572,8 +572,8 @@ static void test_forward_headers(void **state)
     snprintf(port, sizeof(port), "%u", h->uac.port);
     assert_string_equal(v->port, port);
     /* One Record-Route (same interface in and out), ours, loose. */
-    assert_int_equal(osip_list_size(&inv->m->record_routes), 1);
-    rr = osip_list_get(&inv->m->record_routes, 0);
+    assert_int_equal(osip_list_size(sip_msg_record_routes(inv)), 1);
+    rr = osip_list_get(sip_msg_record_routes(inv), 0);
     assert_non_null(rr->url);
     assert_null(rr->url->username);
     assert_string_equal(rr->url->host, "127.0.0.1");
@@ -644,14 +644,14 @@ static void test_record_route_two_interfaces(void **state)
     got_resp(h, &h->uac, 100, "INVITE");
     inv = tcp_uas_recv(h);
     assert_string_equal(via_at(inv, 0)->protocol, "TCP");
-    assert_int_equal(osip_list_size(&inv->m->record_routes), 2);
-    rr = osip_list_get(&inv->m->record_routes, 0);
+    assert_int_equal(osip_list_size(sip_msg_record_routes(inv)), 2);
+    rr = osip_list_get(sip_msg_record_routes(inv), 0);
     snprintf(port, sizeof(port), "%u", sip_addr_port(&tcp));
     assert_string_equal(rr->url->port, port);
     osip_uri_uparam_get_byname(rr->url, "transport", &tp);
     assert_non_null(tp);
     assert_string_equal(tp->gvalue, "tcp");
-    rr = osip_list_get(&inv->m->record_routes, 1);
+    rr = osip_list_get(sip_msg_record_routes(inv), 1);
     snprintf(port, sizeof(port), "%u", h->port);
     assert_string_equal(rr->url->port, port);
     tp = NULL;
@@ -845,7 +845,7 @@ static void test_proxy_require(void **state)
             &(rq_t){ "OPTIONS", h->self_uri, "z9hG4bKuac3",
                      "Max-Forwards: 70\r\nProxy-Require: sec-agree\r\n", NULL });
     r = expect_req(h, &h->uas1, "OPTIONS");
-    assert_int_equal(osip_list_size(&r->m->record_routes), 0); /* no dialog */
+    assert_int_equal(osip_list_size(sip_msg_record_routes(r)), 0); /* no dialog */
     reply(h, &h->uas1, r, 200, TAG1);
     r = expect_resp(h, &h->uac, 200, "OPTIONS");
     assert_int_equal(osip_list_size(sip_msg_vias(r)), 1);

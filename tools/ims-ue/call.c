@@ -158,13 +158,14 @@ static sip_msg_t *dialog_request(ue_t *ue, const char *method, uint32_t cseq)
 /* Record-Route of msg into the dialog's route set, reversed for the caller. */
 static void take_route_set(ue_call_t *c, const sip_msg_t *msg, bool reverse)
 {
-    int n = osip_list_size(&msg->m->record_routes);
+    osip_list_t *rrs = sip_msg_record_routes(msg);
+    int n = osip_list_size(rrs);
     osip_record_route_t *rr;
     char *s;
 
     c->nroute = 0;
     for (int i = 0; i < n && c->nroute < UE_MAX_ROUTES; i++) {
-        rr = osip_list_get(&msg->m->record_routes, reverse ? n - 1 - i : i);
+        rr = osip_list_get(rrs, reverse ? n - 1 - i : i);
         s = NULL;
         if (!rr || osip_record_route_to_str(rr, &s) != 0 || !s)
             continue;
@@ -431,10 +432,12 @@ void ue_call_on_stray(ue_t *ue, sip_msg_t *resp)
 
 static int copy_record_routes(sip_msg_t *resp, const sip_msg_t *req)
 {
+    osip_list_t *rrs = sip_msg_record_routes(req);
+    osip_list_iterator_t it;
     osip_record_route_t *rr;
     char *s;
 
-    for (int i = 0; (rr = osip_list_get(&req->m->record_routes, i)) != NULL; i++) {
+    for (rr = osip_list_get_first(rrs, &it); rr; rr = osip_list_get_next(&it)) {
         s = NULL;
         if (osip_record_route_to_str(rr, &s) != 0 || !s ||
             osip_message_set_record_route(resp->m, s) != 0) {
