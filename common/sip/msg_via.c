@@ -84,6 +84,38 @@ static inline bool run_token(const char *v, size_t n, size_t *i)
     return *i > t;
 }
 
+/* v[*i, *n) without the blanks around it. */
+static void trim(const char *v, size_t *i, size_t *n)
+{
+    while (*n > *i && sip_raw_is_ws(v[*n - 1]))
+        (*n)--;
+    while (*i < *n && sip_raw_is_ws(v[*i]))
+        (*i)++;
+}
+
+/* A host ([IPv6], or at least min_len name and IPv4 characters) and an
+ * optional ":port" of up to five digits, from v[*i]. */
+static bool host_port(const char *v, size_t n, size_t *i, size_t min_len)
+{
+    size_t t = *i;
+
+    if (*i < n && v[*i] == '[') {
+        (*i)++;
+        if (!run_of(v, n, i, C_IPV6) || *i >= n || v[(*i)++] != ']')
+            return false;
+    } else if (!run_of(v, n, i, C_HOST) || *i - t < min_len) {
+        return false;
+    }
+    if (*i < n && v[*i] == ':') {
+        t = ++*i;
+        while (*i < n && *i - t < 5 && isdigit((unsigned char)v[*i]))
+            (*i)++;
+        if (*i == t)
+            return false;
+    }
+    return true;
+}
+
 /* A Via value libosip2 surely parses the same, whole or alone: "SIP/2.0/"
  * transport, white space, a host ([IPv6], or name and IPv4 characters), an
  * optional ":port", then ";name[=value]" parameters and nothing else: no
@@ -91,12 +123,9 @@ static inline bool run_token(const char *v, size_t n, size_t *i)
  * libosip2, which then parses the whole message as it always did. */
 static bool via_value_ok(const char *v, size_t n)
 {
-    size_t i = 0, t;
+    size_t i = 0;
 
-    while (n > 0 && sip_raw_is_ws(v[n - 1]))
-        n--;
-    while (i < n && sip_raw_is_ws(v[i]))
-        i++;
+    trim(v, &i, &n);
     if (n - i < 8 || strncasecmp(v + i, "SIP/2.0/", 8) != 0)
         return false;
     i += 8;
@@ -105,20 +134,8 @@ static bool via_value_ok(const char *v, size_t n)
         return false;
     while (i < n && v[i] == ' ')
         i++;
-    if (i < n && v[i] == '[') {
-        i++;
-        if (!run_of(v, n, &i, C_IPV6) || i >= n || v[i++] != ']')
-            return false;
-    } else if (!run_of(v, n, &i, C_HOST)) {
+    if (!host_port(v, n, &i, 1))
         return false;
-    }
-    if (i < n && v[i] == ':') {
-        t = ++i;
-        while (i < n && i - t < 5 && isdigit((unsigned char)v[i]))
-            i++;
-        if (i == t)
-            return false;
-    }
     while (i < n) {
         i++;    /* past the ';' the test below insists on */
         if (v[i - 1] != ';' || !run_token(v, n, &i))
@@ -153,10 +170,7 @@ static bool rr_value_ok(const char *v, size_t n)
 {
     size_t i = 0, t;
 
-    while (n > 0 && sip_raw_is_ws(v[n - 1]))
-        n--;
-    while (i < n && sip_raw_is_ws(v[i]))
-        i++;
+    trim(v, &i, &n);
     if (n - i >= 6 && memcmp(v + i, "<sips:", 6) == 0)
         i += 6;
     else if (n - i >= 5 && memcmp(v + i, "<sip:", 5) == 0)
@@ -168,23 +182,7 @@ static bool rr_value_ok(const char *v, size_t n)
         i++;
     else
         i = t;
-    if (i < n && v[i] == '[') {
-        i++;
-        if (!run_of(v, n, &i, C_IPV6) || i >= n || v[i++] != ']')
-            return false;
-    } else {
-        t = i;
-        if (!run_of(v, n, &i, C_HOST) || i - t < 2)
-            return false;
-    }
-    if (i < n && v[i] == ':') {
-        t = ++i;
-        while (i < n && i - t < 5 && isdigit((unsigned char)v[i]))
-            i++;
-        if (i == t)
-            return false;
-    }
-    if (!token_params(v, n, &i) || i >= n || v[i++] != '>' || !token_params(v, n, &i))
+    if (!host_port(v, n, &i, 2) || !token_params(v, n, &i) || i >= n || v[i++] != '>' || !token_params(v, n, &i))
         return false;
     return i == n;
 }
@@ -261,14 +259,13 @@ static bool rr_values(const char *buf, const sip_precheck_t *pc, span_t *kept, s
 
 static osip_header_t *kept_new(const char *name, span_t s)
 {
-    const char *v = s.p;
-    size_t n = s.n;
+    size_t i = 0, n = s.n;
+    const char *v;
     osip_header_t *h;
 
-    while (n > 0 && sip_raw_is_ws(*v))
-        v++, n--;
-    while (n > 0 && sip_raw_is_ws(v[n - 1]))
-        n--;
+    trim(s.p, &i, &n);
+    v = s.p + i;
+    n -= i;
     if (osip_header_init(&h) != 0)
         return NULL;
     h->hname = osip_strdup(name);

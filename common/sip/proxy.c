@@ -554,26 +554,29 @@ static void record_route_put(sip_tb_t *t, sip_proto_t proto, const sip_addr_t *a
                                            : ";lr>");
 }
 
-static void record_route_value(sip_proto_t proto, const sip_addr_t *a, char *val, size_t n)
+/* The Record-Route header lines of a forward (add_record_routes), pushed
+ * in their order on top of msg's (the copying path). */
+static int push_record_routes(sip_msg_t *msg, const char *lines, size_t len)
 {
-    sip_tb_t t = sip_tb(val, n);
+    const char *p = lines, *end = lines + len, *v, *e;
+    osip_record_route_t *rr;
+    char val[160];
+    int pos = 0;
 
-    record_route_put(&t, proto, a);
-}
-
-static int push_record_route(sip_msg_t *msg, sip_proto_t proto, const sip_addr_t *a)
-{
-    char val[128];
-    osip_record_route_t *rr = NULL;
-
-    record_route_value(proto, a, val, sizeof(val));
-    if (osip_record_route_init(&rr) != 0)
-        return IMS_ERROR;
-    if (osip_record_route_parse(rr, val) != 0) {
-        osip_record_route_free(rr);
-        return IMS_ERROR;
+    for (; p < end; p = e + 2) {
+        v = p + sizeof("Record-Route: ") - 1;
+        if (!(e = strstr(v, "\r\n")) || (size_t)(e - v) >= sizeof(val))
+            return IMS_ERROR;
+        memcpy(val, v, (size_t)(e - v));
+        val[e - v] = '\0';
+        if (osip_record_route_init(&rr) != 0)
+            return IMS_ERROR;
+        if (osip_record_route_parse(rr, val) != 0 ||
+            osip_list_add(&msg->m->record_routes, rr, pos++) < 0) {
+            osip_record_route_free(rr);
+            return IMS_ERROR;
+        }
     }
-    osip_list_add(&msg->m->record_routes, rr, 0);
     return IMS_OK;
 }
 
@@ -588,10 +591,10 @@ static bool wants_record_route(const sip_msg_t *req)
 }
 
 /* Record-Route for the interface toward the target and, when the request
- * arrived on another one, for the incoming interface as well (RFC 5658).
- * Pushed on msg, or (msg NULL) written as header lines into lines. */
-static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, sip_msg_t *msg,
-                             const sip_dest_t *dst, char *lines, size_t cap, size_t *n)
+ * arrived on another one, for the incoming interface as well (RFC 5658), as
+ * header lines into lines, the one on top first. */
+static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, const sip_dest_t *dst,
+                             char *lines, size_t cap, size_t *n)
 {
     sip_addr_t out;
     const sip_rcv_t *in = &proxy_req(pr)->rcv;
@@ -601,11 +604,6 @@ static int add_record_routes(sip_proxy_t *px, sip_proxy_req_t *pr, sip_msg_t *ms
     if (sip_transport_local(px->tp, dst->proto, dst->addr.ss.ss_family, &out) != IMS_OK)
         return IMS_ERROR;
     both = in->local.len && (in->proto != dst->proto || !sip_addr_equal(&in->local, &out));
-    if (msg) {
-        if (both && push_record_route(msg, in->proto, &in->local) != IMS_OK)
-            return IMS_ERROR;
-        return push_record_route(msg, dst->proto, &out);
-    }
     sip_tb_str(&t, "Record-Route: ");
     record_route_put(&t, dst->proto, &out);
     if (both) {
@@ -670,7 +668,7 @@ int sip_proxy_add_target(sip_proxy_req_t *pr, const char *uri, const sip_dest_t 
  * what sip_msg_print_over cannot print (a multipart body, a URI only
  * libosip2 prints, no Max-Forwards). u, the target's URI, is taken. */
 static int forward_copy(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b, osip_uri_t *u,
-                        const char *hint)
+                        const sip_print_over_t *over, const char *hint)
 {
     sip_msg_t *msg = sip_msg_clone(proxy_req(pr));
     int rc;
@@ -685,8 +683,8 @@ static int forward_copy(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b,
         msg->m->req_uri = u;
     }
     rc = set_max_forwards(msg);
-    if (rc == IMS_OK && px->cfg.record_route && wants_record_route(msg))
-        rc = add_record_routes(px, pr, msg, &b->dst, NULL, 0, NULL);
+    if (rc == IMS_OK && over->rr_len)
+        rc = push_record_routes(msg, over->rr, over->rr_len);
     if (rc != IMS_OK) {
         sip_msg_free(msg);
         b->final_code = 503;
@@ -711,7 +709,7 @@ static int forward_send(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b,
     over.mf = h;
     over.mf_value = mf;
     if (px->cfg.record_route && wants_record_route(req)) {
-        rc = add_record_routes(px, pr, NULL, &b->dst, rr, sizeof(rr), &over.rr_len);
+        rc = add_record_routes(px, pr, &b->dst, rr, sizeof(rr), &over.rr_len);
         over.rr = rr;
     }
     /* Logged before sending so that, across daemons, the log order is the wire order. */
@@ -725,7 +723,7 @@ static int forward_send(sip_proxy_t *px, sip_proxy_req_t *pr, proxy_branch_t *b,
         rc = sip_txn_client_forward(px->layer, req, &over, &b->dst, hint, proxy_branch_response,
                                     b, &b->ct);
     if (rc == IMS_DECLINED)
-        return forward_copy(px, pr, b, u, hint);
+        return forward_copy(px, pr, b, u, &over, hint);
     osip_uri_free(u);
     if (rc != IMS_OK && !b->final_code)
         b->final_code = 503;

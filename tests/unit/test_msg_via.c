@@ -74,17 +74,19 @@ static char *text_of(const sip_msg_t *m)
     return t;
 }
 
-/* The Via lines of text, in order, as "v1|v2|...". */
-static void vias_in(const char *text, char *out, size_t cap)
+/* The values of text's lines named name (e.g. "Via"), in order, as "v1|v2|...". */
+static void lines_in(const char *text, const char *name, char *out, size_t cap)
 {
+    char head[32];
+    size_t n = 0, hl = (size_t)snprintf(head, sizeof(head), "\r\n%s: ", name);
     const char *p = text;
-    size_t n = 0;
 
     out[0] = '\0';
-    while ((p = strstr(p, "\r\nVia: ")) != NULL) {
-        const char *e = strstr(p + 7, "\r\n");
+    while ((p = strstr(p, head)) != NULL) {
+        const char *e = strstr(p + hl, "\r\n");
 
-        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "|" : "", (int)(e - p - 7), p + 7);
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "|" : "", (int)(e - p - hl),
+                              p + hl);
         p = e;
     }
 }
@@ -93,7 +95,7 @@ static void assert_vias(const sip_msg_t *m, const char *want)
 {
     char got[1024], *t = text_of(m);
 
-    vias_in(t, got, sizeof(got));
+    lines_in(t, "Via", got, sizeof(got));
     assert_string_equal(got, want);
     osip_free(t);
 }
@@ -154,6 +156,17 @@ static void test_response_pop_brings_next_up(void **state)
     sip_msg_free(m);
 }
 
+/* n filler bytes, NUL-terminated (free it). */
+static char *pad_of(size_t n)
+{
+    char *pad = malloc(n + 1);
+
+    assert_non_null(pad);
+    memset(pad, 'x', n);
+    pad[n] = '\0';
+    return pad;
+}
+
 /* A request with Via lines top and low, filler bytes of another header
  * between them: our verdict must be libosip2's on the whole text (a refusal
  * of ours that libosip2 accepts must come from our own checks, not from
@@ -161,7 +174,7 @@ static void test_response_pop_brings_next_up(void **state)
 static void as_before(const char *top, const char *low, size_t filler)
 {
     size_t cap = filler + 1024, n;
-    char *buf = malloc(cap), *pad = malloc(filler + 1);
+    char *buf = malloc(cap), *pad = pad_of(filler);
     const char *reason = NULL;
     osip_message_t *o;
     sip_msg_t *m = NULL;
@@ -169,9 +182,6 @@ static void as_before(const char *top, const char *low, size_t filler)
     bool whole_ok;
 
     assert_non_null(buf);
-    assert_non_null(pad);
-    memset(pad, 'x', filler);
-    pad[filler] = '\0';
     n = (size_t)snprintf(buf, cap,
                          "INVITE sip:bob@ims.example SIP/2.0\r\nVia: %s\r\nX-Pad: %s\r\n"
                          "Via: %s\r\nTo: <sip:bob@ims.example>\r\n"
@@ -369,7 +379,7 @@ static int rr_as_before(const rr_case_t *c)
 {
     size_t xcap = c->lines * c->per_line * 40 + c->lines * 20 + 1;
     size_t cap = c->filler + xcap + 2048, n;
-    char *buf = malloc(cap), *pad = malloc(c->filler + 1), *extra = malloc(xcap);
+    char *buf = malloc(cap), *pad = pad_of(c->filler), *extra = malloc(xcap);
     const char *reason = NULL;
     osip_message_t *o;
     sip_msg_t *m = NULL;
@@ -377,10 +387,7 @@ static int rr_as_before(const rr_case_t *c)
     int ok;
 
     assert_non_null(buf);
-    assert_non_null(pad);
     assert_non_null(extra);
-    memset(pad, 'x', c->filler);
-    pad[c->filler] = '\0';
     assert_true(rr_lines(extra, xcap, c->lines, c->per_line) < xcap);
     n = rr_build(c, buf, cap, pad, extra);
     assert_true(n < cap);
@@ -458,22 +465,6 @@ static void test_rr_as_before(void **state)
                   cases, accepted, kept);
 }
 
-/* The Record-Route lines of text, in order, as "v1|v2|...". */
-static void rrs_in(const char *text, char *out, size_t cap)
-{
-    const char *p = text;
-    size_t n = 0;
-
-    out[0] = '\0';
-    while ((p = strstr(p, "\r\nRecord-Route: ")) != NULL) {
-        const char *e = strstr(p + 16, "\r\n");
-
-        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "|" : "", (int)(e - p - 16),
-                              p + 16);
-        p = e;
-    }
-}
-
 #define RR_1 "<sip:rr1.ims.example;lr>"
 #define RR_2 "<sip:rr2.ims.example:5060;transport=tcp;lr>"
 #define RR_3 "<sips:[2001:db8::3]:5061;lr>;x=1"
@@ -507,7 +498,7 @@ static void test_rr_order_kept(void **state)
     assert_true(osip_list_add(&m->m->record_routes, r, 0) >= 0);
     sip_msg_mark_edited(m);
     a = text_of(m);
-    rrs_in(a, got, sizeof(got));
+    lines_in(a, "Record-Route", got, sizeof(got));
     assert_string_equal(got, want);
     assert_vias(m, VIA_P "|" VIA_UE);
     c = sip_msg_clone(m);
