@@ -218,10 +218,11 @@ void ims_timer_stop(ims_loop_t *loop, ims_timer_t *t)
     heap_down(loop, moved->heap_idx);
 }
 
-void ims_timer_start(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb, void *arg)
+static void timer_arm(ims_loop_t *loop, ims_timer_t *t, uint64_t due_ms, ims_timer_cb cb,
+                      void *arg)
 {
     ims_timer_stop(loop, t);
-    t->due_ms = ims_clock_now_ms() + ms;
+    t->due_ms = due_ms;
     t->cb = cb;
     t->arg = arg;
     if (loop->heap_len == loop->heap_cap) {
@@ -232,6 +233,21 @@ void ims_timer_start(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb
     }
     heap_place(loop, loop->heap_len++, t);
     heap_up(loop, loop->heap_len - 1);
+}
+
+void ims_timer_start(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb, void *arg)
+{
+    timer_arm(loop, t, ims_clock_now_ms() + ms, cb, arg);
+}
+
+void ims_timer_start_coarse(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb,
+                            void *arg)
+{
+    uint64_t due = ims_clock_now_ms() + ms;
+
+    if (ms > 0 && due <= UINT64_MAX - IMS_TIMER_COARSE_MS)
+        due = (due + IMS_TIMER_COARSE_MS - 1) / IMS_TIMER_COARSE_MS * IMS_TIMER_COARSE_MS;
+    timer_arm(loop, t, due, cb, arg);
 }
 
 size_t ims_loop_run_timers(ims_loop_t *loop)

@@ -47,6 +47,16 @@ void ims_loop_del_fd(ims_loop_t *loop, int fd);
 void ims_timer_init(ims_timer_t *t);
 /* (Re)arm t to fire once after ms on the loop's clock. Re-arming an armed timer moves it. */
 void ims_timer_start(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb, void *arg);
+/* Like ims_timer_start, for a timer whose only job is to free state or give up
+ * (the end of a SIP transaction, an unanswered dialog): it fires no earlier than
+ * ms from now and at most IMS_TIMER_COARSE_MS - 1 later, at the next multiple of
+ * IMS_TIMER_COARSE_MS on the clock. Why: at hundreds of calls a second such
+ * timers fall due in nearly every millisecond, and each would wake the daemon on
+ * its own; on the grid they fire together, some 16 wake-ups a second. ms == 0
+ * still fires in the current pass. */
+#define IMS_TIMER_COARSE_MS 64u
+void ims_timer_start_coarse(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb,
+                            void *arg);
 /* Disarm; no-op if idle. Safe from any callback, including t's own. */
 void ims_timer_stop(ims_loop_t *loop, ims_timer_t *t);
 bool ims_timer_armed(const ims_timer_t *t);

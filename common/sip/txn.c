@@ -141,9 +141,11 @@ void txn_start_retx(sip_txn_t *t, uint32_t ms)
     ims_timer_start(t->layer->loop, &t->retx, ms, txn_retx_fired, t);
 }
 
+/* Timers B, D, F, H, I, J, K, L, M: each ends the transaction, and none is
+ * hurt by firing up to IMS_TIMER_COARSE_MS late, so they share the coarse grid. */
 void txn_start_end(sip_txn_t *t, uint32_t ms)
 {
-    ims_timer_start(t->layer->loop, &t->end, ms, txn_end_fired, t);
+    ims_timer_start_coarse(t->layer->loop, &t->end, ms, txn_end_fired, t);
 }
 
 int txn_create(sip_txn_layer_t *l, txn_kind_t kind, const txn_key_t *key, sip_txn_t **out)

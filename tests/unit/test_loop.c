@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The event loop: the timer heap on a driven clock (order, cancel, re-arm, a
- * random workload checked against a plain array model), fd dispatch on real
- * pipes (including a stale event for a reused fd number), ims_loop_run/stop
- * and signals delivered through the loop's signalfd.
+ * random workload checked against a plain array model, the coarse grid of
+ * ending timers), fd dispatch on real pipes (including a stale event for a
+ * reused fd number), ims_loop_run/stop and signals delivered through the
+ * loop's signalfd.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <fcntl.h>
@@ -246,6 +247,80 @@ static void test_timer_rearm_moves(void **state)
     assert_int_equal(ims_loop_run_timers(loop), 1);
     assert_int_equal(rec.n, 3);
     assert_int_equal(rec.ids[2], 0);
+}
+
+/* Coarse timers: none fires before its time, each fires at the first step of
+ * the grid at or after it, timers started apart that end in the same step fire
+ * in one pass, 0 ms is not rounded, and a plain timer keeps its millisecond. */
+static void test_timer_coarse_grid(void **state)
+{
+    ims_loop_t *loop = *state;
+    const uint64_t g = IMS_TIMER_COARSE_MS;
+    rtimer_t r[7];
+    rec_t rec;
+
+    assert_int_equal(ims_clock_now_ms(), 1000);
+    rtimers_init(r, 7, &rec);
+    ims_timer_start_coarse(loop, &r[0].t, 5000, on_record, &r[0]); /* 6000 */
+    ims_clock_advance(7);
+    ims_timer_start_coarse(loop, &r[1].t, 4990, on_record, &r[1]); /* 5997 */
+    ims_clock_advance(23);
+    ims_timer_start_coarse(loop, &r[2].t, 4950, on_record, &r[2]);  /* 5980 */
+    ims_timer_start_coarse(loop, &r[3].t, 1, on_record, &r[3]);     /* 1031 */
+    ims_timer_start_coarse(loop, &r[4].t, 17 * g - 1030, on_record, &r[4]); /* on the grid */
+    ims_timer_start_coarse(loop, &r[5].t, 0, on_record, &r[5]);
+    ims_timer_start(loop, &r[6].t, 5000, on_record, &r[6]); /* 6030 */
+
+    assert_int_equal(ims_loop_run_timers(loop), 1); /* r5, at 1030 */
+    ims_clock_advance(17 * g - 1 - 1030);
+    assert_int_equal(ims_loop_run_timers(loop), 0);
+    ims_clock_advance(1);
+    assert_int_equal(ims_loop_run_timers(loop), 2); /* r3 and r4 at 1088 */
+    ims_clock_advance(94 * g - 1 - 17 * g);
+    assert_int_equal(ims_loop_run_timers(loop), 0);
+    ims_clock_advance(1);
+    assert_int_equal(ims_loop_run_timers(loop), 3); /* r0, r1, r2 at 6016, in one pass */
+    ims_clock_advance(6030 - 1 - 94 * g);
+    assert_int_equal(ims_loop_run_timers(loop), 0);
+    ims_clock_advance(1);
+    assert_int_equal(ims_loop_run_timers(loop), 1); /* r6 at 6030 */
+    assert_int_equal(rec.n, 7);
+    assert_int_equal(rec.ids[0], 5);
+    assert_int_equal(rec.at[0], 1030);
+    for (size_t k = 1; k < 3; k++)
+        assert_int_equal(rec.at[k], 17 * g);
+    for (size_t k = 3; k < 6; k++)
+        assert_int_equal(rec.at[k], 94 * g);
+    assert_int_equal(rec.ids[6], 6);
+    assert_int_equal(rec.at[6], 6030);
+}
+
+/* Random starts and durations: never early, never a whole step late, always on the grid. */
+static void test_timer_coarse_random(void **state)
+{
+    ims_loop_t *loop = *state;
+    rtimer_t r[1];
+    rec_t rec;
+
+    srand(7);
+    for (int i = 0; i < 2000; i++) {
+        uint64_t ms = 1 + (uint64_t)(rand() % 40000);
+        uint64_t due;
+
+        rtimers_init(r, 1, &rec);
+        ims_clock_advance((uint64_t)(rand() % 100));
+        due = ims_clock_now_ms() + ms;
+        ims_timer_start_coarse(loop, &r[0].t, ms, on_record, &r[0]);
+        ims_clock_advance(ms - 1);
+        assert_int_equal(ims_loop_run_timers(loop), 0);
+        while (rec.n == 0) {
+            ims_clock_advance(1);
+            ims_loop_run_timers(loop);
+        }
+        assert_true(rec.at[0] >= due);
+        assert_true(rec.at[0] < due + IMS_TIMER_COARSE_MS);
+        assert_int_equal(rec.at[0] % IMS_TIMER_COARSE_MS, 0);
+    }
 }
 
 static void test_timer_zero_in_callback_same_pass(void **state)
@@ -733,6 +808,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_zero_in_callback_same_pass, setup_driven,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_timer_random_against_model, setup_driven, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_coarse_grid, setup_driven, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_coarse_random, setup_driven, teardown),
         cmocka_unit_test_setup_teardown(test_fd_read_fires, setup_real, teardown),
         cmocka_unit_test_setup_teardown(test_fd_high_number, setup_real, teardown),
         cmocka_unit_test_setup_teardown(test_fd_mod_to_write, setup_real, teardown),
