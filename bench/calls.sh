@@ -41,7 +41,11 @@
 # woken by another's datagram then waits for the running one to block instead of preempting it
 # mid-batch, which saves a context switch per hand-off (1 200 calls/s: about 505-528 us per call
 # -> 468-503). Neither needs privileges; both are deployment settings, not code. The header line
-# says which placement and policy were used.
+# says which placement and policy were used. The P-CSCF's sends to the sipp handsets still cross
+# CPUs: at 600 calls/s, 29 % of its CPU (perf) is sendto waking sipp's idle CPU, against 7.5 %
+# for the S-CSCF, whose peers share its CPU. BENCH_CPUS=0:0 (sipp on the daemons' CPU) takes
+# that out of the P-CSCF's figure (600 calls/s: about 310 -> 220 us) and adds a little to the
+# I- and S-CSCF's, which then share caches with sipp.
 # BENCH_POLICY=rx|n5 (default: off): the P-CSCF's policy client on (issue 7), toward
 # tests/tools/test-pcrf (Rx, Diameter on 127.0.1.50:3868) or tests/tools/test-pcf (N5,
 # h2c on 127.0.1.50, the P-CSCF's notifUri server on its own address), with timeout_ms 2000:
