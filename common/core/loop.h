@@ -48,7 +48,7 @@ void ims_timer_init(ims_timer_t *t);
 /* (Re)arm t to fire once after ms on the loop's clock. Re-arming an armed timer moves it. */
 void ims_timer_start(ims_loop_t *loop, ims_timer_t *t, uint64_t ms, ims_timer_cb cb, void *arg);
 /* Like ims_timer_start, for a timer whose only job is to free state or give up
- * (the end of a SIP transaction, an unanswered dialog): it fires no earlier than
+ * (the end timers of SIP transactions): it fires no earlier than
  * ms from now and at most IMS_TIMER_COARSE_MS - 1 later, at the next multiple of
  * IMS_TIMER_COARSE_MS on the clock. Why: at hundreds of calls a second such
  * timers fall due in nearly every millisecond, and each would wake the daemon on
