@@ -5,17 +5,18 @@
 # all complete: sipp retransmits its requests and 2xx (T1 = 500 ms), the proxy's transactions
 # retransmit on its side (Timers A, E, G) and absorb or answer retransmissions.
 #
-# 50 calls at 10 calls/s, each held 1 s. The UAS runs uas_call_lossy.xml, which works around
+# 50 calls at 10 calls/s, each held 1 s (PROXY_LOSS_CALLS=N for more, to measure how often a
+# call fails). The UAS runs uas_call_lossy.xml, which works around
 # sipp's own limits under loss: its first answer, a 100 Trying, is never lost (sipp cannot
 # absorb a retransmitted INVITE once it has answered), its ACK is optional (the BYE may
-# overtake a recovered ACK) and it lingers 8 s to answer retransmitted BYEs. Everything else
+# overtake a recovered ACK) and it lingers 16 s to answer retransmitted BYEs. Everything else
 # (INVITE, 180, 200s, ACK, BYE, in both directions) is subject to the 10 % loss.
 # Checked: 0 failed calls at both ends, proxy alive, clean exit.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 it_init 16200
 
-CALLS=50
+CALLS=${PROXY_LOSS_CALLS:-50}
 pick_port_into PX
 pick_port_into UAS_PORT
 pick_port_into UAC_PORT
@@ -25,10 +26,10 @@ say "$CALLS calls over UDP with 10% loss at both sipp ends: UAC -> pcscf :$PX ->
 # through) may reach the UAS after its call ended: sipp must ignore it, not abort the call
 # (-default_behaviors without abortunexp). A call still fails if its BYE never arrives.
 start_sipp_uas UAS uas_call_lossy.xml "$UAS_PORT" udp "$CALLS" -lost 10 -recv_timeout 30000 \
-    -timeout 100s -timeout_error -default_behaviors pingreply
+    -timeout "$((CALLS / 10 + 95))s" -timeout_error -default_behaviors pingreply
 UAS_TAG=$SIPP_TAG
 start_proxy PXPID pcscf "$PX" "udp:$IT_HOST:$UAS_PORT"
-run_sipp_uac uac_call.xml "$UAC_PORT" udp "$IT_HOST:$PX" "$CALLS" 90 \
+run_sipp_uac uac_call.xml "$UAC_PORT" udp "$IT_HOST:$PX" "$CALLS" "$((CALLS / 10 + 85))" \
     -r 10 -rp 1000 -d 1000 -lost 10 -recv_timeout 30000
 expect_calls "$SIPP_TAG" "$SIPP_RC" "$CALLS" "UAC"
 say "UAC retransmissions: $(stat_of "$SIPP_TAG" 'Retransmissions(C)')"
