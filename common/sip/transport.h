@@ -139,4 +139,19 @@ const sip_transport_stats_t *sip_transport_stats(const sip_transport_t *tp);
 uint32_t sip_transport_conn_find(const sip_transport_t *tp, const sip_addr_t *remote,
                                  sip_proto_t *proto);
 
+/*
+ * A stream connection we opened failed before it carried anything: the connect
+ * was refused or timed out, or the TLS handshake failed. What was queued on it
+ * is lost, and whoever sent it should know now, not when its own timer runs out
+ * (RFC 3261 §17.1.4: a transport failure is a 503). Told from the loop, never
+ * from inside a send. One watcher per transport.
+ */
+typedef void (*sip_conn_fail_cb)(void *arg, uint32_t conn_id);
+void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *arg);
+
+/* The id of the connection we opened that a request to dst goes on while it is
+ * still connecting or in its TLS handshake; 0 for any other (UDP, an accepted
+ * or ready connection). Call right after a send to learn where it is queued. */
+uint32_t sip_transport_conn_pending(const sip_transport_t *tp, const sip_dest_t *dst);
+
 #endif

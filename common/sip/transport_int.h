@@ -48,6 +48,12 @@ struct sip_transport {
     ims_hash_t *by_addr;
     uint32_t next_id;
     sip_tls_t *tls;  /* NULL until sip_transport_tls */
+    /* Connections we opened that failed unready, told to fail_cb from fail_timer. */
+    sip_conn_fail_cb fail_cb;
+    void *fail_arg;
+    uint32_t *failed;
+    size_t nfailed, failed_cap;
+    ims_timer_t fail_timer;
     sip_transport_stats_t st;
 };
 

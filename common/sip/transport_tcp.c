@@ -64,6 +64,7 @@ struct sip_conn {
     unsigned events;           /* as registered with the loop */
     unsigned busy;             /* our callbacks running on this connection */
     bool connecting;           /* non-blocking connect in progress */
+    bool outbound;             /* we opened it (conn_connect) */
     bool draining;             /* framing lost: close once the queue is written */
     bool in_addr_index;        /* the by_addr entry for remote is this one */
     bool dead;                 /* closed; freed when busy drops to 0 */
@@ -138,6 +139,42 @@ static void conn_free(sip_conn_t *c)
     free(c);
 }
 
+static void fail_cb(ims_loop_t *loop, ims_timer_t *t, void *arg)
+{
+    sip_transport_t *tp = arg;
+
+    (void)loop;
+    (void)t;
+    /* Ids queued while we tell (the watcher starts others that fail) are told too. */
+    while (tp->nfailed > 0) {
+        uint32_t id = tp->failed[--tp->nfailed];
+
+        if (tp->fail_cb)
+            tp->fail_cb(tp->fail_arg, id);
+    }
+}
+
+/* A connection we opened closes before it was ready: queue the news for the
+ * loop (we may be deep in a send). Out of memory, the sender's timer tells. */
+static void note_failed(sip_conn_t *c)
+{
+    sip_transport_t *tp = c->tp;
+
+    if (!tp->fail_cb || !c->outbound || !(c->connecting || c->handshaking))
+        return;
+    if (tp->nfailed == tp->failed_cap) {
+        size_t cap = tp->failed_cap ? 2 * tp->failed_cap : 8;
+        uint32_t *n = realloc(tp->failed, cap * sizeof(*n));
+
+        if (n == NULL)
+            return;
+        tp->failed = n;
+        tp->failed_cap = cap;
+    }
+    tp->failed[tp->nfailed++] = c->id;
+    ims_timer_start(tp->loop, &tp->fail_timer, 0, fail_cb, tp);
+}
+
 static void conn_close(sip_conn_t *c, const char *why)
 {
     sip_transport_t *tp = c->tp;
@@ -145,6 +182,7 @@ static void conn_close(sip_conn_t *c, const char *why)
 
     if (c->dead)
         return;
+    note_failed(c);
     IMS_DEBUG("sip: %s connection %u %s closed: %s", conn_name(c), c->id,
               sip_addr_str(&c->remote, txt, sizeof(txt)), why);
     c->dead = true;
@@ -754,6 +792,8 @@ static sip_conn_t *conn_connect(sip_transport_t *tp, const sip_addr_t *to, sip_p
     }
     /* A TLS session needs the connect done first: it starts on writability. */
     c = conn_new(tp, fd, rc < 0 || proto == SIP_PROTO_TLS, to, proto);
+    if (c)
+        c->outbound = true;
     if (c && from)
         take_addr_index(c);
     return c;
@@ -767,7 +807,7 @@ static const sip_addr_t *dst_from(const sip_dest_t *dst)
     return dst->conn_id == 0 && dst->local.ss.ss_family != 0 ? &dst->local : NULL;
 }
 
-static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
+static sip_conn_t *find_conn(const sip_transport_t *tp, const sip_dest_t *dst)
 {
     const sip_addr_t *from = dst_from(dst);
     char key[ADDR_KEY_MAX];
@@ -815,8 +855,27 @@ int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, si
     return conn_write(c, buf, len);
 }
 
+uint32_t sip_transport_conn_pending(const sip_transport_t *tp, const sip_dest_t *dst)
+{
+    const sip_conn_t *c;
+
+    if (tp == NULL || dst == NULL || dst->proto == SIP_PROTO_UDP)
+        return 0;
+    c = find_conn(tp, dst);
+    return c != NULL && c->outbound && !c->dead && (c->connecting || c->handshaking) ? c->id : 0;
+}
+
+void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *arg)
+{
+    if (tp == NULL)
+        return;
+    tp->fail_cb = cb;
+    tp->fail_arg = arg;
+}
+
 int sip_tcp_init(sip_transport_t *tp)
 {
+    ims_timer_init(&tp->fail_timer);
     tp->next_id = 1;
     tp->by_id = ims_hash_new(64);
     tp->by_addr = ims_hash_new(64);
@@ -825,8 +884,13 @@ int sip_tcp_init(sip_transport_t *tp)
 
 void sip_tcp_fini(sip_transport_t *tp)
 {
+    tp->fail_cb = NULL;  /* shutting down: nobody left to tell */
     while (tp->conns != NULL)
         conn_close(tp->conns, "shutdown");
+    ims_timer_stop(tp->loop, &tp->fail_timer);
+    free(tp->failed);
+    tp->failed = NULL;
+    tp->nfailed = tp->failed_cap = 0;
     ims_hash_free(tp->by_id);
     ims_hash_free(tp->by_addr);
     tp->by_id = tp->by_addr = NULL;

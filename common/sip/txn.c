@@ -174,15 +174,42 @@ int txn_create(sip_txn_layer_t *l, txn_kind_t kind, const txn_key_t *key, sip_tx
     return IMS_OK;
 }
 
+/* A client transaction leaves the unready list on its first response or its
+ * end, whichever comes first: both change its state. */
 void txn_set_state(sip_txn_t *t, txn_state_t st)
 {
     t->state = st;
+    if (t->unready_conn)
+        txn_unready_set(t, 0);
+}
+
+void txn_unready_set(sip_txn_t *t, uint32_t conn_id)
+{
+    sip_txn_layer_t *l = t->layer;
+
+    if (t->unready_conn) {
+        if (t->unready_prev)
+            t->unready_prev->unready_next = t->unready_next;
+        else
+            l->unready = t->unready_next;
+        if (t->unready_next)
+            t->unready_next->unready_prev = t->unready_prev;
+        t->unready_prev = t->unready_next = NULL;
+    }
+    t->unready_conn = conn_id;
+    if (conn_id) {
+        t->unready_next = l->unready;
+        if (l->unready)
+            l->unready->unready_prev = t;
+        l->unready = t;
+    }
 }
 
 static void txn_free(sip_txn_t *t)
 {
     sip_txn_layer_t *l = t->layer;
 
+    txn_unready_set(t, 0);
     ims_timer_stop(l->loop, &t->retx);
     ims_timer_stop(l->loop, &t->end);
     txn_msg_drop(t->req);
@@ -294,6 +321,7 @@ sip_txn_layer_t *sip_txn_layer_new(ims_loop_t *loop, sip_transport_t *tp,
     }
     ims_timer_init(&l->reaper);
     sip_random_token(l->branch_salt, 8);
+    sip_transport_on_conn_fail(tp, txn_conn_failed, l);
     return l;
 }
 
@@ -308,6 +336,7 @@ void sip_txn_layer_free(sip_txn_layer_t *l)
 
     if (!l)
         return;
+    sip_transport_on_conn_fail(l->tp, NULL, NULL);
     l->shed = NULL; /* every transaction is freed below, queued or not */
     ims_hash_foreach(l->table, free_one, NULL);
     while ((t = l->dead) != NULL) {

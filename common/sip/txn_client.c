@@ -176,6 +176,23 @@ static void client_fail(sip_txn_t *t, sip_txn_err_t err)
         t->cb(t->cb_arg, t, NULL, err);
 }
 
+void txn_conn_failed(void *arg, uint32_t conn_id)
+{
+    sip_txn_layer_t *l = arg;
+    sip_txn_t *t;
+
+    /* From the head each time: a TU told of one may start others (a next target),
+     * on new connections, so the list changes under us. */
+    for (;;) {
+        for (t = l->unready; t && t->unready_conn != conn_id; t = t->unready_next)
+            ;
+        if (t == NULL)
+            return;
+        IMS_INFO("txn %s: connection %u failed before it was ready", t->key, conn_id);
+        client_fail(t, SIP_TXN_TRANSPORT);
+    }
+}
+
 /* Timer A / E: resend; a transport error ends the transaction (§17.1.1.2, §17.1.2.2). */
 static bool client_retransmit(sip_txn_t *t)
 {
@@ -214,6 +231,8 @@ static sip_txn_t *client_begin(sip_txn_layer_t *l, sip_msg_t *req, char *text, s
     }
     if (!t->reliable)
         txn_start_retx(t, l->tm.t1_ms); /* Timer A / E */
+    else
+        txn_unready_set(t, sip_transport_conn_pending(l->tp, dst));
     txn_start_end(t, 64 * l->tm.t1_ms); /* Timer B / F */
     return t;
 }

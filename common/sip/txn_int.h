@@ -73,6 +73,9 @@ struct sip_txn {
     void *data;
     sip_txn_t *next_dead; /* on the layer's list of terminated transactions */
     sip_txn_t *next_shed; /* on the layer's list of requests to shed */
+    /* Client, on a connection still connecting: on the layer's unready list. */
+    sip_txn_t *unready_prev, *unready_next;
+    uint32_t unready_conn;  /* that connection's id; 0: not on the list */
     bool shed_queued;
     char to_tag[17];      /* server: the tag our locally built responses carry */
     size_t key_len;
@@ -88,6 +91,7 @@ struct sip_txn_layer {
     ims_hash_t *table;  /* key -> live (not yet terminated) transaction */
     sip_txn_t *dead;    /* terminated, waiting for on_end and free */
     sip_txn_t *shed;    /* answered server transactions whose request is to be freed */
+    sip_txn_t *unready; /* client transactions whose request waits on a connect */
     ims_timer_t reaper; /* 0 ms: drains dead from the loop, outside user callbacks */
     size_t count;       /* allocated transactions, dead ones included */
     uint64_t finals[2][5]; /* final responses sent: [INVITE?][2xx..6xx] */
@@ -121,6 +125,11 @@ bool txn_client_key(txn_key_t *k, const char *branch, const char *method);
 /* A new transaction in state, filed under key (IMS_DECLINED: key taken). */
 int txn_create(sip_txn_layer_t *l, txn_kind_t kind, const txn_key_t *key, sip_txn_t **out);
 void txn_set_state(sip_txn_t *t, txn_state_t st);
+/* Client: its request is queued on connection id, not yet connected (or off, 0). */
+void txn_unready_set(sip_txn_t *t, uint32_t conn_id);
+/* The transport's news that connection conn_id failed unready (arg: the layer):
+ * each client transaction waiting on it ends with SIP_TXN_TRANSPORT. */
+void txn_conn_failed(void *arg, uint32_t conn_id);
 /* Stop its timers, unfile it, queue on_end + free for the reaper. Idempotent. */
 void txn_terminate(sip_txn_t *t);
 /* Free a transaction that was never handed to anyone (no on_end). */
