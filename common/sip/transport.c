@@ -140,6 +140,7 @@ sip_transport_t *sip_transport_new(ims_loop_t *loop, const sip_transport_cfg_t *
     tp->loop = loop;
     tp->cb = cb;
     tp->arg = arg;
+    ims_timer_init(&tp->fail_timer);  /* before any failure: sip_transport_free stops it */
     if (cfg != NULL)
         tp->cfg = *cfg;
     if (tp->cfg.max_msg_size == 0)

@@ -148,6 +148,8 @@ uint32_t sip_transport_conn_find(const sip_transport_t *tp, const sip_addr_t *re
  */
 typedef void (*sip_conn_fail_cb)(void *arg, uint32_t conn_id);
 void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *arg);
+/* Stop telling arg, if it is the watcher (a later one stays). */
+void sip_transport_off_conn_fail(sip_transport_t *tp, void *arg);
 
 /* The id of the connection we opened that a request to dst goes on while it is
  * still connecting or in its TLS handshake; 0 for any other (UDP, an accepted

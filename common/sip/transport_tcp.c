@@ -873,9 +873,16 @@ void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *
     tp->fail_arg = arg;
 }
 
+void sip_transport_off_conn_fail(sip_transport_t *tp, void *arg)
+{
+    if (tp != NULL && tp->fail_arg == arg) {
+        tp->fail_cb = NULL;
+        tp->fail_arg = NULL;
+    }
+}
+
 int sip_tcp_init(sip_transport_t *tp)
 {
-    ims_timer_init(&tp->fail_timer);
     tp->next_id = 1;
     tp->by_id = ims_hash_new(64);
     tp->by_addr = ims_hash_new(64);

@@ -336,7 +336,7 @@ void sip_txn_layer_free(sip_txn_layer_t *l)
 
     if (!l)
         return;
-    sip_transport_on_conn_fail(l->tp, NULL, NULL);
+    sip_transport_off_conn_fail(l->tp, l);
     l->shed = NULL; /* every transaction is freed below, queued or not */
     ims_hash_foreach(l->table, free_one, NULL);
     while ((t = l->dead) != NULL) {

@@ -179,15 +179,24 @@ static void client_fail(sip_txn_t *t, sip_txn_err_t err)
 void txn_conn_failed(void *arg, uint32_t conn_id)
 {
     sip_txn_layer_t *l = arg;
-    sip_txn_t *t;
+    sip_txn_t *t, *next, *lost = NULL;
 
-    /* From the head each time: a TU told of one may start others (a next target),
-     * on new connections, so the list changes under us. */
-    for (;;) {
-        for (t = l->unready; t && t->unready_conn != conn_id; t = t->unready_next)
-            ;
-        if (t == NULL)
-            return;
+    /* Take them all off first: a TU told of one may start others (new connections,
+     * at the head) or end some of these (CANCEL of sibling branches). One ended
+     * meanwhile is only skipped: the reaper frees from the loop, not from here. */
+    for (t = l->unready; t != NULL; t = next) {
+        next = t->unready_next;
+        if (t->unready_conn != conn_id)
+            continue;
+        txn_unready_set(t, 0);
+        t->unready_next = lost;
+        lost = t;
+    }
+    for (t = lost; t != NULL; t = next) {
+        next = t->unready_next;
+        t->unready_next = NULL;
+        if (t->state == TXN_TERMINATED)
+            continue;
         IMS_INFO("txn %s: connection %u failed before it was ready", t->key, conn_id);
         client_fail(t, SIP_TXN_TRANSPORT);
     }

@@ -22,7 +22,8 @@ pick_port_into DOWN
 pick_port_into UAC_PORT
 pick_port_into CLI_PORT
 
-start_proxy PXPID pcscf "$PX" "tcp:$IT_HOST:$DOWN"
+# -L info: step 1 counts the proxy's info lines on failed connections.
+start_proxy PXPID pcscf "$PX" "tcp:$IT_HOST:$DOWN" -L info
 
 # send NAME METHOD: one request from $CLI_PORT to the proxy; prints every status line
 # received within 2 s on one line (Timer B/F would answer 408 after 32 s).
