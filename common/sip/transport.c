@@ -306,14 +306,22 @@ static int udp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf,
 
 int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len)
 {
+    return sip_transport_send_unready(tp, dst, buf, len, NULL);
+}
+
+int sip_transport_send_unready(sip_transport_t *tp, const sip_dest_t *dst, const char *buf,
+                               size_t len, uint32_t *unready)
+{
     int rc;
 
+    if (unready)
+        *unready = 0;
     if (tp == NULL || dst == NULL || buf == NULL || len == 0)
         return IMS_ERROR;
     if (dst->proto == SIP_PROTO_UDP)
         rc = udp_send(tp, dst, buf, len);
     else if (dst->proto == SIP_PROTO_TCP || (dst->proto == SIP_PROTO_TLS && tp->tls != NULL))
-        rc = sip_tcp_send(tp, dst, buf, len);
+        rc = sip_tcp_send(tp, dst, buf, len, unready);
     else
         rc = IMS_ERROR;
     if (rc == IMS_OK)

@@ -122,6 +122,11 @@ bool sip_transport_listens(const sip_transport_t *tp, const sip_addr_t *a);
  * (no listener of that family for UDP, connection limit, connect failure, TLS
  * not enabled). TLS: written once the handshake is done. */
 int sip_transport_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
+/* The same, telling in *unready where a request is left waiting: the id of the
+ * connection we opened that buf is queued on while it still connects or does
+ * its TLS handshake (see sip_transport_on_conn_fail), else 0. */
+int sip_transport_send_unready(sip_transport_t *tp, const sip_dest_t *dst, const char *buf,
+                               size_t len, uint32_t *unready);
 
 /* Serialise and send msg (msg stays with the caller). */
 int sip_transport_send_msg(sip_transport_t *tp, const sip_dest_t *dst, const sip_msg_t *msg);
@@ -150,10 +155,5 @@ typedef void (*sip_conn_fail_cb)(void *arg, uint32_t conn_id);
 void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *arg);
 /* Stop telling arg, if it is the watcher (a later one stays). */
 void sip_transport_off_conn_fail(sip_transport_t *tp, void *arg);
-
-/* The id of the connection we opened that a request to dst goes on while it is
- * still connecting or in its TLS handshake; 0 for any other (UDP, an accepted
- * or ready connection). Call right after a send to learn where it is queued. */
-uint32_t sip_transport_conn_pending(const sip_transport_t *tp, const sip_dest_t *dst);
 
 #endif

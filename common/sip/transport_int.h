@@ -84,8 +84,9 @@ int sip_tcp_init(sip_transport_t *tp);
 void sip_tcp_fini(sip_transport_t *tp);
 /* The loop callback of a TCP listening socket (arg: its sip_listener_t). */
 void sip_tcp_accept_cb(ims_loop_t *loop, int fd, unsigned events, void *arg);
-/* TCP or TLS (dst->proto). */
-int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len);
+/* TCP or TLS (dst->proto); unready as for sip_transport_send_unready. */
+int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len,
+                 uint32_t *unready);
 
 /*
  * transport_tls.c: the OpenSSL half of a TLS connection; transport_tcp.c owns

@@ -807,7 +807,7 @@ static const sip_addr_t *dst_from(const sip_dest_t *dst)
     return dst->conn_id == 0 && dst->local.ss.ss_family != 0 ? &dst->local : NULL;
 }
 
-static sip_conn_t *find_conn(const sip_transport_t *tp, const sip_dest_t *dst)
+static sip_conn_t *find_conn(sip_transport_t *tp, const sip_dest_t *dst)
 {
     const sip_addr_t *from = dst_from(dst);
     char key[ADDR_KEY_MAX];
@@ -844,25 +844,18 @@ uint32_t sip_transport_conn_find(const sip_transport_t *tp, const sip_addr_t *re
     return 0;
 }
 
-int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len)
+int sip_tcp_send(sip_transport_t *tp, const sip_dest_t *dst, const char *buf, size_t len,
+                 uint32_t *unready)
 {
     sip_conn_t *c = find_conn(tp, dst);
 
     if (c == NULL)
         c = conn_connect(tp, &dst->addr, dst->proto, dst_from(dst));
-    if (c == NULL)
+    if (c == NULL || conn_write(c, buf, len) != IMS_OK)
         return IMS_ERROR;
-    return conn_write(c, buf, len);
-}
-
-uint32_t sip_transport_conn_pending(const sip_transport_t *tp, const sip_dest_t *dst)
-{
-    const sip_conn_t *c;
-
-    if (tp == NULL || dst == NULL || dst->proto == SIP_PROTO_UDP)
-        return 0;
-    c = find_conn(tp, dst);
-    return c != NULL && c->outbound && !c->dead && (c->connecting || c->handshaking) ? c->id : 0;
+    if (unready && c->outbound && !c->dead && (c->connecting || c->handshaking))
+        *unready = c->id;
+    return IMS_OK;
 }
 
 void sip_transport_on_conn_fail(sip_transport_t *tp, sip_conn_fail_cb cb, void *arg)

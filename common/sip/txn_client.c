@@ -155,9 +155,10 @@ static int build_sibling(const sip_msg_t *req, const char *method, const osip_to
 
 /* ---- sending and reporting ---- */
 
-static int client_send(sip_txn_t *t)
+/* unready (or NULL): see sip_transport_send_unready. */
+static int client_send(sip_txn_t *t, uint32_t *unready)
 {
-    return sip_transport_send(t->layer->tp, &t->dst, t->out, t->out_len);
+    return sip_transport_send_unready(t->layer->tp, &t->dst, t->out, t->out_len, unready);
 }
 
 static void client_deliver(sip_txn_t *t, sip_msg_t *resp)
@@ -183,7 +184,8 @@ void txn_conn_failed(void *arg, uint32_t conn_id)
 
     /* Take them all off first: a TU told of one may start others (new connections,
      * at the head) or end some of these (CANCEL of sibling branches). One ended
-     * meanwhile is only skipped: the reaper frees from the loop, not from here. */
+     * meanwhile is only skipped: the reaper frees from the loop, not from here.
+     * Off the list (unready_conn 0), unready_next is free to chain the lost ones. */
     for (t = l->unready; t != NULL; t = next) {
         next = t->unready_next;
         if (t->unready_conn != conn_id)
@@ -205,7 +207,7 @@ void txn_conn_failed(void *arg, uint32_t conn_id)
 /* Timer A / E: resend; a transport error ends the transaction (§17.1.1.2, §17.1.2.2). */
 static bool client_retransmit(sip_txn_t *t)
 {
-    if (client_send(t) == IMS_OK)
+    if (client_send(t, NULL) == IMS_OK)
         return true;
     client_fail(t, SIP_TXN_TRANSPORT);
     return false;
@@ -218,6 +220,7 @@ static sip_txn_t *client_begin(sip_txn_layer_t *l, sip_msg_t *req, char *text, s
                                sip_txn_client_cb cb, void *arg)
 {
     bool invite = strcmp(method, "INVITE") == 0;
+    uint32_t unready;
     txn_key_t k;
     sip_txn_t *t;
 
@@ -234,14 +237,13 @@ static sip_txn_t *client_begin(sip_txn_layer_t *l, sip_msg_t *req, char *text, s
     t->reliable = dst->proto != SIP_PROTO_UDP;
     t->cb = cb;
     t->cb_arg = arg;
-    if (client_send(t) != IMS_OK) {
+    if (client_send(t, &unready) != IMS_OK) {
         txn_discard(t);
         return NULL;
     }
     if (!t->reliable)
         txn_start_retx(t, l->tm.t1_ms); /* Timer A / E */
-    else
-        txn_unready_set(t, sip_transport_conn_pending(l->tp, dst));
+    txn_unready_set(t, unready);
     txn_start_end(t, 64 * l->tm.t1_ms); /* Timer B / F */
     return t;
 }
@@ -413,7 +415,7 @@ static void send_ack(sip_txn_t *t, const sip_msg_t *resp)
         t->out = NULL;
         return;
     }
-    client_send(t);
+    client_send(t, NULL);
 }
 
 /* ---- INVITE client (Figure 5 as amended by RFC 6026) ---- */
@@ -484,7 +486,7 @@ int txn_ict_proceeding(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
 int txn_ict_completed(sip_txn_t *t, txn_event_t ev, sip_msg_t *msg)
 {
     if (ev == TXN_EV_RESPONSE && sip_msg_status(msg) >= 300 && t->out)
-        client_send(t);              /* the ACK, again */
+        client_send(t, NULL);        /* the ACK, again */
     else if (ev == TXN_EV_TIMER_END) /* Timer D */
         txn_terminate(t);
     txn_msg_drop(msg);
